@@ -1,0 +1,93 @@
+//! Compiles the built site into `OUT_DIR/site.rs` (see the `site-compiler` crate).
+//!
+//! Settings, all read at build time:
+//! - `SITE_DIR`: the built static site to embed (default `site/build`, the MkDocs output);
+//!   absolute, or relative to this crate's folder.
+//! - `HELLO_WORLD_CSP`: the `Content-Security-Policy` every response carries.
+//! - `SITE_LINK_CHECK=warn`: report broken internal links without failing the build.
+//! - `SOURCE_DATE_EPOCH`: the `Last-Modified` of every file, for reproducible builds.
+
+use std::env;
+use std::path::PathBuf;
+use std::process::exit;
+
+fn main() {
+    for setting in [
+        "SITE_DIR",
+        "HELLO_WORLD_CSP",
+        "SITE_LINK_CHECK",
+        "SOURCE_DATE_EPOCH",
+    ] {
+        println!("cargo:rerun-if-env-changed={setting}");
+    }
+    if let Err(message) = run() {
+        eprintln!("\nerror: {message}\n");
+        exit(1);
+    }
+}
+
+fn run() -> Result<(), String> {
+    let manifest_dir =
+        PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").ok_or("no CARGO_MANIFEST_DIR")?);
+    let site_dir = match env::var_os("SITE_DIR") {
+        Some(dir) => manifest_dir.join(dir),
+        None => {
+            let default = manifest_dir.join("site/build");
+            if !default.join("index.html").is_file() {
+                return Err(format!(
+                    "the docs site is not built ({} has no index.html).\n       Build it with \
+                     `scripts/build-docs`, or set SITE_DIR to any built static site.",
+                    default.display()
+                ));
+            }
+            default
+        }
+    };
+    if !site_dir.is_dir() {
+        return Err(format!(
+            "SITE_DIR={} is not a folder; point it at a built static site",
+            site_dir.display()
+        ));
+    }
+    println!("cargo:rerun-if-changed={}", site_dir.display());
+
+    let source_date_epoch = match env::var("SOURCE_DATE_EPOCH") {
+        Ok(value) => Some(value.trim().parse::<u64>().map_err(|_| {
+            format!("SOURCE_DATE_EPOCH={value:?} is not a number of seconds since 1970")
+        })?),
+        Err(_) => None,
+    };
+    let fail_on_broken_links = match env::var("SITE_LINK_CHECK").as_deref() {
+        Ok("warn") => false,
+        Ok("fail") | Err(_) => true,
+        Ok(other) => return Err(format!("SITE_LINK_CHECK={other:?}: use `fail` or `warn`")),
+    };
+    let options = site_compiler::Options {
+        site_dir,
+        out_dir: PathBuf::from(env::var_os("OUT_DIR").ok_or("no OUT_DIR")?),
+        source_date_epoch,
+        content_security_policy: env::var("HELLO_WORLD_CSP")
+            .unwrap_or_else(|_| site_compiler::DEFAULT_CONTENT_SECURITY_POLICY.to_owned()),
+        fail_on_broken_links,
+    };
+    let summary = site_compiler::compile(&options)?;
+    // For scripts/build-component's size report: how much of the artifact is the site.
+    std::fs::write(
+        options.out_dir.join("site-figures.txt"),
+        format!(
+            "files={} raw_bytes={} brotli_bytes={} gzip_bytes={}\n",
+            summary.files, summary.raw_bytes, summary.brotli_bytes, summary.gzip_bytes
+        ),
+    )
+    .map_err(|e| format!("cannot write site-figures.txt: {e}"))?;
+    for link in &summary.broken_links {
+        println!("cargo:warning=broken link: {link}");
+    }
+    if !summary.skipped_hidden.is_empty() {
+        println!(
+            "cargo:warning=not embedded (dot-files): {}",
+            summary.skipped_hidden.join(", ")
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,167 @@
+//! Command line and environment settings.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use crate::log::Level;
+
+pub const USAGE: &str = "\
+runtime-shim: serves the embedded docs site over HTTP/1.1
+
+Usage: runtime-shim [options]
+
+Options (an option beats its environment variable):
+  --listen ADDR            address to bind [default: 0.0.0.0:8000, or 0.0.0.0:$PORT]
+  --log-level LEVEL        error, warn, info (one line per request) or debug [env LOG_LEVEL; default: info]
+  --header-timeout SECS    time from a request's first byte to its complete head [default: 10]
+  --idle-timeout SECS      time a connection may sit without traffic, between requests or
+                           while a client stops reading [default: 75]
+  --shutdown-timeout SECS  time in-flight requests get after SIGTERM/SIGINT [default: 25]
+  -h, --help               print this help
+  -V, --version            print the version
+";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub log_level: Level,
+    pub header_timeout: Duration,
+    pub idle_timeout: Duration,
+    pub shutdown_timeout: Duration,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum Command {
+    Serve(Config),
+    Help,
+    Version,
+}
+
+/// Parses arguments (without the program name) and the environment lookup `env`.
+pub fn parse<I, F>(args: I, env: F) -> Result<Command, String>
+where
+    I: IntoIterator<Item = String>,
+    F: Fn(&str) -> Option<String>,
+{
+    let port = match env("PORT") {
+        Some(port) => port
+            .parse::<u16>()
+            .map_err(|_| format!("PORT={port:?} is not a port number (1-65535)"))?,
+        None => 8000,
+    };
+    let mut config = Config {
+        listen: SocketAddr::from(([0, 0, 0, 0], port)),
+        log_level: match env("LOG_LEVEL") {
+            Some(level) => level_from(&level, "LOG_LEVEL")?,
+            None => Level::Info,
+        },
+        header_timeout: Duration::from_secs(10),
+        // Longer than ingress-nginx's upstream keep-alive (60 s), so the proxy closes idle
+        // connections first and never sends a request into one this server is closing.
+        idle_timeout: Duration::from_secs(75),
+        // Shorter than Kubernetes' default grace period (30 s) before SIGKILL.
+        shutdown_timeout: Duration::from_secs(25),
+    };
+    let mut args = args.into_iter();
+    while let Some(arg) = args.next() {
+        let (name, inline) = match arg.split_once('=') {
+            Some((n, v)) if n.starts_with("--") => (n.to_owned(), Some(v.to_owned())),
+            _ => (arg.clone(), None),
+        };
+        let mut value = || {
+            inline
+                .clone()
+                .or_else(|| args.next())
+                .ok_or_else(|| format!("{name} needs a value"))
+        };
+        match name.as_str() {
+            "-h" | "--help" => return Ok(Command::Help),
+            "-V" | "--version" => return Ok(Command::Version),
+            "--listen" => {
+                let v = value()?;
+                config.listen = v.parse().map_err(|_| {
+                    format!("--listen {v:?}: expected IP:PORT, such as 0.0.0.0:8000 or [::]:8000")
+                })?;
+            }
+            "--log-level" => config.log_level = level_from(&value()?, "--log-level")?,
+            "--header-timeout" => config.header_timeout = seconds(&value()?, &name)?,
+            "--idle-timeout" => config.idle_timeout = seconds(&value()?, &name)?,
+            "--shutdown-timeout" => config.shutdown_timeout = seconds(&value()?, &name)?,
+            _ => return Err(format!("unknown option {arg:?} (see --help)")),
+        }
+    }
+    Ok(Command::Serve(config))
+}
+
+fn level_from(value: &str, setting: &str) -> Result<Level, String> {
+    Level::parse(value)
+        .ok_or_else(|| format!("{setting} {value:?}: use error, warn, info or debug"))
+}
+
+fn seconds(value: &str, option: &str) -> Result<Duration, String> {
+    match value.parse::<u64>() {
+        Ok(s) if s > 0 => Ok(Duration::from_secs(s)),
+        _ => Err(format!(
+            "{option} {value:?}: expected a whole number of seconds above 0"
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_with(args: &[&str], env: &[(&str, &str)]) -> Result<Command, String> {
+        let env: Vec<(String, String)> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        parse(args.iter().map(|s| s.to_string()), |key| {
+            env.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone())
+        })
+    }
+
+    fn config(args: &[&str], env: &[(&str, &str)]) -> Config {
+        match parse_with(args, env).unwrap() {
+            Command::Serve(config) => config,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn defaults_to_port_8000_on_all_interfaces() {
+        assert_eq!(config(&[], &[]).listen, "0.0.0.0:8000".parse().unwrap());
+    }
+
+    #[test]
+    fn port_env_then_listen_option_override() {
+        assert_eq!(config(&[], &[("PORT", "9000")]).listen.port(), 9000);
+        let c = config(&["--listen", "127.0.0.1:7000"], &[("PORT", "9000")]);
+        assert_eq!(c.listen, "127.0.0.1:7000".parse().unwrap());
+        assert_eq!(config(&["--listen=[::1]:7001"], &[]).listen.port(), 7001);
+    }
+
+    #[test]
+    fn log_level_from_env_or_option() {
+        assert_eq!(config(&[], &[("LOG_LEVEL", "warn")]).log_level, Level::Warn);
+        assert_eq!(
+            config(&["--log-level", "debug"], &[("LOG_LEVEL", "warn")]).log_level,
+            Level::Debug
+        );
+    }
+
+    #[test]
+    fn bad_values_are_errors_that_name_the_setting() {
+        for (args, env, needle) in [
+            (&["--listen", "localhost"][..], &[][..], "--listen"),
+            (&[], &[("PORT", "http")][..], "PORT"),
+            (&["--log-level", "loud"], &[], "--log-level"),
+            (&["--idle-timeout", "0"], &[], "--idle-timeout"),
+            (&["--listen"], &[], "needs a value"),
+            (&["--frobnicate"], &[], "unknown option"),
+        ] {
+            let err = parse_with(args, env).unwrap_err();
+            assert!(err.contains(needle), "{err}");
+        }
+    }
+}

@@ -1,0 +1,76 @@
+//! runtime-shim: the native server for hosts and clusters without a Wasm runtime. It serves
+//! the site embedded in the hello-world core on 0.0.0.0:8000, as the old
+//! `python3 -m http.server 8000` container did, with the core's HTTP rules.
+
+mod config;
+mod handler;
+mod log;
+mod server;
+mod timeouts;
+
+use std::process::ExitCode;
+
+use config::Command;
+use log::Level;
+
+fn main() -> ExitCode {
+    let command = config::parse(std::env::args().skip(1), |key| std::env::var(key).ok());
+    let config = match command {
+        Ok(Command::Serve(config)) => config,
+        Ok(Command::Help) => {
+            print!("{}", config::USAGE);
+            return ExitCode::SUCCESS;
+        }
+        Ok(Command::Version) => {
+            println!("runtime-shim {}", env!("CARGO_PKG_VERSION"));
+            return ExitCode::SUCCESS;
+        }
+        Err(message) => {
+            eprintln!("runtime-shim: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    log::set_level(config.log_level);
+
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("runtime-shim: cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(async {
+        let listener = match tokio::net::TcpListener::bind(config.listen).await {
+            Ok(listener) => listener,
+            Err(error) => {
+                eprintln!("runtime-shim: cannot listen on {}: {error}", config.listen);
+                return ExitCode::FAILURE;
+            }
+        };
+        let address = listener.local_addr().unwrap_or(config.listen);
+        let figures = hello_world::site::figures();
+        log::event(
+            Level::Info,
+            "listening",
+            &format!(
+                "addr={address} version={} files={} raw_bytes={} brotli_bytes={} gzip_bytes={} health={}",
+                env!("CARGO_PKG_VERSION"),
+                figures.files,
+                figures.raw_bytes,
+                figures.brotli_bytes,
+                figures.gzip_bytes,
+                hello_world::HEALTH_PATH,
+            ),
+        );
+        match server::serve(listener, config).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(error) => {
+                eprintln!("runtime-shim: {error}");
+                ExitCode::FAILURE
+            }
+        }
+    })
+}

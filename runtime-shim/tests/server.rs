@@ -1,0 +1,287 @@
+//! What runtime-shim adds around the core, tested on the real binary over loopback: limits,
+//! timeouts, graceful shutdown, logging and configuration.
+
+#[path = "common/client.rs"]
+mod client;
+#[path = "common/servers.rs"]
+mod servers;
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use client::Connection;
+use servers::Server;
+
+fn start(args: &[&str]) -> Server {
+    Server::native(args, &[]).expect("runtime-shim starts")
+}
+
+fn raw(addr: std::net::SocketAddr) -> TcpStream {
+    let stream = TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    stream
+}
+
+/// Reads until the server closes the connection; how long that took.
+fn time_until_closed(mut stream: TcpStream) -> Duration {
+    let started = Instant::now();
+    let mut sink = Vec::new();
+    let _ = stream.read_to_end(&mut sink);
+    started.elapsed()
+}
+
+#[test]
+fn header_block_over_16_kib_gets_431() {
+    let server = start(&[]);
+    let big = "x".repeat(20 * 1024);
+    let reply = Connection::open(server.addr)
+        .unwrap()
+        .send("GET", b"/", &[("X-Big", &big)])
+        .unwrap();
+    assert_eq!(reply.status, 431);
+}
+
+#[test]
+fn more_than_64_header_fields_get_431() {
+    let server = start(&[]);
+    let names: Vec<String> = (0..80).map(|i| format!("X-Field-{i}")).collect();
+    let headers: Vec<(&str, &str)> = names.iter().map(|n| (n.as_str(), "1")).collect();
+    let reply = Connection::open(server.addr)
+        .unwrap()
+        .send("GET", b"/", &headers)
+        .unwrap();
+    assert_eq!(reply.status, 431);
+}
+
+#[test]
+fn slow_request_head_is_cut_off_by_the_header_timeout() {
+    let server = start(&["--header-timeout", "1", "--idle-timeout", "30"]);
+    let mut stream = raw(server.addr);
+    stream.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n").unwrap();
+    // Keep trickling bytes: each one is progress, but the head as a whole takes too long.
+    let trickle = std::thread::spawn({
+        let mut stream = stream.try_clone().unwrap();
+        move || {
+            for _ in 0..20 {
+                std::thread::sleep(Duration::from_millis(200));
+                if stream.write_all(b"X-Slow: 1\r\n").is_err() {
+                    break;
+                }
+            }
+        }
+    });
+    let waited = time_until_closed(stream);
+    assert!(waited < Duration::from_secs(3), "closed after {waited:?}");
+    trickle.join().unwrap();
+}
+
+#[test]
+fn silent_new_connection_is_closed_by_the_header_timeout() {
+    let server = start(&["--header-timeout", "1"]);
+    let waited = time_until_closed(raw(server.addr));
+    assert!(
+        waited >= Duration::from_millis(900) && waited < Duration::from_secs(3),
+        "{waited:?}"
+    );
+}
+
+#[test]
+fn idle_keep_alive_connection_lives_until_the_idle_timeout() {
+    let server = start(&["--header-timeout", "1", "--idle-timeout", "2"]);
+    let mut connection = Connection::open(server.addr).unwrap();
+    assert_eq!(connection.send("GET", b"/", &[]).unwrap().status, 200);
+    // Longer than the header timeout, shorter than the idle timeout: still open.
+    std::thread::sleep(Duration::from_millis(1300));
+    assert_eq!(connection.send("GET", b"/", &[]).unwrap().status, 200);
+    let started = Instant::now();
+    let rest = connection.read_rest();
+    assert!(rest.map(|r| r.is_empty()).unwrap_or(true));
+    let waited = started.elapsed();
+    assert!(
+        waited > Duration::from_millis(1500) && waited < Duration::from_secs(4),
+        "{waited:?}"
+    );
+}
+
+#[test]
+fn sigterm_lets_in_flight_responses_finish_then_exits_0() {
+    let server = start(&[]);
+    let big = hello_world::site::assets()
+        .iter()
+        .max_by_key(|a| a.identity.body.len())
+        .unwrap();
+    let expected = big.identity.body.len();
+    // Ask for the largest file and do not read yet: the response stays in flight, blocked on
+    // the socket buffers.
+    let mut slow = raw(server.addr);
+    slow.write_all(format!("GET /{} HTTP/1.1\r\nHost: x\r\n\r\n", big.path).as_bytes())
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+
+    let status = Command::new("kill")
+        .args(["-TERM", &server.pid().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    std::thread::sleep(Duration::from_millis(200));
+    // The listener is closed: new connections are refused, not accepted and dropped.
+    assert!(
+        TcpStream::connect_timeout(&server.addr, Duration::from_secs(1)).is_err(),
+        "listener still open"
+    );
+
+    let mut response = Vec::new();
+    slow.read_to_end(&mut response).unwrap();
+    let head_end = response.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+    assert!(response.starts_with(b"HTTP/1.1 200"));
+    assert_eq!(
+        response.len() - head_end,
+        expected,
+        "the in-flight body arrived whole"
+    );
+    assert_eq!(server.wait(Duration::from_secs(10)), Some(0));
+    let output = server.output.lock().unwrap().clone();
+    assert!(
+        output.contains("msg=\"shutting down\" signal=SIGTERM"),
+        "{output}"
+    );
+}
+
+#[test]
+fn idle_connections_do_not_delay_shutdown() {
+    let server = start(&[]);
+    let mut idle = Connection::open(server.addr).unwrap();
+    assert_eq!(idle.send("GET", b"/", &[]).unwrap().status, 200);
+    let started = Instant::now();
+    Command::new("kill")
+        .args(["-INT", &server.pid().to_string()])
+        .status()
+        .unwrap();
+    assert_eq!(server.wait(Duration::from_secs(10)), Some(0));
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn access_log_has_one_line_per_request() {
+    let server = start(&[]);
+    let reply = Connection::open(server.addr)
+        .unwrap()
+        .send("GET", b"/architecture/?x=1", &[])
+        .unwrap();
+    let missing = Connection::open(server.addr)
+        .unwrap()
+        .send("HEAD", b"/nope", &[])
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    let output = server.output.lock().unwrap().clone();
+    // logfmt quotes a value with '=' in it.
+    let line = format!(
+        "level=info method=GET path=\"/architecture/?x=1\" status=200 bytes={} duration_us=",
+        reply.body.len()
+    );
+    assert!(output.contains(&line), "{output}");
+    assert_eq!(missing.status, 404);
+    assert!(
+        output.contains("method=HEAD path=/nope status=404 bytes=0 duration_us="),
+        "{output}"
+    );
+}
+
+#[test]
+fn log_level_warn_silences_access_lines() {
+    let free = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_runtime-shim"))
+        .args(["--listen", &free.to_string()])
+        .env("LOG_LEVEL", "warn")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let reply = loop {
+        match Connection::open(free).and_then(|mut c| c.send("GET", b"/", &[])) {
+            Ok(reply) => break reply,
+            Err(_) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(20)),
+            Err(e) => panic!("runtime-shim never answered: {e}"),
+        }
+    };
+    assert_eq!(reply.status, 200);
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        "",
+        "warn prints neither start-up nor access lines"
+    );
+}
+
+#[test]
+fn startup_line_reports_the_site_figures() {
+    let server = start(&[]);
+    let output = server.output.lock().unwrap().clone();
+    let figures = hello_world::site::figures();
+    let expected = format!(
+        "files={} raw_bytes={} brotli_bytes={} gzip_bytes={}",
+        figures.files, figures.raw_bytes, figures.brotli_bytes, figures.gzip_bytes
+    );
+    assert!(
+        output.lines().next().unwrap().contains(&expected),
+        "{output}"
+    );
+}
+
+#[test]
+fn port_env_sets_the_port_and_listen_beats_it() {
+    let free = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let server = Server::native(
+        &["--listen", &format!("127.0.0.1:{free}")],
+        &[("PORT", "1")],
+    )
+    .unwrap();
+    assert_eq!(server.addr.port(), free);
+    let output = Command::new(env!("CARGO_BIN_EXE_runtime-shim"))
+        .env("PORT", "http")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("PORT=\"http\""));
+}
+
+#[test]
+fn bad_arguments_exit_2_and_say_why() {
+    for args in [
+        &["--listen", "nowhere"][..],
+        &["--bogus"],
+        &["--idle-timeout", "-1"],
+    ] {
+        let output = Command::new(env!("CARGO_BIN_EXE_runtime-shim"))
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        assert!(!output.stderr.is_empty());
+    }
+    let help = Command::new(env!("CARGO_BIN_EXE_runtime-shim"))
+        .arg("--help")
+        .output()
+        .unwrap();
+    assert!(help.status.success() && String::from_utf8_lossy(&help.stdout).contains("--listen"));
+}

@@ -1,0 +1,93 @@
+# Shared helpers for the project's scripts. Source it; do not run it.
+# Every ensure_* function is idempotent: it checks first and installs only what is missing,
+# so a second run of any script costs seconds.
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="$ROOT/.venv"
+WASMTIME_VERSION="49.0.5"
+# wasmtime's full default build takes 30+ minutes on 2 cores; these features are all `serve` needs.
+WASMTIME_FEATURES="serve,run,component-model-async,cranelift,pooling-allocator"
+
+log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+as_root() {
+  if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo -n "$@"; else
+    die "need root to run: $*"; fi
+}
+
+# ensure_apt PKG...: install the Debian packages that are not installed yet.
+ensure_apt() {
+  local missing=()
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  log "installing Debian packages: ${missing[*]}"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+# ensure_venv: the project's Python tools (mkdocs and friends) in $VENV, pinned by requirements.txt.
+ensure_venv() {
+  local req="$ROOT/requirements.txt" stamp="$VENV/.requirements.sha256"
+  local want; want="$(sha256sum "$req" | cut -d' ' -f1)"
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then return 0; fi
+  log "installing Python tools into .venv (requirements.txt)"
+  [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
+  "$VENV/bin/pip" install -q --disable-pip-version-check -r "$req"
+  echo "$want" >"$stamp"
+}
+
+# The wasm32-wasip2 toolchain. Where rustup can add the target (a normal developer machine) that
+# is all it takes. Offline machines cannot download it, so there we use Debian's rustc-web, which
+# ships the std sources (rust-web-src) and wasm-component-ld, builds std with -Zbuild-std, links
+# with lld and takes its C runtime from Debian's wasi-libc.
+DEBIAN_RUSTC=/usr/bin/rustc
+DEBIAN_CARGO=/usr/bin/cargo
+DEBIAN_SELF_CONTAINED=/usr/lib/rustlib/wasm32-wasip2/lib/self-contained
+
+# WASM_TOOLCHAIN=debian forces the offline path on a machine where rustup works (to test it).
+WASM_TOOLCHAIN="${WASM_TOOLCHAIN:-auto}"
+
+rustup_has_wasm() {
+  [ "$WASM_TOOLCHAIN" != debian ] && rustup target list --installed 2>/dev/null | grep -qx wasm32-wasip2
+}
+
+ensure_wasm_toolchain() {
+  rustup_has_wasm && return 0
+  if [ "$WASM_TOOLCHAIN" != debian ] && command -v rustup >/dev/null &&
+    timeout 120 rustup target add wasm32-wasip2 >/dev/null 2>&1; then
+    return 0
+  fi
+  log "rustup cannot add wasm32-wasip2 here: using Debian's rustc-web with -Zbuild-std"
+  ensure_apt rustc-web cargo-web rust-web-src lld-22 wasi-libc
+  as_root mkdir -p "$DEBIAN_SELF_CONTAINED"
+  local f
+  for f in $(dpkg -L wasi-libc | grep -E '\.(a|o)$'); do
+    [ -e "$DEBIAN_SELF_CONTAINED/$(basename "$f")" ] || as_root ln -s "$f" "$DEBIAN_SELF_CONTAINED/"
+  done
+}
+
+# cargo_wasm ARGS...: `cargo ARGS` for the wasm32-wasip2 target with whichever toolchain works.
+cargo_wasm() {
+  if rustup_has_wasm; then
+    cargo "$@" --target wasm32-wasip2
+  else
+    RUSTC="$DEBIAN_RUSTC" RUSTC_BOOTSTRAP=1 "$DEBIAN_CARGO" "$@" \
+      -Zbuild-std=std,panic_abort --target wasm32-wasip2
+  fi
+}
+
+# The local wasi:http host the tests run the component under. Debian's newer rustc builds it
+# (wasmtime 50 needs rustc 1.97; 49 is the newest this machine's compilers can build).
+ensure_wasmtime() {
+  if command -v wasmtime >/dev/null && wasmtime --version | grep -q "^wasmtime $WASMTIME_VERSION"; then
+    return 0
+  fi
+  log "installing wasmtime-cli $WASMTIME_VERSION (cargo install; about 15 minutes on 2 cores)"
+  local cargo_bin=cargo rustc_bin=rustc
+  if [ -x "$DEBIAN_CARGO" ]; then cargo_bin="$DEBIAN_CARGO" rustc_bin="$DEBIAN_RUSTC"; fi
+  RUSTC="$rustc_bin" "$cargo_bin" install --locked --quiet "wasmtime-cli@$WASMTIME_VERSION" \
+    --no-default-features --features "$WASMTIME_FEATURES"
+}

@@ -1,0 +1,162 @@
+//! The site compiler: turns a built static site into the Rust source of a static table, doing
+//! every per-file job once, at build time: content type, strong ETags, brotli and gzip variants,
+//! cache policy, and a check that no internal link is broken. `build.rs` of the hello-world
+//! crate calls [`compile`]; the request path then only looks things up.
+
+mod cache_policy;
+mod compress;
+mod content_type;
+#[path = "../../src/http_date.rs"]
+#[allow(dead_code)] // the parser is the core's; the compiler only formats
+mod http_date;
+mod links;
+mod table;
+mod walk;
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+pub use links::BrokenLink;
+
+/// Safe for any static site: forbids framing by other origins, plugins, and `<base>` hijacking.
+/// Set `HELLO_WORLD_CSP` at build time for a stricter policy.
+pub const DEFAULT_CONTENT_SECURITY_POLICY: &str =
+    "frame-ancestors 'self'; object-src 'none'; base-uri 'self'";
+
+pub struct Options {
+    pub site_dir: PathBuf,
+    pub out_dir: PathBuf,
+    /// When set, every file's Last-Modified is this time (reproducible builds).
+    pub source_date_epoch: Option<u64>,
+    pub content_security_policy: String,
+    /// When false, broken links are reported as warnings instead of failing the build.
+    pub fail_on_broken_links: bool,
+}
+
+/// What was compiled, for the build's report and the server's start-up line.
+#[derive(Debug, Default)]
+pub struct Summary {
+    pub files: usize,
+    pub raw_bytes: usize,
+    pub brotli_bytes: usize,
+    pub gzip_bytes: usize,
+    pub skipped_hidden: Vec<String>,
+    pub broken_links: Vec<BrokenLink>,
+}
+
+/// Compiles the site and writes `out_dir/site.rs`. Every error names what to fix.
+pub fn compile(options: &Options) -> Result<Summary, String> {
+    check_header_value("HELLO_WORLD_CSP", &options.content_security_policy)?;
+    let walk = walk::walk(&options.site_dir)?;
+    if walk.files.is_empty() {
+        return Err(format!(
+            "{} has no files to serve; build the site into it first",
+            options.site_dir.display()
+        ));
+    }
+    let broken_links = links::broken_links(&walk.files);
+    if options.fail_on_broken_links && !broken_links.is_empty() {
+        let list: Vec<String> = broken_links.iter().map(|b| format!("  {b}")).collect();
+        return Err(format!(
+            "{} broken internal link(s) in {}:\n{}\nFix the links in the site's sources, or set \
+             SITE_LINK_CHECK=warn to build anyway.",
+            broken_links.len(),
+            options.site_dir.display(),
+            list.join("\n")
+        ));
+    }
+    let compiled = compile_files(walk.files, options.source_date_epoch);
+    let code = table::generate(
+        &compiled,
+        &options.out_dir,
+        &options.content_security_policy,
+    )?;
+    table::write_if_changed(&options.out_dir.join("site.rs"), code.as_bytes())?;
+    let variant_bytes = |pick: fn(&compress::Variants) -> &Option<Vec<u8>>| {
+        compiled
+            .iter()
+            .filter_map(|c| pick(&c.variants).as_ref())
+            .map(Vec::len)
+            .sum()
+    };
+    Ok(Summary {
+        files: compiled.len(),
+        raw_bytes: compiled.iter().map(|c| c.file.bytes.len()).sum(),
+        brotli_bytes: variant_bytes(|v| &v.brotli),
+        gzip_bytes: variant_bytes(|v| &v.gzip),
+        skipped_hidden: walk.skipped_hidden,
+        broken_links,
+    })
+}
+
+/// Compresses on every core: brotli at quality 11 is the slow part of the whole build. Files
+/// differ in size a thousandfold, so workers take the next file from a shared counter.
+fn compile_files(
+    files: Vec<walk::SiteFile>,
+    source_date_epoch: Option<u64>,
+) -> Vec<table::CompiledFile> {
+    let next = AtomicUsize::new(0);
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut done: Vec<(usize, (String, compress::Variants))> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut mine = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(file) = files.get(i) else { break mine };
+                        mine.push((i, type_and_variants(file)));
+                    }
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap())
+            .collect()
+    });
+    done.sort_by_key(|(i, _)| *i);
+    files
+        .into_iter()
+        .zip(done)
+        .map(
+            |(file, (_, (content_type, variants)))| table::CompiledFile {
+                content_type,
+                cache_control: cache_policy::cache_control(&file.key),
+                last_modified: source_date_epoch.unwrap_or(file.modified),
+                variants,
+                file,
+            },
+        )
+        .collect()
+}
+
+fn type_and_variants(file: &walk::SiteFile) -> (String, compress::Variants) {
+    let content_type = content_type::content_type(&file.key, &file.bytes);
+    let variants = if content_type::is_compressible(&content_type) && !file.bytes.is_empty() {
+        compress::variants(&file.bytes)
+    } else {
+        compress::Variants {
+            brotli: None,
+            gzip: None,
+        }
+    };
+    (content_type, variants)
+}
+
+/// A configured header value must be sendable as is: visible ASCII, spaces and tabs inside.
+fn check_header_value(setting: &str, value: &str) -> Result<(), String> {
+    let valid = !value.is_empty()
+        && value == value.trim_matches([' ', '\t'])
+        && value
+            .bytes()
+            .all(|b| b == b' ' || b == b'\t' || (0x21..0x7f).contains(&b));
+    if valid {
+        Ok(())
+    } else {
+        Err(format!(
+            "{setting}={value:?} is not a valid HTTP header value: use visible ASCII characters, \
+             with spaces only between them"
+        ))
+    }
+}

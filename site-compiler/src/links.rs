@@ -1,0 +1,335 @@
+//! The broken-link check: every internal `href`/`src` in HTML and every `url()`/`@import` in
+//! CSS must name a file of the site (or a directory with an `index.html`).
+
+use std::collections::HashSet;
+
+use html5gum::{DefaultEmitter, Token, Tokenizer};
+
+use crate::walk::SiteFile;
+
+#[derive(Debug, PartialEq, Eq)]
+pub struct BrokenLink {
+    /// The file the link is in.
+    pub from: String,
+    /// The link as written.
+    pub link: String,
+    /// What it resolves to, or why it cannot resolve.
+    pub problem: String,
+}
+
+impl std::fmt::Display for BrokenLink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: \"{}\" {}", self.from, self.link, self.problem)
+    }
+}
+
+pub fn broken_links(files: &[SiteFile]) -> Vec<BrokenLink> {
+    let keys: HashSet<&str> = files.iter().map(|f| f.key.as_str()).collect();
+    let mut broken = Vec::new();
+    for file in files {
+        let Ok(text) = std::str::from_utf8(&file.bytes) else {
+            continue;
+        };
+        let links = if file.key.ends_with(".html") || file.key.ends_with(".htm") {
+            html_links(text)
+        } else if file.key.ends_with(".css") {
+            css_links(text)
+        } else {
+            continue;
+        };
+        for link in links {
+            if let Some(problem) = check(&keys, &file.key, &link) {
+                broken.push(BrokenLink {
+                    from: file.key.clone(),
+                    link,
+                    problem,
+                });
+            }
+        }
+    }
+    broken
+}
+
+fn html_links(html: &str) -> Vec<String> {
+    let mut emitter = DefaultEmitter::default();
+    // Script and style contents are raw text, not markup: without state switching, a string
+    // such as "<a href=x>" inside a script would be read as a tag.
+    emitter.naively_switch_states(true);
+    let mut links = Vec::new();
+    let mut in_style = false;
+    for token in Tokenizer::new_with_emitter(html, emitter).flatten() {
+        match token {
+            Token::StartTag(tag) => {
+                in_style = tag.name == b"style";
+                for name in [&b"href"[..], b"src"] {
+                    if let Some(value) = tag.attributes.get(name) {
+                        links.push(String::from_utf8_lossy(&value.value).into_owned());
+                    }
+                }
+            }
+            Token::EndTag(_) => in_style = false,
+            Token::String(text) if in_style => {
+                links.extend(css_links(&String::from_utf8_lossy(&text.value)));
+            }
+            _ => {}
+        }
+    }
+    links
+}
+
+fn css_links(css: &str) -> Vec<String> {
+    let css = strip_css_comments(css);
+    let mut links = Vec::new();
+    let mut rest = css.as_str();
+    while let Some(at) = find_either(rest, "url(", "@import") {
+        rest = &rest[at..];
+        if let Some(after) = rest.strip_prefix("url(") {
+            let after = after.trim_start();
+            let (link, tail) = match after.chars().next() {
+                Some(q @ ('"' | '\'')) => quoted(&after[1..], q),
+                _ => after.split_once(')').unwrap_or((after, "")),
+            };
+            links.push(link.trim().to_owned());
+            rest = tail;
+        } else {
+            let after = rest["@import".len()..].trim_start();
+            match after.chars().next() {
+                Some(q @ ('"' | '\'')) => {
+                    let (link, tail) = quoted(&after[1..], q);
+                    links.push(link.to_owned());
+                    rest = tail;
+                }
+                // `@import url(...)` is picked up as a url( on the next turn.
+                _ => rest = after,
+            }
+        }
+    }
+    links
+}
+
+fn find_either(haystack: &str, a: &str, b: &str) -> Option<usize> {
+    match (haystack.find(a), haystack.find(b)) {
+        (Some(x), Some(y)) => Some(x.min(y)),
+        (x, y) => x.or(y),
+    }
+}
+
+fn quoted(s: &str, quote: char) -> (&str, &str) {
+    match s.find(quote) {
+        Some(end) => (&s[..end], &s[end + 1..]),
+        None => (s, ""),
+    }
+}
+
+fn strip_css_comments(css: &str) -> String {
+    let mut out = String::with_capacity(css.len());
+    let mut rest = css;
+    while let Some(start) = rest.find("/*") {
+        out.push_str(&rest[..start]);
+        rest = rest[start + 2..]
+            .find("*/")
+            .map_or("", |end| &rest[start + 2 + end + 2..]);
+    }
+    out.push_str(rest);
+    out
+}
+
+/// `None` when `link` (found in the file `from`) is external or names a file of the site;
+/// otherwise what is wrong with it.
+fn check(keys: &HashSet<&str>, from: &str, link: &str) -> Option<String> {
+    // HTML strips leading and trailing ASCII whitespace from URL attributes.
+    let link = link.trim_matches(|c: char| c.is_ascii_whitespace());
+    if is_external(link) {
+        return None;
+    }
+    let path = link.split(['#', '?']).next().unwrap_or_default();
+    if path.is_empty() {
+        return None; // "#top", "?q=x" or "": the page itself.
+    }
+    let decoded = match percent_decode(path) {
+        Some(d) => d,
+        None => return Some("has an invalid percent-escape".to_owned()),
+    };
+    let base = if decoded.starts_with('/') {
+        ""
+    } else {
+        from.rsplit_once('/').map_or("", |(dir, _)| dir)
+    };
+    let mut segments: Vec<&str> = base.split('/').filter(|s| !s.is_empty()).collect();
+    for segment in decoded.split('/') {
+        match segment {
+            "" | "." => {}
+            ".." => {
+                if segments.pop().is_none() {
+                    return Some("climbs above the site root".to_owned());
+                }
+            }
+            s => segments.push(s),
+        }
+    }
+    let target = segments.join("/");
+    let names_directory = decoded.ends_with('/') || decoded.ends_with("/.") || decoded == ".";
+    let index = if target.is_empty() {
+        "index.html".to_owned()
+    } else {
+        format!("{target}/index.html")
+    };
+    let found = if names_directory || target.is_empty() {
+        keys.contains(index.as_str())
+    } else {
+        keys.contains(target.as_str()) || keys.contains(index.as_str())
+    };
+    (!found).then(|| {
+        let wanted = if names_directory || target.is_empty() {
+            index
+        } else {
+            target
+        };
+        format!("points at {wanted}, which is not in the site")
+    })
+}
+
+/// A scheme (`https:`, `mailto:`, `data:`) or a network-path reference (`//host/...`).
+fn is_external(link: &str) -> bool {
+    if link.starts_with("//") {
+        return true;
+    }
+    match link.find(':') {
+        Some(colon) => {
+            let scheme = &link[..colon];
+            !scheme.is_empty()
+                && scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+                && scheme
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+        }
+        None => false,
+    }
+}
+
+fn percent_decode(s: &str) -> Option<String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = s.get(i + 1..i + 3)?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+
+    fn file(key: &str, text: &str) -> SiteFile {
+        SiteFile {
+            key: key.to_owned(),
+            source: PathBuf::from(key),
+            bytes: text.as_bytes().to_vec(),
+            modified: 0,
+        }
+    }
+
+    fn site(pages: &[(&str, &str)]) -> Vec<SiteFile> {
+        pages.iter().map(|(k, t)| file(k, t)).collect()
+    }
+
+    #[test]
+    fn relative_absolute_and_directory_links_resolve() {
+        let files = site(&[
+            (
+                "index.html",
+                r#"<a href="guide/">g</a><a href="/guide">g2</a><img src="img/a.png">"#,
+            ),
+            (
+                "guide/index.html",
+                r#"<a href="..">up</a><a href="../img/a.png#x">i</a><a href="./">self</a>"#,
+            ),
+            ("img/a.png", ""),
+        ]);
+        assert_eq!(broken_links(&files), vec![]);
+    }
+
+    #[test]
+    fn a_missing_target_is_reported_with_its_page() {
+        let files = site(&[("guide/index.html", r#"<a href="../missing/">m</a>"#)]);
+        let broken = broken_links(&files);
+        assert_eq!(broken.len(), 1);
+        assert_eq!(broken[0].from, "guide/index.html");
+        assert_eq!(broken[0].link, "../missing/");
+        assert!(broken[0].problem.contains("missing/index.html"));
+    }
+
+    #[test]
+    fn external_and_fragment_links_are_skipped() {
+        let files = site(&[(
+            "index.html",
+            r##"<a href="https://x.org/a">x</a><a href="//cdn.example/a.js">c</a>
+               <a href="mailto:a@b.c">m</a><a href="#top">t</a><img src="data:image/png;base64,AA">
+               <a href="?q=1">q</a><a href="javascript:void(0)">j</a>"##,
+        )]);
+        assert_eq!(broken_links(&files), vec![]);
+    }
+
+    #[test]
+    fn links_inside_scripts_are_not_markup() {
+        let files = site(&[(
+            "index.html",
+            r#"<script>var s = '<a href="nowhere.html">';</script><p>ok</p>"#,
+        )]);
+        assert_eq!(broken_links(&files), vec![]);
+    }
+
+    #[test]
+    fn css_urls_and_imports_are_checked() {
+        let files = site(&[
+            (
+                "css/site.css",
+                r#"/* url(commented.png) */ a{background:url( "../img/a.png" )} b{src:url(gone.woff2)}
+                   @import "more.css"; @import url('other.css'); i{background:url(data:image/png;base64,AA)}"#,
+            ),
+            ("css/more.css", ""),
+            ("img/a.png", ""),
+        ]);
+        let links: Vec<_> = broken_links(&files).into_iter().map(|b| b.link).collect();
+        assert_eq!(links, vec!["gone.woff2", "other.css"]);
+    }
+
+    #[test]
+    fn inline_style_urls_are_checked() {
+        let files = site(&[(
+            "index.html",
+            r#"<style>body{background:url(missing.png)}</style>"#,
+        )]);
+        assert_eq!(broken_links(&files)[0].link, "missing.png");
+    }
+
+    #[test]
+    fn percent_encoded_and_entity_encoded_links_resolve() {
+        let files = site(&[
+            (
+                "index.html",
+                r#"<a href="my%20page/">p</a><a href="a&amp;b.html">e</a>"#,
+            ),
+            ("my page/index.html", ""),
+            ("a&b.html", ""),
+        ]);
+        assert_eq!(broken_links(&files), vec![]);
+    }
+
+    #[test]
+    fn climbing_above_the_root_is_broken() {
+        let files = site(&[("index.html", r#"<a href="../../etc/passwd">x</a>"#)]);
+        assert!(broken_links(&files)[0]
+            .problem
+            .contains("above the site root"));
+    }
+}

@@ -1,0 +1,82 @@
+//! Reads the built site: every file it will serve, keyed by its URL path.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::UNIX_EPOCH;
+
+pub struct SiteFile {
+    /// URL path relative to the site root, `/`-separated: `assets/main.css`, `index.html`.
+    pub key: String,
+    pub source: PathBuf,
+    pub bytes: Vec<u8>,
+    /// Modification time in seconds since the Unix epoch.
+    pub modified: u64,
+}
+
+pub struct Walk {
+    pub files: Vec<SiteFile>,
+    /// Dot-files and dot-directories left out: they are build leftovers (`.git`, `.DS_Store`),
+    /// never pages, and leaving them out keeps the health path free.
+    pub skipped_hidden: Vec<String>,
+}
+
+/// Walks `root` and returns its files sorted by key. Errors name the file and the fix.
+pub fn walk(root: &Path) -> Result<Walk, String> {
+    let mut walk = Walk {
+        files: Vec::new(),
+        skipped_hidden: Vec::new(),
+    };
+    visit(root, "", &mut walk)?;
+    walk.files.sort_by(|a, b| a.key.cmp(&b.key));
+    Ok(walk)
+}
+
+fn visit(dir: &Path, prefix: &str, walk: &mut Walk) -> Result<(), String> {
+    let entries = fs::read_dir(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
+    for entry in entries {
+        let entry = entry.map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
+        let path = entry.path();
+        let name = entry.file_name().into_string().map_err(|_| {
+            format!(
+                "{}: the file name is not UTF-8, so no URL can name it; rename it",
+                path.display()
+            )
+        })?;
+        let key = format!("{prefix}{name}");
+        if name.starts_with('.') && key != ".well-known" {
+            walk.skipped_hidden.push(key);
+            continue;
+        }
+        check_servable(&key, &path)?;
+        let meta = fs::metadata(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        if meta.is_dir() {
+            visit(&path, &format!("{key}/"), walk)?;
+        } else if meta.is_file() {
+            let bytes = fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+            let modified = meta
+                .modified()
+                .ok()
+                .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+                .map_or(0, |d| d.as_secs());
+            walk.files.push(SiteFile {
+                key,
+                source: path,
+                bytes,
+                modified,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// A name the request-target rules would reject can never be served: say so at build time.
+fn check_servable(key: &str, path: &Path) -> Result<(), String> {
+    if key.contains('\\') || key.chars().any(char::is_control) {
+        return Err(format!(
+            "{}: a backslash or control character in a file name cannot be requested \
+             (such requests get 400); rename the file",
+            path.display()
+        ));
+    }
+    Ok(())
+}

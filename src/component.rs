@@ -1,0 +1,85 @@
+//! The wasi:http 0.2 entry point (`wasi:http/incoming-handler`), for Spin, SpinKube and any
+//! wasi:http host. A thin adapter: it turns the host's request into the core's and the core's
+//! response into the host's, and holds no HTTP rule. It imports no Spin API and makes no
+//! outgoing requests, so every host runs the same file.
+
+use wasi::exports::http::incoming_handler::Guest;
+use wasi::http::types::{
+    Fields, IncomingRequest, Method, OutgoingBody, OutgoingResponse, ResponseOutparam,
+};
+use wasi::io::streams::{OutputStream, StreamError};
+
+use crate::{respond, Request, RequestHeaders};
+
+struct Component;
+
+wasi::http::proxy::export!(Component with_types_in wasi);
+
+impl Guest for Component {
+    fn handle(request: IncomingRequest, response_out: ResponseOutparam) {
+        let method = request.method();
+        let target = request.path_with_query().unwrap_or_default();
+        let fields = request.headers().entries();
+        let response = respond(&Request {
+            method: method_bytes(&method),
+            target: target.as_bytes(),
+            headers: RequestHeaders::from_fields(
+                fields
+                    .iter()
+                    .map(|(name, value)| (name.as_bytes(), value.as_slice())),
+            ),
+        });
+
+        let headers: Vec<(String, Vec<u8>)> = response
+            .headers()
+            .map(|(name, value)| (name.as_str().to_owned(), value.to_string().into_bytes()))
+            .collect();
+        // Every value is a valid field value (checked at build time or formatted from
+        // numbers), so the host accepts the list; fall back to no headers rather than no answer.
+        let outgoing =
+            OutgoingResponse::new(Fields::from_list(&headers).unwrap_or_else(|_| Fields::new()));
+        let _ = outgoing.set_status_code(response.status);
+        let Ok(body) = outgoing.body() else {
+            return;
+        };
+        ResponseOutparam::set(response_out, Ok(outgoing));
+        if let Ok(stream) = body.write() {
+            // A client that went away is not an error worth reporting to anyone.
+            let _ = write_all(&stream, response.body);
+        }
+        let _ = OutgoingBody::finish(body, None);
+    }
+}
+
+fn method_bytes(method: &Method) -> &[u8] {
+    match method {
+        Method::Get => b"GET",
+        Method::Head => b"HEAD",
+        Method::Post => b"POST",
+        Method::Put => b"PUT",
+        Method::Delete => b"DELETE",
+        Method::Connect => b"CONNECT",
+        Method::Options => b"OPTIONS",
+        Method::Trace => b"TRACE",
+        Method::Patch => b"PATCH",
+        Method::Other(other) => other.as_bytes(),
+    }
+}
+
+/// Writes as much as the host accepts per call, instead of wasi's 4 KiB blocking helper, so a
+/// page costs a few host calls rather than one per 4 KiB.
+fn write_all(stream: &OutputStream, mut bytes: &[u8]) -> Result<(), StreamError> {
+    while !bytes.is_empty() {
+        let permitted = stream.check_write()?;
+        if permitted == 0 {
+            stream.subscribe().block();
+            continue;
+        }
+        let n = bytes
+            .len()
+            .min(usize::try_from(permitted).unwrap_or(usize::MAX));
+        stream.write(&bytes[..n])?;
+        bytes = &bytes[n..];
+    }
+    stream.blocking_flush()
+}

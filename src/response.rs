@@ -1,0 +1,247 @@
+//! The response: a status, a short list of headers, and a body that is a slice of the binary.
+//! The constructors here say which headers each kind of response carries.
+
+use core::fmt;
+
+use crate::negotiate::Coding;
+use crate::site::{Asset, Representation};
+
+/// Enough for the longest response (a 206 with variants plus the security headers).
+const MAX_HEADERS: usize = 14;
+
+/// The header names the core ever sends. Shells map them to their own header types.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HeaderName {
+    ContentType,
+    ContentLength,
+    ContentEncoding,
+    ContentRange,
+    ETag,
+    LastModified,
+    CacheControl,
+    Vary,
+    AcceptRanges,
+    Location,
+    Allow,
+    XContentTypeOptions,
+    ReferrerPolicy,
+    ContentSecurityPolicy,
+}
+
+impl HeaderName {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            HeaderName::ContentType => "content-type",
+            HeaderName::ContentLength => "content-length",
+            HeaderName::ContentEncoding => "content-encoding",
+            HeaderName::ContentRange => "content-range",
+            HeaderName::ETag => "etag",
+            HeaderName::LastModified => "last-modified",
+            HeaderName::CacheControl => "cache-control",
+            HeaderName::Vary => "vary",
+            HeaderName::AcceptRanges => "accept-ranges",
+            HeaderName::Location => "location",
+            HeaderName::Allow => "allow",
+            HeaderName::XContentTypeOptions => "x-content-type-options",
+            HeaderName::ReferrerPolicy => "referrer-policy",
+            HeaderName::ContentSecurityPolicy => "content-security-policy",
+        }
+    }
+}
+
+/// A header value: almost always a string in the table; a number or a formatted string only
+/// for lengths, ranges and redirects.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HeaderValue {
+    Static(&'static str),
+    Number(u64),
+    Owned(String),
+}
+
+impl fmt::Display for HeaderValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            HeaderValue::Static(s) => f.write_str(s),
+            HeaderValue::Number(n) => write!(f, "{n}"),
+            HeaderValue::Owned(s) => f.write_str(s),
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct Response {
+    pub status: u16,
+    headers: [(HeaderName, HeaderValue); MAX_HEADERS],
+    header_count: usize,
+    /// What goes on the wire after the headers: empty for HEAD, 304 and the like.
+    pub body: &'static [u8],
+}
+
+impl Response {
+    fn new(status: u16, body: &'static [u8]) -> Self {
+        Response {
+            status,
+            headers: [const { (HeaderName::Allow, HeaderValue::Static("")) }; MAX_HEADERS],
+            header_count: 0,
+            body,
+        }
+    }
+
+    pub(crate) fn push(&mut self, name: HeaderName, value: HeaderValue) {
+        debug_assert!(self.header_count < MAX_HEADERS, "raise MAX_HEADERS");
+        if let Some(slot) = self.headers.get_mut(self.header_count) {
+            *slot = (name, value);
+            self.header_count += 1;
+        }
+    }
+
+    fn push_static(&mut self, name: HeaderName, value: &'static str) {
+        self.push(name, HeaderValue::Static(value));
+    }
+
+    pub fn headers(&self) -> impl Iterator<Item = (HeaderName, &HeaderValue)> {
+        self.headers[..self.header_count]
+            .iter()
+            .map(|(name, value)| (*name, value))
+    }
+
+    /// The first value of `name`, if present.
+    pub fn header(&self, name: HeaderName) -> Option<&HeaderValue> {
+        self.headers().find(|(n, _)| *n == name).map(|(_, v)| v)
+    }
+
+    /// A plain-text response whose body explains itself.
+    fn text(status: u16, message: &'static str) -> Self {
+        let mut response = Response::new(status, message.as_bytes());
+        response.push_static(HeaderName::ContentType, "text/plain; charset=utf-8");
+        response.push(HeaderName::ContentLength, length(message.as_bytes()));
+        response.push_static(HeaderName::CacheControl, "no-cache");
+        response
+    }
+
+    /// 200 with the whole representation.
+    pub(crate) fn ok(asset: &Asset, coding: Coding, representation: &Representation) -> Self {
+        let mut response = Response::new(200, representation.body);
+        response.push_static(HeaderName::ContentType, asset.content_type);
+        response.push(HeaderName::ContentLength, length(representation.body));
+        if let Some(encoding) = coding.content_encoding() {
+            response.push_static(HeaderName::ContentEncoding, encoding);
+        }
+        response.validators_and_caching(asset, representation);
+        response.push_static(HeaderName::AcceptRanges, "bytes");
+        response
+    }
+
+    /// 206 with bytes `first..=last` of the identity representation.
+    pub(crate) fn partial(asset: &Asset, first: u64, last: u64) -> Self {
+        let whole = asset.identity.body;
+        // first <= last < whole.len(), so the slice is in bounds.
+        let body = whole
+            .get(first as usize..=last as usize)
+            .unwrap_or_default();
+        let mut response = Response::new(206, body);
+        response.push_static(HeaderName::ContentType, asset.content_type);
+        response.push(HeaderName::ContentLength, length(body));
+        response.push(
+            HeaderName::ContentRange,
+            HeaderValue::Owned(format!("bytes {first}-{last}/{}", whole.len())),
+        );
+        response.validators_and_caching(asset, &asset.identity);
+        response.push_static(HeaderName::AcceptRanges, "bytes");
+        response
+    }
+
+    /// 304: the headers a cache needs to refresh its copy (RFC 9110 §15.4.5), no body.
+    pub(crate) fn not_modified(asset: &Asset, representation: &Representation) -> Self {
+        let mut response = Response::new(304, &[]);
+        response.validators_and_caching(asset, representation);
+        response
+    }
+
+    fn validators_and_caching(&mut self, asset: &Asset, representation: &Representation) {
+        self.push_static(HeaderName::ETag, representation.etag);
+        self.push_static(HeaderName::LastModified, asset.last_modified);
+        self.push_static(HeaderName::CacheControl, asset.cache_control);
+        self.vary(asset);
+    }
+
+    fn vary(&mut self, asset: &Asset) {
+        if asset.has_variants() {
+            self.push_static(HeaderName::Vary, "accept-encoding");
+        }
+    }
+
+    pub(crate) fn precondition_failed() -> Self {
+        Response::text(
+            412,
+            "412 Precondition Failed: If-Match or If-Unmodified-Since does not hold\n",
+        )
+    }
+
+    /// 416 with the length a valid range must stay within.
+    pub(crate) fn range_not_satisfiable(asset: &Asset) -> Self {
+        let mut response = Response::text(
+            416,
+            "416 Range Not Satisfiable: the range starts past the end of the file\n",
+        );
+        response.push(
+            HeaderName::ContentRange,
+            HeaderValue::Owned(format!("bytes */{}", asset.identity.body.len())),
+        );
+        response
+    }
+
+    /// 404 with the site's own 404 page (negotiated like any page, but without validators:
+    /// they would describe the 404 page, not the missing resource).
+    pub(crate) fn not_found(page: Option<(&Asset, Coding, &Representation)>) -> Self {
+        let Some((asset, coding, representation)) = page else {
+            return Response::text(404, "404 Not Found\n");
+        };
+        let mut response = Response::new(404, representation.body);
+        response.push_static(HeaderName::ContentType, asset.content_type);
+        response.push(HeaderName::ContentLength, length(representation.body));
+        if let Some(encoding) = coding.content_encoding() {
+            response.push_static(HeaderName::ContentEncoding, encoding);
+        }
+        response.push_static(HeaderName::CacheControl, "no-cache");
+        response.vary(asset);
+        response
+    }
+
+    /// 308 to `location`, which the caller has made safe (see `resolve.rs`).
+    pub(crate) fn permanent_redirect(location: String) -> Self {
+        let mut response = Response::text(
+            308,
+            "308 Permanent Redirect: the directory's URL ends with '/'\n",
+        );
+        response.push(HeaderName::Location, HeaderValue::Owned(location));
+        response
+    }
+
+    pub(crate) fn method_not_allowed() -> Self {
+        let mut response = Response::text(
+            405,
+            "405 Method Not Allowed: this server only answers GET and HEAD\n",
+        );
+        response.push_static(HeaderName::Allow, "GET, HEAD");
+        response
+    }
+
+    /// A 4xx for a bad request target, with the reason as the body.
+    pub(crate) fn rejected(status: u16, reason: &'static str) -> Self {
+        Response::text(status, reason)
+    }
+
+    /// The health probe's answer: never cached, so a probe through a cache still reaches us.
+    pub(crate) fn healthy() -> Self {
+        let mut response = Response::new(200, b"ok\n");
+        response.push_static(HeaderName::ContentType, "text/plain; charset=utf-8");
+        response.push(HeaderName::ContentLength, length(b"ok\n"));
+        response.push_static(HeaderName::CacheControl, "no-store");
+        response
+    }
+}
+
+fn length(body: &[u8]) -> HeaderValue {
+    HeaderValue::Number(body.len() as u64)
+}

@@ -1,0 +1,76 @@
+//! Reads `bad-targets.txt`. Included with `#[path]` by every test that runs the corpus (the
+//! core's property test, the HTTP conformance suite), so the notation is parsed in one place.
+
+#[derive(Debug, Clone)]
+pub struct Vector {
+    /// Line number in bad-targets.txt.
+    pub line: usize,
+    pub expected: Expected,
+    pub target: Vec<u8>,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub enum Expected {
+    Status(u16),
+    /// The hundreds digit of a class: `4xx` → 4.
+    Class(u16),
+}
+
+impl Expected {
+    pub fn matches(self, status: u16) -> bool {
+        match self {
+            Expected::Status(expected) => status == expected,
+            Expected::Class(class) => status / 100 == class,
+        }
+    }
+}
+
+pub const TEXT: &str = include_str!("bad-targets.txt");
+
+pub fn load() -> Vec<Vector> {
+    TEXT.lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty() && !l.starts_with('#'))
+        .map(|(i, l)| {
+            parse_line(i + 1, l).unwrap_or_else(|e| panic!("bad-targets.txt:{}: {e}", i + 1))
+        })
+        .collect()
+}
+
+fn parse_line(line: usize, text: &str) -> Result<Vector, String> {
+    let (expected, target) = text.split_once(' ').ok_or("expected `STATUS TARGET`")?;
+    let expected = match expected.strip_suffix("xx") {
+        Some(class) => Expected::Class(class.parse().map_err(|_| "bad class")?),
+        None => Expected::Status(expected.parse().map_err(|_| "bad status")?),
+    };
+    Ok(Vector {
+        line,
+        expected,
+        target: unescape(target)?,
+    })
+}
+
+/// `\xNN` → the byte; a trailing `{N}` pads with 'a' to N bytes.
+fn unescape(text: &str) -> Result<Vec<u8>, String> {
+    let (text, pad) = match text.strip_suffix('}').and_then(|t| t.rsplit_once('{')) {
+        Some((head, n)) => (head, Some(n.parse::<usize>().map_err(|_| "bad {N}")?)),
+        None => (text, None),
+    };
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'\\' && bytes.get(i + 1) == Some(&b'x') {
+            let hex = text.get(i + 2..i + 4).ok_or("short \\x escape")?;
+            out.push(u8::from_str_radix(hex, 16).map_err(|_| "bad \\x escape")?);
+            i += 4;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    if let Some(n) = pad {
+        out.resize(n.max(out.len()), b'a');
+    }
+    Ok(out)
+}

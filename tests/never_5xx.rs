@@ -1,0 +1,142 @@
+//! Properties of the core over arbitrary requests: no request yields a 5xx, a panic, or a body
+//! that is not bytes of the embedded table (or a short reason); and the whole bad-input corpus
+//! gets its expected status from the core itself, before any runtime is involved.
+
+use hello_world::{respond, site, HeaderName, Request, RequestHeaders, Response};
+use proptest::prelude::*;
+
+#[path = "corpus/vectors.rs"]
+mod vectors;
+
+/// True when `body` lies inside one of the table's representations.
+fn body_is_in_table(body: &[u8]) -> bool {
+    if body.is_empty() {
+        return true;
+    }
+    let range = body.as_ptr_range();
+    site::assets().iter().any(|asset| {
+        asset.representations().any(|r| {
+            let table = r.body.as_ptr_range();
+            table.start <= range.start && range.end <= table.end
+        })
+    })
+}
+
+fn check_response(response: &Response) -> Result<(), TestCaseError> {
+    prop_assert!(response.status < 500, "status {}", response.status);
+    let from_table = body_is_in_table(response.body);
+    let short_reason = response.body.len() < 256
+        && response
+            .header(HeaderName::ContentType)
+            .is_some_and(|t| t.to_string().starts_with("text/plain"));
+    prop_assert!(
+        from_table || short_reason,
+        "body of {} bytes from nowhere",
+        response.body.len()
+    );
+    for (_, value) in response.headers() {
+        let value = value.to_string();
+        prop_assert!(
+            value
+                .bytes()
+                .all(|b| b == b' ' || b == b'\t' || (0x21..0x7f).contains(&b)),
+            "invalid header value {value:?}"
+        );
+    }
+    Ok(())
+}
+
+fn target_strategy() -> impl Strategy<Value = Vec<u8>> {
+    let pieces = prop_oneof![
+        Just(b"/".to_vec()),
+        Just(b"..".to_vec()),
+        Just(b".".to_vec()),
+        Just(b"%2e".to_vec()),
+        Just(b"%2f".to_vec()),
+        Just(b"%5c".to_vec()),
+        Just(b"%00".to_vec()),
+        Just(b"%c0%ae".to_vec()),
+        Just(b"%".to_vec()),
+        Just(b"?".to_vec()),
+        Just(b"\\".to_vec()),
+        Just(b"index.html".to_vec()),
+        Just(b"architecture".to_vec()),
+        Just(b"search/search_index.json".to_vec()),
+        Just(b".healthz".to_vec()),
+        prop::collection::vec(any::<u8>(), 0..4),
+        "[a-zA-Z0-9._~-]{0,8}".prop_map(String::into_bytes),
+    ];
+    prop::collection::vec(pieces, 0..12).prop_map(|parts| parts.concat())
+}
+
+fn header_value_strategy() -> impl Strategy<Value = Vec<u8>> {
+    prop_oneof![
+        prop::collection::vec(any::<u8>(), 0..40),
+        "(br|gzip|identity|\\*|x-gzip)(;q=[0-9.]{0,6})?(, ?(br|gzip|\\*)(;q=[01](\\.[0-9]{0,4})?)?){0,3}"
+            .prop_map(String::into_bytes),
+        "(W/)?\"[0-9a-f]{0,16}\"(, ?(W/)?\"[0-9a-f]{16}\"){0,2}|\\*".prop_map(String::into_bytes),
+        "(bytes|BYTES|pages)=([0-9]{0,25})?-([0-9]{0,25})?(,[0-9]{0,3}-[0-9]{0,3}){0,2}".prop_map(String::into_bytes),
+        "(Sun|Mon), [0-9]{2} (Nov|Feb) [0-9]{4} [0-9]{2}:[0-9]{2}:[0-9]{2} GMT".prop_map(String::into_bytes),
+    ]
+}
+
+const HEADER_NAMES: &[&str] = &[
+    "accept-encoding",
+    "if-none-match",
+    "if-match",
+    "if-modified-since",
+    "if-unmodified-since",
+    "range",
+    "if-range",
+    "Range",
+    "x-other",
+];
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(5_000))]
+
+    #[test]
+    fn no_request_yields_a_5xx_or_bytes_outside_the_table(
+        method in prop_oneof![Just(b"GET".to_vec()), Just(b"HEAD".to_vec()), prop::collection::vec(any::<u8>(), 0..8)],
+        target in target_strategy(),
+        headers in prop::collection::vec((0..HEADER_NAMES.len(), header_value_strategy()), 0..6),
+    ) {
+        let fields: Vec<(&[u8], &[u8])> = headers
+            .iter()
+            .map(|(name, value)| (HEADER_NAMES[*name].as_bytes(), value.as_slice()))
+            .collect();
+        let request = Request {
+            method: &method,
+            target: &target,
+            headers: RequestHeaders::from_fields(fields),
+        };
+        check_response(&respond(&request))?;
+    }
+}
+
+#[test]
+fn the_bad_input_corpus_gets_its_expected_status_from_the_core() {
+    let vectors = vectors::load();
+    assert!(
+        vectors.len() >= 50,
+        "the corpus has only {} vectors",
+        vectors.len()
+    );
+    for vector in vectors {
+        // Raw control bytes and backslashes never reach the core over HTTP (either runtime's
+        // HTTP parser refuses them first); the core must refuse them all the same.
+        let response = respond(&Request {
+            method: b"GET",
+            target: &vector.target,
+            headers: RequestHeaders::from_fields([(&b"accept-encoding"[..], &b"br"[..])]),
+        });
+        assert!(
+            vector.expected.matches(response.status),
+            "bad-targets.txt:{}: expected {:?}, the core says {}",
+            vector.line,
+            vector.expected,
+            response.status
+        );
+        check_response(&response).unwrap();
+    }
+}
