@@ -148,3 +148,63 @@ fn parse_tag(s: &[u8]) -> Option<(EntityTag<'_>, &[u8])> {
     }
     Some((EntityTag { weak, opaque }, &s[close + 1..]))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ETAG: &str = "\"abc\"";
+
+    fn list(value: &str, compare: Compare) -> Option<TagList> {
+        let headers = RequestHeaders::from_fields([(&b"if-none-match"[..], value.as_bytes())]);
+        tag_list(&headers.if_none_match, ETAG, compare)
+    }
+
+    #[test]
+    fn weak_comparison_ignores_the_weak_flag() {
+        assert_eq!(
+            list("W/\"abc\"", Compare::Weak),
+            Some(TagList::Matches(true))
+        );
+        assert_eq!(
+            list("W/\"abc\"", Compare::Strong),
+            Some(TagList::Matches(false))
+        );
+        assert_eq!(
+            list("\"abc\"", Compare::Strong),
+            Some(TagList::Matches(true))
+        );
+    }
+
+    #[test]
+    fn lists_star_and_commas_inside_tags() {
+        assert_eq!(
+            list("\"x\", \"abc\"", Compare::Weak),
+            Some(TagList::Matches(true))
+        );
+        assert_eq!(
+            list("\"a,b\", \"c\"", Compare::Weak),
+            Some(TagList::Matches(false))
+        );
+        assert_eq!(list(" * ", Compare::Weak), Some(TagList::Any));
+        assert_eq!(
+            list(",,\"abc\",", Compare::Weak),
+            Some(TagList::Matches(true))
+        );
+    }
+
+    #[test]
+    fn malformed_lists_are_ignored() {
+        for value in [
+            "abc",
+            "\"abc",
+            "\"abc\" \"def\"",
+            "*, \"abc\"",
+            "w/\"abc\"",
+            "\"a\u{7f}\"",
+            "",
+        ] {
+            assert_eq!(list(value, Compare::Weak), None, "{value:?}");
+        }
+    }
+}

@@ -84,3 +84,79 @@ fn number(digits: &[u8]) -> Option<u64> {
         n.saturating_mul(10).saturating_add(u64::from(d - b'0'))
     }))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::request::RequestHeaders;
+
+    fn spec(value: &str) -> Option<Spec> {
+        parse(&RequestHeaders::from_fields([(&b"range"[..], value.as_bytes())]).range)
+    }
+
+    #[test]
+    fn single_ranges_parse() {
+        assert_eq!(spec("bytes=0-99"), Some(Spec::FromTo(0, Some(99))));
+        assert_eq!(spec("bytes=5-"), Some(Spec::FromTo(5, None)));
+        assert_eq!(spec("bytes=-7"), Some(Spec::Suffix(7)));
+        assert_eq!(spec("Bytes=1-1"), Some(Spec::FromTo(1, Some(1))));
+        assert_eq!(spec("bytes=1-2,"), Some(Spec::FromTo(1, Some(2))));
+    }
+
+    #[test]
+    fn anything_else_means_the_whole_file() {
+        for value in [
+            "",
+            "bytes=",
+            "bytes=-",
+            "bytes=5-1",
+            "bytes=0-1,3-4",
+            "items=0-1",
+            "bytes=a-b",
+            "bytes 0-1",
+            "bytes=1 -2",
+        ] {
+            assert_eq!(spec(value), None, "{value:?}");
+        }
+    }
+
+    #[test]
+    fn huge_numbers_saturate() {
+        assert_eq!(
+            spec("bytes=99999999999999999999999-"),
+            Some(Spec::FromTo(u64::MAX, None))
+        );
+        assert_eq!(
+            Spec::FromTo(u64::MAX, None).resolve(10),
+            Resolved::Unsatisfiable
+        );
+        assert_eq!(
+            Spec::FromTo(2, Some(u64::MAX)).resolve(10),
+            Resolved::Satisfiable { first: 2, last: 9 }
+        );
+        assert_eq!(
+            Spec::Suffix(u64::MAX).resolve(10),
+            Resolved::Satisfiable { first: 0, last: 9 }
+        );
+    }
+
+    #[test]
+    fn resolution_against_the_length() {
+        assert_eq!(Spec::FromTo(10, None).resolve(10), Resolved::Unsatisfiable);
+        assert_eq!(Spec::Suffix(0).resolve(10), Resolved::Unsatisfiable);
+        assert_eq!(
+            Spec::Suffix(3).resolve(10),
+            Resolved::Satisfiable { first: 7, last: 9 }
+        );
+        assert_eq!(Spec::FromTo(0, Some(0)).resolve(0), Resolved::Unsatisfiable);
+    }
+
+    #[test]
+    fn two_range_lines_are_not_one_range() {
+        let headers = RequestHeaders::from_fields([
+            (&b"range"[..], &b"bytes=0-1"[..]),
+            (b"Range", b"bytes=2-3"),
+        ]);
+        assert_eq!(parse(&headers.range), None);
+    }
+}

@@ -167,7 +167,7 @@ impl Response {
 
     fn vary(&mut self, asset: &Asset) {
         if asset.has_variants() {
-            self.push_static(HeaderName::Vary, "accept-encoding");
+            self.push_static(HeaderName::Vary, "Accept-Encoding");
         }
     }
 

@@ -47,3 +47,32 @@ fn gzip(bytes: &[u8]) -> Vec<u8> {
         .and_then(|()| encoder.finish())
         .expect("gzip compression into a Vec cannot fail")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_variant_must_save_at_least_5_percent() {
+        let original = [0u8; 100];
+        assert!(worth_keeping(&original, vec![0; 95]).is_some());
+        assert!(worth_keeping(&original, vec![0; 96]).is_none());
+    }
+
+    #[test]
+    fn variants_decode_to_the_original() {
+        use std::io::Read;
+        let text = b"hello hello hello hello hello hello hello hello".repeat(20);
+        let v = variants(&text);
+        let mut out = Vec::new();
+        brotli::Decompressor::new(&v.brotli.unwrap()[..], 4096)
+            .read_to_end(&mut out)
+            .unwrap();
+        assert_eq!(out, text);
+        out.clear();
+        flate2::read::GzDecoder::new(&v.gzip.unwrap()[..])
+            .read_to_end(&mut out)
+            .unwrap();
+        assert_eq!(out, text);
+    }
+}

@@ -1,0 +1,275 @@
+//! The site compiler on small sites written to a temporary folder.
+
+use std::fs;
+use std::path::Path;
+
+use site_compiler::{compile, Options, Summary, DEFAULT_CONTENT_SECURITY_POLICY};
+
+struct Fixture {
+    site: tempfile::TempDir,
+    out: tempfile::TempDir,
+}
+
+impl Fixture {
+    fn new(files: &[(&str, &[u8])]) -> Fixture {
+        let site = tempfile::tempdir().unwrap();
+        for (path, bytes) in files {
+            let full = site.path().join(path);
+            fs::create_dir_all(full.parent().unwrap()).unwrap();
+            fs::write(full, bytes).unwrap();
+        }
+        Fixture {
+            site,
+            out: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn options(&self) -> Options {
+        Options {
+            site_dir: self.site.path().to_owned(),
+            out_dir: self.out.path().to_owned(),
+            source_date_epoch: None,
+            content_security_policy: DEFAULT_CONTENT_SECURITY_POLICY.to_owned(),
+            fail_on_broken_links: true,
+        }
+    }
+
+    fn compile(&self) -> Result<Summary, String> {
+        compile(&self.options())
+    }
+
+    fn table(&self) -> String {
+        fs::read_to_string(self.out.path().join("site.rs")).unwrap()
+    }
+}
+
+/// The generated source of one table entry.
+fn entry<'a>(table: &'a str, path: &str) -> &'a str {
+    let start = table
+        .find(&format!("path: {path:?}"))
+        .unwrap_or_else(|| panic!("{path} not in table"));
+    let end = table[start..].find("    },").unwrap() + start;
+    &table[start..end]
+}
+
+const PAGE: &[u8] = b"<!doctype html><html><head><title>t</title></head>\
+<body><a href=\"#top\">top</a> lorem ipsum dolor sit amet lorem ipsum dolor sit amet lorem ipsum\
+ dolor sit amet lorem ipsum dolor sit amet</body></html>";
+
+#[test]
+fn a_site_compiles_into_a_sorted_table() {
+    let f = Fixture::new(&[
+        (
+            "index.html",
+            b"<link rel=stylesheet href=css/site.css><a href=\"guide/\">g</a>",
+        ),
+        (
+            "guide/index.html",
+            b"<a href=\"../\">up</a><a href=\"/css/site.css\">c</a>",
+        ),
+        ("css/site.css", b"body { color: black }"),
+    ]);
+    let summary = f.compile().unwrap();
+    assert_eq!(summary.files, 3);
+    let table = f.table();
+    let order: Vec<usize> = ["css/site.css", "guide/index.html", "index.html"]
+        .iter()
+        .map(|p| table.find(&format!("path: {p:?}")).unwrap())
+        .collect();
+    assert!(order.windows(2).all(|w| w[0] < w[1]), "not sorted");
+    assert!(table.contains(&format!(
+        "CONTENT_SECURITY_POLICY: &str = {DEFAULT_CONTENT_SECURITY_POLICY:?}"
+    )));
+}
+
+#[test]
+fn broken_links_fail_the_build_and_each_is_listed() {
+    let f = Fixture::new(&[
+        (
+            "index.html",
+            b"<a href=\"missing/\">a</a><img src=\"img/gone.png\">",
+        ),
+        (
+            "css/site.css",
+            b"a { background: url(../fonts/none.woff2) }",
+        ),
+    ]);
+    let error = f.compile().unwrap_err();
+    assert!(error.contains("3 broken internal link(s)"), "{error}");
+    for needle in [
+        "index.html: \"missing/\"",
+        "index.html: \"img/gone.png\"",
+        "css/site.css: \"../fonts/none.woff2\"",
+        "SITE_LINK_CHECK=warn",
+    ] {
+        assert!(error.contains(needle), "{needle} not in: {error}");
+    }
+}
+
+#[test]
+fn broken_links_in_warn_mode_are_reported_not_fatal() {
+    let f = Fixture::new(&[("index.html", b"<a href=\"missing/\">a</a>")]);
+    let summary = compile(&Options {
+        fail_on_broken_links: false,
+        ..f.options()
+    })
+    .unwrap();
+    assert_eq!(summary.broken_links.len(), 1);
+}
+
+#[test]
+fn compressible_files_get_variants_incompressible_types_do_not() {
+    let f = Fixture::new(&[
+        ("index.html", PAGE),
+        ("logo.png", PAGE),
+        ("font.woff2", PAGE),
+    ]);
+    f.compile().unwrap();
+    let table = f.table();
+    assert!(entry(&table, "index.html").contains("brotli: Some"));
+    assert!(entry(&table, "index.html").contains("gzip: Some"));
+    for path in ["logo.png", "font.woff2"] {
+        assert!(entry(&table, path).contains("brotli: None"), "{path}");
+        assert!(entry(&table, path).contains("gzip: None"), "{path}");
+    }
+}
+
+#[test]
+fn variants_that_save_under_5_percent_are_dropped() {
+    // Pseudo-random bytes do not compress: the variants would be no smaller.
+    let mut noise = Vec::new();
+    let mut x: u32 = 2_463_534_242;
+    for _ in 0..4096 {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        noise.push((x >> 24) as u8);
+    }
+    let f = Fixture::new(&[("noise.txt", &noise)]);
+    let summary = f.compile().unwrap();
+    assert_eq!((summary.brotli_bytes, summary.gzip_bytes), (0, 0));
+    assert!(entry(&f.table(), "noise.txt").contains("brotli: None"));
+}
+
+#[test]
+fn content_types_and_cache_policies() {
+    let f = Fixture::new(&[
+        ("index.html", PAGE),
+        ("app.79ae519e.min.js", b"let x = 1;"),
+        ("app.79ae519e.min.js.map", b"{}"),
+        ("data.json", b"{}"),
+        ("raw.bin", &[0xff, 0xfe]),
+        ("latin1.txt", &[0x63, 0x61, 0x66, 0xe9]),
+    ]);
+    f.compile().unwrap();
+    let table = f.table();
+    let immutable = "public, max-age=31536000, immutable";
+    for (path, content_type, cache) in [
+        ("index.html", "text/html; charset=utf-8", "no-cache"),
+        (
+            "app.79ae519e.min.js",
+            "text/javascript; charset=utf-8",
+            immutable,
+        ),
+        (
+            "app.79ae519e.min.js.map",
+            "application/json; charset=utf-8",
+            immutable,
+        ),
+        ("data.json", "application/json; charset=utf-8", "no-cache"),
+        ("raw.bin", "application/octet-stream", "no-cache"),
+        // Not UTF-8, so no charset is claimed.
+        ("latin1.txt", "text/plain", "no-cache"),
+    ] {
+        let e = entry(&table, path);
+        assert!(
+            e.contains(&format!("content_type: {content_type:?}")),
+            "{path}: {e}"
+        );
+        assert!(
+            e.contains(&format!("cache_control: {cache:?}")),
+            "{path}: {e}"
+        );
+    }
+}
+
+#[test]
+fn dot_files_are_not_embedded_except_well_known() {
+    let f = Fixture::new(&[
+        ("index.html", PAGE),
+        (".git/config", b"secret"),
+        (".env", b"TOKEN=1"),
+        ("assets/.DS_Store", b"x"),
+        (".well-known/security.txt", b"Contact: mailto:a@b.c"),
+    ]);
+    let summary = f.compile().unwrap();
+    assert_eq!(summary.files, 2);
+    let mut hidden = summary.skipped_hidden.clone();
+    hidden.sort();
+    assert_eq!(hidden, vec![".env", ".git", "assets/.DS_Store"]);
+    assert!(f.table().contains("path: \".well-known/security.txt\""));
+}
+
+#[test]
+fn source_date_epoch_sets_every_last_modified() {
+    let f = Fixture::new(&[("index.html", PAGE)]);
+    compile(&Options {
+        source_date_epoch: Some(784_111_777),
+        ..f.options()
+    })
+    .unwrap();
+    let table = f.table();
+    let e = entry(&table, "index.html");
+    assert!(
+        e.contains("last_modified: \"Sun, 06 Nov 1994 08:49:37 GMT\""),
+        "{e}"
+    );
+    assert!(e.contains("modified: 784111777"), "{e}");
+}
+
+#[test]
+fn equal_bytes_get_equal_etags_across_builds() {
+    let a = Fixture::new(&[("index.html", PAGE)]);
+    let b = Fixture::new(&[("index.html", PAGE)]);
+    a.compile().unwrap();
+    b.compile().unwrap();
+    let etags = |f: &Fixture| -> Vec<String> {
+        f.table()
+            .lines()
+            .filter_map(|l| l.split("etag: ").nth(1).map(str::to_owned))
+            .collect()
+    };
+    assert_eq!(etags(&a), etags(&b));
+    assert_eq!(
+        etags(&a).len(),
+        3,
+        "identity, brotli and gzip each have a tag"
+    );
+}
+
+#[test]
+fn bad_settings_and_sites_are_errors_that_name_the_fix() {
+    let empty = Fixture::new(&[]);
+    assert!(empty.compile().unwrap_err().contains("no files to serve"));
+
+    let f = Fixture::new(&[("index.html", PAGE)]);
+    let error = compile(&Options {
+        content_security_policy: "default-src 'self'\r\nX: y".into(),
+        ..f.options()
+    })
+    .unwrap_err();
+    assert!(error.contains("HELLO_WORLD_CSP"), "{error}");
+
+    let missing = Options {
+        site_dir: Path::new("/nonexistent/site").to_owned(),
+        ..f.options()
+    };
+    assert!(compile(&missing).unwrap_err().contains("/nonexistent/site"));
+}
+
+#[test]
+fn file_names_that_cannot_be_requested_are_build_errors() {
+    let f = Fixture::new(&[("index.html", PAGE), ("back\\slash.html", PAGE)]);
+    let error = f.compile().unwrap_err();
+    assert!(error.contains("backslash"), "{error}");
+}
