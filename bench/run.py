@@ -1,0 +1,404 @@
+#!/usr/bin/env python3
+"""The benchmark: hello-world next to what users would run instead, in one run, on loopback.
+
+Servers, all serving the same built site:
+  runtime-shim            the native server (access log off, as nginx's is)
+  component               the wasm component under `wasmtime serve -Scli`
+  empty component         a component that answers a fixed 12 bytes: the host's own ceiling
+  nginx                   Debian's nginx: sendfile, gzip_static + brotli_static sidecars
+  python http.server      `python3 -m http.server`, what runtime-shim replaces
+
+wrk runs with fixed threads, connections and duration; the servers are interleaved within
+each round, and the median over rounds is reported. Also measured: bytes on the wire for a
+crawl of every file with and without compression, time from process start to the first 200,
+and peak RSS. Prints a table and writes the docs page (site/docs/performance.md) and its chart.
+bench/run (`mise run bench`) builds everything first and then calls this.
+"""
+
+import argparse
+import datetime
+import gzip
+import os
+import pathlib
+import platform
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import brotli
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+SITE = ROOT / "site" / "build"
+TEXT_SUFFIXES = {".html", ".css", ".js", ".json", ".xml", ".txt", ".svg", ".map"}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def fetch(port: int, path: str, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], int]:
+    """One GET over a fresh connection: (status, headers, bytes on the wire)."""
+    lines = [f"GET {path} HTTP/1.1", "Host: 127.0.0.1", "Connection: close"]
+    lines += [f"{k}: {v}" for k, v in (headers or {}).items()]
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        s.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
+        data = bytearray()
+        while chunk := s.recv(65536):
+            data += chunk
+    head = data.split(b"\r\n\r\n", 1)[0].decode("latin-1").split("\r\n")
+    status = int(head[0].split()[1])
+    fields = {}
+    for line in head[1:]:
+        name, _, value = line.partition(":")
+        fields[name.strip().lower()] = value.strip()
+    return status, fields, len(data)
+
+
+class Server:
+    def __init__(self, name, command, health="/", cwd=None):
+        self.name, self.command, self.health, self.cwd = name, command, health, cwd
+        self.process = None
+        self.port = None
+
+    def start(self) -> float:
+        """Starts the server and returns the seconds until its first 200."""
+        self.port = free_port()
+        command = [part.replace("@PORT@", str(self.port)) for part in self.command]
+        started = time.perf_counter()
+        self.process = subprocess.Popen(
+            command, cwd=self.cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+        )
+        deadline = started + 30
+        while time.perf_counter() < deadline:
+            try:
+                if fetch(self.port, self.health)[0] == 200:
+                    return time.perf_counter() - started
+            except OSError:
+                time.sleep(0.0005)
+        raise RuntimeError(f"{self.name} did not answer within 30 s: {' '.join(command)}")
+
+    def peak_rss_kib(self) -> int:
+        """VmHWM of the process and its children (nginx's worker, for one)."""
+        pids = [self.process.pid] + children(self.process.pid)
+        total = 0
+        for pid in pids:
+            try:
+                status = pathlib.Path(f"/proc/{pid}/status").read_text()
+            except OSError:
+                continue
+            match = re.search(r"VmHWM:\s+(\d+) kB", status)
+            total += int(match.group(1)) if match else 0
+        return total
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for stat in pathlib.Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def wrk(port, path, headers, args) -> dict:
+    command = ["wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{args.duration}s", "--latency"]
+    for name, value in headers.items():
+        command += ["-H", f"{name}: {value}"]
+    command.append(f"http://127.0.0.1:{port}{path}")
+    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    latency = {p: to_ms(v) for p, v in re.findall(r"^\s+(50|99)%\s+([\d.]+\w+)", out, re.M)}
+    errors = re.search(r"Socket errors: (.*)", out)
+    return {"rps": rps, "p50": latency.get("50"), "p99": latency.get("99"), "errors": errors.group(1) if errors else ""}
+
+
+def to_ms(text: str) -> float:
+    value, unit = re.match(r"([\d.]+)(\w+)", text).groups()
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def site_files() -> list[str]:
+    files = []
+    for path in sorted(SITE.rglob("*")):
+        rel = path.relative_to(SITE).as_posix()
+        if path.is_file() and not any(part.startswith(".") for part in rel.split("/")):
+            files.append(rel)
+    return files
+
+
+def crawl(port: int, files: list[str], compressed: bool) -> tuple[int, int]:
+    """Bytes on the wire for every file: (all files, text files only)."""
+    headers = {"Accept-Encoding": "br, gzip"} if compressed else {}
+    total = text = 0
+    for rel in files:
+        status, _, size = fetch(port, "/" + rel, headers)
+        if status != 200:
+            raise RuntimeError(f"crawl: /{rel} answered {status} on port {port}")
+        total += size
+        if pathlib.PurePath(rel).suffix in TEXT_SUFFIXES:
+            text += size
+    return total, text
+
+
+def nginx_site(workdir: pathlib.Path) -> pathlib.Path:
+    """A copy of the site with .br and .gz sidecars, as gzip_static/brotli_static expect."""
+    root = workdir / "nginx-site"
+    shutil.copytree(SITE, root)
+    for rel in site_files():
+        if pathlib.PurePath(rel).suffix in TEXT_SUFFIXES:
+            data = (root / rel).read_bytes()
+            (root / f"{rel}.gz").write_bytes(gzip.compress(data, 9, mtime=0))
+            (root / f"{rel}.br").write_bytes(brotli.compress(data, quality=11))
+    return root
+
+
+def servers(args, workdir: pathlib.Path) -> list[Server]:
+    conf = (ROOT / "bench" / "nginx.conf").read_text()
+    conf = conf.replace("@PREFIX@", str(workdir)).replace("@ROOT@", str(nginx_site(workdir)))
+    conf = conf.replace("@BROTLI_STATIC_MODULE@", "/usr/lib/nginx/modules/ngx_http_brotli_static_module.so")
+    (workdir / "nginx.conf").write_text(conf)
+    wasmtime = [args.wasmtime, "serve", "-Scli", "-O", "pooling-allocator", "--addr", "127.0.0.1:@PORT@"]
+    return [
+        Server("runtime-shim", [args.shim, "--listen", "127.0.0.1:@PORT@", "--log-level", "warn"], "/.healthz"),
+        Server("component", wasmtime + [args.component], "/.healthz"),
+        Server("empty component", wasmtime + [args.empty_component]),
+        Server("nginx", ["nginx", "-p", str(workdir), "-c", str(workdir / "nginx.conf"), "-g", "daemon off;"]),
+        Server("python http.server", [sys.executable, "-m", "http.server", "@PORT@", "--bind", "127.0.0.1", "--directory", str(SITE)]),
+    ]
+
+
+def smallest_page(files: list[str]) -> str:
+    pages = [f for f in files if f.endswith("index.html")]
+    best = min(pages, key=lambda f: (SITE / f).stat().st_size)
+    return "/" + best[: -len("index.html")]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--shim", required=True)
+    parser.add_argument("--component", required=True)
+    parser.add_argument("--empty-component", required=True)
+    parser.add_argument("--wasmtime", default="wasmtime")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--duration", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--page", default=str(ROOT / "site" / "docs" / "performance.md"))
+    args = parser.parse_args()
+
+    files = site_files()
+    small = smallest_page(files)
+    workdir = pathlib.Path(tempfile.mkdtemp(prefix="hello-world-bench-"))
+    all_servers = servers(args, workdir)
+    by_name = {s.name: s for s in all_servers}
+    results: dict[tuple[str, str], list[dict]] = {}
+    facts: dict[str, dict] = {name: {} for name in by_name}
+
+    try:
+        # Start-up: five cold starts each, median.
+        for server in all_servers:
+            times = []
+            for _ in range(5):
+                times.append(server.start())
+                server.stop()
+            facts[server.name]["first_200_ms"] = statistics.median(times) * 1000
+            print(f"first 200: {server.name}: {facts[server.name]['first_200_ms']:.1f} ms", file=sys.stderr)
+
+        for server in all_servers:
+            server.start()
+        # Conditional headers come from each server's own validators.
+        def revalidation(server):
+            _, fields, _ = fetch(server.port, "/")
+            return {k: v for k, v in {"If-None-Match": fields.get("etag"), "If-Modified-Since": fields.get("last-modified")}.items() if v}
+
+        cases = [
+            ("small page", small, lambda s: {}),
+            ("search index, br", "/search/search_index.json", lambda s: {"Accept-Encoding": "br, gzip"}),
+            ("missing page (404)", "/no-such-page/", lambda s: {}),
+            ("revalidation (304)", "/", revalidation),
+        ]
+        for name, server in by_name.items():
+            if name == "empty component":
+                continue
+            for case, path, headers in cases:
+                status = fetch(server.port, path, headers(server))[0]
+                facts[name][f"status:{case}"] = status
+
+        for round_number in range(args.rounds):
+            for case, path, headers in cases:
+                for server in all_servers:
+                    if server.name == "empty component" and case != "small page":
+                        continue
+                    result = wrk(server.port, path, headers(server), args)
+                    results.setdefault((server.name, case), []).append(result)
+                    print(f"round {round_number + 1}: {case}: {server.name}: {result['rps']:.0f} req/s", file=sys.stderr)
+
+        for server in all_servers:
+            facts[server.name]["peak_rss_kib"] = server.peak_rss_kib()
+            if server.name != "empty component":
+                facts[server.name]["crawl_identity"] = crawl(server.port, files, False)
+                facts[server.name]["crawl_compressed"] = crawl(server.port, files, True)
+    finally:
+        for server in all_servers:
+            server.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+    summary = summarize(results)
+    raw_text = sum((SITE / f).stat().st_size for f in files if pathlib.PurePath(f).suffix in TEXT_SUFFIXES)
+    report = render(summary, facts, cases, args, small, raw_text, len(files))
+    print(report)
+    write_page(pathlib.Path(args.page), report, summary, cases)
+
+
+def summarize(results):
+    summary = {}
+    for key, runs in results.items():
+        summary[key] = {
+            "rps": statistics.median(r["rps"] for r in runs),
+            "p50": statistics.median(r["p50"] for r in runs),
+            "p99": statistics.median(r["p99"] for r in runs),
+            "errors": "; ".join(sorted({r["errors"] for r in runs if r["errors"]})),
+        }
+    return summary
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    for line in pathlib.Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    memory = pathlib.Path("/proc/meminfo").read_text().split()[1]
+    return f"{os.cpu_count()} cores ({cpu}), {int(memory) // 1024 // 1024} GiB, Linux {platform.release()}"
+
+
+def render(summary, facts, cases, args, small, raw_text, file_count) -> str:
+    names = ["runtime-shim", "component", "nginx", "python http.server"]
+    out = []
+    out.append(f"Measured {datetime.date.today().isoformat()} on {machine()}.")
+    out.append(
+        f"wrk: {args.threads} threads, {args.connections} connections, {args.duration} s per run, "
+        f"{args.rounds} rounds with the servers interleaved; medians. The small page is `{small}`."
+    )
+    out.append("")
+    out.append("### Requests per second")
+    out.append("")
+    out.append("| case | " + " | ".join(names) + " | runtime-shim ÷ nginx | runtime-shim ÷ python |")
+    out.append("| --- | " + " | ".join("---:" for _ in names) + " | ---: | ---: |")
+    for case, _, _ in cases:
+        row = [f"{summary[(n, case)]['rps']:,.0f}" for n in names]
+        shim, nginx, python = (summary[(n, case)]["rps"] for n in ("runtime-shim", "nginx", "python http.server"))
+        out.append(f"| {case} | " + " | ".join(row) + f" | {shim / nginx:.2f}× | {shim / python:.1f}× |")
+    out.append("")
+    out.append("### Latency, p50 / p99 (ms)")
+    out.append("")
+    out.append("| case | " + " | ".join(names) + " |")
+    out.append("| --- | " + " | ".join("---:" for _ in names) + " |")
+    for case, _, _ in cases:
+        cells = [f"{summary[(n, case)]['p50']:.2f} / {summary[(n, case)]['p99']:.2f}" for n in names]
+        out.append(f"| {case} | " + " | ".join(cells) + " |")
+    out.append("")
+    component = summary[("component", "small page")]["rps"]
+    empty = summary[("empty component", "small page")]["rps"]
+    out.append("### The component against the host's ceiling")
+    out.append("")
+    out.append(
+        f"Under the same `wasmtime serve`, the docs component answers the small page at "
+        f"{component:,.0f} req/s; a component that returns 12 fixed bytes does {empty:,.0f} req/s: "
+        f"**{component / empty:.2f}×** the empty component."
+    )
+    out.append("")
+    out.append("### Bytes on the wire, start-up and memory")
+    out.append("")
+    out.append(
+        f"Crawl: every one of the {file_count} files once, headers included. Text files are "
+        f"{raw_text:,} bytes raw."
+    )
+    out.append("")
+    out.append("| server | crawl, no compression | crawl, `br, gzip` | text files with `br, gzip` ÷ raw text | first 200 after start | peak RSS |")
+    out.append("| --- | ---: | ---: | ---: | ---: | ---: |")
+    for name in names + ["empty component"]:
+        f = facts[name]
+        if "crawl_identity" in f:
+            identity, compressed = f["crawl_identity"][0], f["crawl_compressed"][0]
+            ratio = f"{f['crawl_compressed'][1] / raw_text:.0%}"
+            crawl_cells = f"{identity:,} | {compressed:,} | {ratio}"
+        else:
+            crawl_cells = "– | – | –"
+        out.append(f"| {name} | {crawl_cells} | {f['first_200_ms']:.1f} ms | {f['peak_rss_kib'] / 1024:.1f} MiB |")
+    errors = [f"{n} / {c}: {s['errors']}" for (n, c), s in summary.items() if s["errors"]]
+    statuses = [f"{n}: {k.split(':', 1)[1]} → {v}" for n, f in facts.items() for k, v in f.items() if k.startswith("status:")]
+    out.append("")
+    out.append("Status each server gave per case: " + "; ".join(statuses) + ".")
+    if errors:
+        out.append("")
+        out.append("wrk socket errors: " + "; ".join(errors) + ".")
+    return "\n".join(out)
+
+
+def chart(summary, cases) -> str:
+    """A grouped bar chart of req/s as SVG, with no dependencies."""
+    names = ["runtime-shim", "component", "nginx", "python http.server"]
+    colors = ["#3949ab", "#8e24aa", "#43a047", "#fb8c00"]
+    width, height, left, top, bottom = 760, 320, 60, 40, 60
+    plot_h = height - top - bottom
+    peak = max(summary[(n, c)]["rps"] for n in names for c, _, _ in cases)
+    group_w = (width - left - 20) / len(cases)
+    bar_w = group_w / (len(names) + 1)
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="12">',
+        f'<text x="{left}" y="20" font-size="14">Requests per second (median of rounds; higher is better)</text>',
+        f'<line x1="{left}" y1="{top + plot_h}" x2="{width - 20}" y2="{top + plot_h}" stroke="#666"/>',
+    ]
+    for i, (case, _, _) in enumerate(cases):
+        x0 = left + i * group_w
+        for j, name in enumerate(names):
+            value = summary[(name, case)]["rps"]
+            h = plot_h * value / peak
+            x = x0 + (j + 0.5) * bar_w
+            parts.append(f'<rect x="{x:.1f}" y="{top + plot_h - h:.1f}" width="{bar_w * 0.9:.1f}" height="{h:.1f}" fill="{colors[j]}"><title>{name}: {value:,.0f} req/s</title></rect>')
+        parts.append(f'<text x="{x0 + group_w / 2:.1f}" y="{top + plot_h + 18}" text-anchor="middle">{case}</text>')
+    for j, name in enumerate(names):
+        x = left + j * 170
+        parts.append(f'<rect x="{x}" y="{height - 22}" width="12" height="12" fill="{colors[j]}"/>')
+        parts.append(f'<text x="{x + 16}" y="{height - 12}">{name}</text>')
+    parts.append("</svg>")
+    return "\n".join(parts) + "\n"
+
+
+def write_page(page: pathlib.Path, report: str, summary, cases):
+    svg = page.parent / "assets" / "performance.svg"
+    svg.parent.mkdir(parents=True, exist_ok=True)
+    svg.write_text(chart(summary, cases))
+    intro = (ROOT / "bench" / "performance-intro.md").read_text()
+    page.write_text(
+        intro.rstrip()
+        + "\n\n## Results\n\n![Requests per second by server and case](assets/performance.svg)\n\n"
+        + report
+        + "\n"
+    )
+    print(f"wrote {page} and {svg}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
