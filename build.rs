@@ -76,7 +76,10 @@ fn run() -> Result<(), String> {
         options.out_dir.join("site-figures.txt"),
         format!(
             "files={} raw_bytes={} brotli_bytes={} gzip_bytes={}\n",
-            summary.files, summary.raw_bytes, summary.brotli_bytes, summary.gzip_bytes
+            summary.files.len(),
+            summary.raw_bytes,
+            summary.brotli_bytes,
+            summary.gzip_bytes
         ),
     )
     .map_err(|e| format!("cannot write site-figures.txt: {e}"))?;

@@ -63,8 +63,9 @@ def fetch(port: int, path: str, headers: dict[str, str] | None = None) -> tuple[
 
 
 class Server:
-    def __init__(self, name, command, health="/", cwd=None):
-        self.name, self.command, self.health, self.cwd = name, command, health, cwd
+    def __init__(self, name, command, health="/", config=None):
+        """`config`: (path, text) written with @PORT@ filled in before each start."""
+        self.name, self.command, self.health, self.config = name, command, health, config
         self.process = None
         self.port = None
 
@@ -72,9 +73,12 @@ class Server:
         """Starts the server and returns the seconds until its first 200."""
         self.port = free_port()
         command = [part.replace("@PORT@", str(self.port)) for part in self.command]
+        if self.config:
+            path, text = self.config
+            path.write_text(text.replace("@PORT@", str(self.port)))
         started = time.perf_counter()
         self.process = subprocess.Popen(
-            command, cwd=self.cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+            command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
         )
         deadline = started + 30
         while time.perf_counter() < deadline:
@@ -176,13 +180,16 @@ def servers(args, workdir: pathlib.Path) -> list[Server]:
     conf = (ROOT / "bench" / "nginx.conf").read_text()
     conf = conf.replace("@PREFIX@", str(workdir)).replace("@ROOT@", str(nginx_site(workdir)))
     conf = conf.replace("@BROTLI_STATIC_MODULE@", "/usr/lib/nginx/modules/ngx_http_brotli_static_module.so")
-    (workdir / "nginx.conf").write_text(conf)
     wasmtime = [args.wasmtime, "serve", "-Scli", "-O", "pooling-allocator", "--addr", "127.0.0.1:@PORT@"]
     return [
         Server("runtime-shim", [args.shim, "--listen", "127.0.0.1:@PORT@", "--log-level", "warn"], "/.healthz"),
         Server("component", wasmtime + [args.component], "/.healthz"),
         Server("empty component", wasmtime + [args.empty_component]),
-        Server("nginx", ["nginx", "-p", str(workdir), "-c", str(workdir / "nginx.conf"), "-g", "daemon off;"]),
+        Server(
+            "nginx",
+            ["nginx", "-p", str(workdir), "-c", str(workdir / "nginx.conf"), "-g", "daemon off;"],
+            config=(workdir / "nginx.conf", conf),
+        ),
         Server("python http.server", [sys.executable, "-m", "http.server", "@PORT@", "--bind", "127.0.0.1", "--directory", str(SITE)]),
     ]
 
@@ -209,6 +216,7 @@ def main():
     files = site_files()
     small = smallest_page(files)
     workdir = pathlib.Path(tempfile.mkdtemp(prefix="hello-world-bench-"))
+    workdir.chmod(0o755)  # nginx's workers run as an unprivileged user and must read the site
     all_servers = servers(args, workdir)
     by_name = {s.name: s for s in all_servers}
     results: dict[tuple[str, str], list[dict]] = {}

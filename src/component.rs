@@ -30,22 +30,34 @@ impl Guest for Component {
             ),
         });
 
+        let mut digits = [0; 20];
         let headers: Vec<(String, Vec<u8>)> = response
             .headers()
-            .map(|(name, value)| (name.as_str().to_owned(), value.to_string().into_bytes()))
+            .map(|(name, value)| {
+                (
+                    name.as_str().to_owned(),
+                    value.as_bytes(&mut digits).to_vec(),
+                )
+            })
             .collect();
         // Every value is a valid field value (checked at build time or formatted from
         // numbers), so the host accepts the list; fall back to no headers rather than no answer.
         let outgoing =
             OutgoingResponse::new(Fields::from_list(&headers).unwrap_or_else(|_| Fields::new()));
-        let _ = outgoing.set_status_code(response.status);
+        // Each host call costs more than the core's whole answer: skip the ones that change
+        // nothing (200 is the default status; HEAD and 304 have no body to stream).
+        if response.status != 200 {
+            let _ = outgoing.set_status_code(response.status);
+        }
         let Ok(body) = outgoing.body() else {
             return;
         };
         ResponseOutparam::set(response_out, Ok(outgoing));
-        if let Ok(stream) = body.write() {
-            // A client that went away is not an error worth reporting to anyone.
-            let _ = write_all(&stream, response.body);
+        if !response.body.is_empty() {
+            if let Ok(stream) = body.write() {
+                // A client that went away is not an error worth reporting to anyone.
+                let _ = write_all(&stream, response.body);
+            }
         }
         let _ = OutgoingBody::finish(body, None);
     }
@@ -66,9 +78,13 @@ fn method_bytes(method: &Method) -> &[u8] {
     }
 }
 
-/// Writes as much as the host accepts per call, instead of wasi's 4 KiB blocking helper, so a
-/// page costs a few host calls rather than one per 4 KiB.
+/// Up to 4 KiB in one blocking call; more as the host permits per call, so a page costs a
+/// few host calls rather than one per 4 KiB.
 fn write_all(stream: &OutputStream, mut bytes: &[u8]) -> Result<(), StreamError> {
+    const BLOCKING_WRITE_LIMIT: usize = 4096;
+    if bytes.len() <= BLOCKING_WRITE_LIMIT {
+        return stream.blocking_write_and_flush(bytes);
+    }
     while !bytes.is_empty() {
         let permitted = stream.check_write()?;
         if permitted == 0 {

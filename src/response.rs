@@ -58,13 +58,33 @@ pub enum HeaderValue {
     Owned(String),
 }
 
+impl HeaderValue {
+    /// The value as bytes; a number is written into `digits`. No formatting machinery: the
+    /// wasm component pays, per request, for every page and table slot its code touches.
+    pub fn as_bytes<'a>(&'a self, digits: &'a mut [u8; 20]) -> &'a [u8] {
+        match self {
+            HeaderValue::Static(s) => s.as_bytes(),
+            HeaderValue::Owned(s) => s.as_bytes(),
+            HeaderValue::Number(n) => {
+                let (mut n, mut start) = (*n, digits.len());
+                loop {
+                    start -= 1;
+                    digits[start] = b'0' + (n % 10) as u8;
+                    n /= 10;
+                    if n == 0 {
+                        break &digits[start..];
+                    }
+                }
+            }
+        }
+    }
+}
+
 impl fmt::Display for HeaderValue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            HeaderValue::Static(s) => f.write_str(s),
-            HeaderValue::Number(n) => write!(f, "{n}"),
-            HeaderValue::Owned(s) => f.write_str(s),
-        }
+        let mut digits = [0; 20];
+        // Every value is ASCII: table strings are checked at build time, the rest are formatted.
+        f.write_str(core::str::from_utf8(self.as_bytes(&mut digits)).unwrap_or_default())
     }
 }
 
@@ -244,4 +264,16 @@ impl Response {
 
 fn length(body: &[u8]) -> HeaderValue {
     HeaderValue::Number(body.len() as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_render_as_decimal() {
+        for n in [0, 7, 10, 20815, u64::MAX] {
+            assert_eq!(HeaderValue::Number(n).to_string(), n.to_string());
+        }
+    }
 }

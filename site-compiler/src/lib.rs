@@ -33,15 +33,28 @@ pub struct Options {
     pub fail_on_broken_links: bool,
 }
 
-/// What was compiled, for the build's report and the server's start-up line.
+/// What was compiled: the build's report, and what the tests inspect.
 #[derive(Debug, Default)]
 pub struct Summary {
-    pub files: usize,
+    pub files: Vec<FileSummary>,
     pub raw_bytes: usize,
     pub brotli_bytes: usize,
     pub gzip_bytes: usize,
     pub skipped_hidden: Vec<String>,
     pub broken_links: Vec<BrokenLink>,
+}
+
+/// One file as the table describes it.
+#[derive(Debug)]
+pub struct FileSummary {
+    pub path: String,
+    pub content_type: String,
+    pub cache_control: &'static str,
+    pub last_modified: u64,
+    /// Identity first, then brotli and gzip where kept.
+    pub etags: Vec<String>,
+    pub brotli_bytes: Option<usize>,
+    pub gzip_bytes: Option<usize>,
 }
 
 /// Compiles the site and writes `out_dir/site.rs`. Every error names what to fix.
@@ -80,13 +93,29 @@ pub fn compile(options: &Options) -> Result<Summary, String> {
             .sum()
     };
     Ok(Summary {
-        files: compiled.len(),
+        files: compiled.iter().map(file_summary).collect(),
         raw_bytes: compiled.iter().map(|c| c.file.bytes.len()).sum(),
         brotli_bytes: variant_bytes(|v| &v.brotli),
         gzip_bytes: variant_bytes(|v| &v.gzip),
         skipped_hidden: walk.skipped_hidden,
         broken_links,
     })
+}
+
+fn file_summary(compiled: &table::CompiledFile) -> FileSummary {
+    let variants = [&compiled.variants.brotli, &compiled.variants.gzip];
+    FileSummary {
+        path: compiled.file.key.clone(),
+        content_type: compiled.content_type.clone(),
+        cache_control: compiled.cache_control,
+        last_modified: compiled.last_modified,
+        etags: std::iter::once(&compiled.file.bytes)
+            .chain(variants.into_iter().flatten())
+            .map(|bytes| table::etag(bytes))
+            .collect(),
+        brotli_bytes: compiled.variants.brotli.as_ref().map(Vec::len),
+        gzip_bytes: compiled.variants.gzip.as_ref().map(Vec::len),
+    }
 }
 
 /// Compresses on every core: brotli at quality 11 is the slow part of the whole build. Files

@@ -227,12 +227,10 @@ fn percent_decode(s: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::path::PathBuf;
 
     fn file(key: &str, text: &str) -> SiteFile {
         SiteFile {
             key: key.to_owned(),
-            source: PathBuf::from(key),
             bytes: text.as_bytes().to_vec(),
             modified: 0,
         }

@@ -1,5 +1,11 @@
 //! Code generation: the Rust source of the static table the core includes.
+//!
+//! The layout is chosen for the wasm component, which gets a fresh instance, and so fresh
+//! page faults, for every request: all small strings (paths, types, ETags, dates) sit in one
+//! deduplicated string, all bodies in one blob. A lookup then reads a few adjacent pages
+//! instead of pages scattered over megabytes of file data.
 
+use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::fs;
 use std::path::Path;
@@ -26,14 +32,53 @@ pub fn etag(bytes: &[u8]) -> String {
     format!("\"{hex}\"")
 }
 
-/// Writes the variants under `out_dir/variants/` and returns the source of `site.rs`.
+/// Writes `out_dir/bodies.bin` and returns the source of `site.rs`.
 pub fn generate(
     files: &[CompiledFile],
     out_dir: &Path,
     content_security_policy: &str,
 ) -> Result<String, String> {
-    let variants_dir = out_dir.join("variants");
-    fs::create_dir_all(&variants_dir).map_err(|e| format!("{}: {e}", variants_dir.display()))?;
+    let mut strings = StringPool::default();
+    let mut bodies = Vec::new();
+    let mut entries = String::new();
+    for compiled in files {
+        let mut representation = |bytes: &[u8]| {
+            let start = bodies.len();
+            bodies.extend_from_slice(bytes);
+            let etag = strings.add(&etag(bytes));
+            format!(
+                "Representation {{ body: bytes({start}, {}), etag: {etag} }}",
+                bytes.len()
+            )
+        };
+        let identity = representation(&compiled.file.bytes);
+        let brotli = compiled.variants.brotli.as_deref().map(&mut representation);
+        let gzip = compiled.variants.gzip.as_deref().map(&mut representation);
+        let option = |r: Option<String>| r.map_or("None".to_owned(), |r| format!("Some({r})"));
+        writeln!(
+            entries,
+            "    Asset {{\n        path: {},\n        content_type: {},\n        \
+             cache_control: {},\n        last_modified: {},\n        modified: {},\n        \
+             identity: {identity},\n        brotli: {},\n        gzip: {},\n    }},",
+            strings.add(&compiled.file.key),
+            strings.add(&compiled.content_type),
+            strings.add(compiled.cache_control),
+            strings.add(&crate::http_date::format(compiled.last_modified)),
+            compiled.last_modified,
+            option(brotli),
+            option(gzip),
+        )
+        .unwrap();
+    }
+
+    let bodies_path = out_dir.join("bodies.bin");
+    write_if_changed(&bodies_path, &bodies)?;
+    let bodies_path = bodies_path.to_str().ok_or_else(|| {
+        format!(
+            "{}: OUT_DIR is not a UTF-8 path; build from a UTF-8 path",
+            out_dir.display()
+        )
+    })?;
     let mut code = String::new();
     writeln!(
         code,
@@ -45,64 +90,47 @@ pub fn generate(
         "pub const CONTENT_SECURITY_POLICY: &str = {content_security_policy:?};"
     )
     .unwrap();
+    writeln!(code, "static STRINGS: &str = {:?};", strings.text).unwrap();
+    writeln!(
+        code,
+        "static BODIES: &[u8; {}] = include_bytes!({bodies_path:?});",
+        bodies.len()
+    )
+    .unwrap();
+    code.push_str(
+        "const fn text(start: usize, len: usize) -> &'static str {\n    \
+         match core::str::from_utf8(STRINGS.as_bytes().split_at(start).1.split_at(len).0) {\n        \
+         Ok(s) => s,\n        Err(_) => panic!(\"the site compiler cut a string mid-character\"),\n    \
+         }\n}\n\
+         const fn bytes(start: usize, len: usize) -> &'static [u8] {\n    \
+         BODIES.as_slice().split_at(start).1.split_at(len).0\n}\n",
+    );
     writeln!(code, "pub static ASSETS: [Asset; {}] = [", files.len()).unwrap();
-    for (index, compiled) in files.iter().enumerate() {
-        let source = utf8_path(&compiled.file.source)?;
-        writeln!(code, "    Asset {{").unwrap();
-        writeln!(code, "        path: {:?},", compiled.file.key).unwrap();
-        writeln!(code, "        content_type: {:?},", compiled.content_type).unwrap();
-        writeln!(code, "        cache_control: {:?},", compiled.cache_control).unwrap();
-        writeln!(
-            code,
-            "        last_modified: {:?},",
-            crate::http_date::format(compiled.last_modified)
-        )
-        .unwrap();
-        writeln!(code, "        modified: {},", compiled.last_modified).unwrap();
-        writeln!(
-            code,
-            "        identity: {},",
-            representation(&compiled.file.bytes, &format!("include_bytes!({source:?})"))
-        )
-        .unwrap();
-        for (field, extension, variant) in [
-            ("brotli", "br", &compiled.variants.brotli),
-            ("gzip", "gz", &compiled.variants.gzip),
-        ] {
-            let value = match variant {
-                Some(bytes) => {
-                    let path = variants_dir.join(format!("{index}.{extension}"));
-                    write_if_changed(&path, bytes)?;
-                    let path = utf8_path(&path)?;
-                    format!(
-                        "Some({})",
-                        representation(bytes, &format!("include_bytes!({path:?})"))
-                    )
-                }
-                None => "None".to_owned(),
-            };
-            writeln!(code, "        {field}: {value},").unwrap();
-        }
-        writeln!(code, "    }},").unwrap();
-    }
+    code.push_str(&entries);
     writeln!(code, "];").unwrap();
     Ok(code)
 }
 
-fn representation(bytes: &[u8], body: &str) -> String {
-    format!("Representation {{ body: {body}, etag: {:?} }}", etag(bytes))
+/// One string holding every distinct small string once; `add` returns the Rust expression
+/// that names a string inside it.
+#[derive(Default)]
+struct StringPool {
+    text: String,
+    offsets: HashMap<String, usize>,
 }
 
-fn utf8_path(path: &Path) -> Result<&str, String> {
-    path.to_str().ok_or_else(|| {
-        format!(
-            "{}: the path is not UTF-8 and cannot be embedded; move the site to a UTF-8 path",
-            path.display()
-        )
-    })
+impl StringPool {
+    fn add(&mut self, s: &str) -> String {
+        let start = *self.offsets.entry(s.to_owned()).or_insert_with(|| {
+            let start = self.text.len();
+            self.text.push_str(s);
+            start
+        });
+        format!("text({start}, {})", s.len())
+    }
 }
 
-/// Keeps the mtime of unchanged variants, so cargo does not recompile the crate for nothing.
+/// Keeps the mtime of an unchanged file, so cargo does not recompile the crate for nothing.
 pub fn write_if_changed(path: &Path, bytes: &[u8]) -> Result<(), String> {
     if fs::read(path).is_ok_and(|old| old == bytes) {
         return Ok(());

@@ -1,13 +1,12 @@
 //! Reads the built site: every file it will serve, keyed by its URL path.
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::UNIX_EPOCH;
 
 pub struct SiteFile {
     /// URL path relative to the site root, `/`-separated: `assets/main.css`, `index.html`.
     pub key: String,
-    pub source: PathBuf,
     pub bytes: Vec<u8>,
     /// Modification time in seconds since the Unix epoch.
     pub modified: u64,
@@ -60,7 +59,6 @@ fn visit(dir: &Path, prefix: &str, walk: &mut Walk) -> Result<(), String> {
                 .map_or(0, |d| d.as_secs());
             walk.files.push(SiteFile {
                 key,
-                source: path,
                 bytes,
                 modified,
             });
