@@ -209,7 +209,8 @@ def main():
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--duration", type=int, default=5)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--pause", type=float, default=1.0, help="seconds between wrk runs")
     parser.add_argument("--page", default=str(ROOT / "site" / "docs" / "performance.md"))
     args = parser.parse_args()
 
@@ -253,10 +254,13 @@ def main():
                 facts[name][f"status:{case}"] = status
 
         for round_number in range(args.rounds):
+            # Rotate the order each round, so no server always follows the same neighbour.
+            order = all_servers[round_number % len(all_servers):] + all_servers[: round_number % len(all_servers)]
             for case, path, headers in cases:
-                for server in all_servers:
+                for server in order:
                     if server.name == "empty component" and case != "small page":
                         continue
+                    time.sleep(args.pause)  # let the previous server's backlog drain
                     result = wrk(server.port, path, headers(server), args)
                     results.setdefault((server.name, case), []).append(result)
                     print(f"round {round_number + 1}: {case}: {server.name}: {result['rps']:.0f} req/s", file=sys.stderr)
@@ -306,7 +310,8 @@ def render(summary, facts, cases, args, small, raw_text, file_count) -> str:
     out.append(f"Measured {datetime.date.today().isoformat()} on {machine()}.")
     out.append(
         f"wrk: {args.threads} threads, {args.connections} connections, {args.duration} s per run, "
-        f"{args.rounds} rounds with the servers interleaved; medians. The small page is `{small}`."
+        f"{args.rounds} rounds with the servers interleaved (order rotated each round); medians. "
+        f"The small page is `{small}`."
     )
     out.append("")
     out.append("### Requests per second")
