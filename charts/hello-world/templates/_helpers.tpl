@@ -1,0 +1,38 @@
+{{/* Namespace of every object: .Values.namespace, or the release namespace. */}}
+{{- define "hello-world.namespace" -}}
+{{- .Values.namespace | default .Release.Namespace -}}
+{{- end -}}
+
+{{/* Labels that select the pods of either runtime: the Service depends on them. */}}
+{{- define "hello-world.selectorLabels" -}}
+app.kubernetes.io/name: {{ .Values.appName }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end -}}
+
+{{/* Standard labels on every object. */}}
+{{- define "hello-world.labels" -}}
+{{ include "hello-world.selectorLabels" . }}
+app.kubernetes.io/version: {{ include "hello-world.tag" . | quote }}
+app.kubernetes.io/component: docs
+app.kubernetes.io/part-of: hello-world
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 }}
+{{- end -}}
+
+{{- define "hello-world.tag" -}}
+{{- .Values.image.tag | default .Chart.AppVersion -}}
+{{- end -}}
+
+{{/* The artifact of the runtime: the native image, or the Spin OCI artifact (<name>-spin). */}}
+{{- define "hello-world.image" -}}
+{{- $name := .Values.image.name -}}
+{{- if eq .Values.runtime "spin" -}}
+{{- $name = printf "%s-spin" $name -}}
+{{- end -}}
+{{- printf "%s/%s:%s" (trimSuffix "/" .Values.image.registry) $name (include "hello-world.tag" .) -}}
+{{- end -}}
+
+{{/* The port the pods listen on: runtime-shim's is configurable, Spin's is fixed at 80. */}}
+{{- define "hello-world.podPort" -}}
+{{- if eq .Values.runtime "spin" -}}80{{- else -}}{{ .Values.service.targetPort }}{{- end -}}
+{{- end -}}

@@ -1,0 +1,189 @@
+"""charts/hello-world on its own: lint, schema, both runtimes, and what must not change
+between them."""
+
+import shutil
+import subprocess
+
+import pytest
+import yaml
+
+from kube import find, the, validate
+from pipeline import CHART, RenderError, helm, helm_template
+
+HOST = "acme.hello-world.k8s.example.com"
+
+
+def render(runtime: str, **values) -> list[dict]:
+    base = {"runtime": runtime, "ingress": {"enabled": True, "hostname": HOST}}
+    base.update(values)
+    return helm_template("hello-world", "hello-world", base)
+
+
+def lint(*values_files) -> subprocess.CompletedProcess:
+    args = [helm(), "lint", "--strict", str(CHART)]
+    for f in values_files:
+        args += ["--values", str(f)]
+    return subprocess.run(args, capture_output=True, text=True)
+
+
+def test_helm_lint_strict_is_clean_with_defaults_and_both_runtimes(tmp_path):
+    assert lint().returncode == 0, lint().stdout + lint().stderr
+    for runtime in ("spin", "native"):
+        values = tmp_path / f"{runtime}.yaml"
+        values.write_text(yaml.safe_dump({"runtime": runtime, "ingress": {"enabled": True, "hostname": HOST}}))
+        result = lint(values)
+        assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    "values, complaint",
+    [
+        ({"runtime": "wasm"}, "runtime"),
+        ({"ingress": {"enabled": True}}, "hostname"),
+        ({"ingress": {"enabled": True, "hostname": ""}}, "hostname"),
+        ({"replicaCount": -1}, "replicaCount"),
+        ({"replicaCount": "3"}, "replicaCount"),
+        ({"image": {"registry": "r", "name": "n", "tag": 1.0}}, "image.tag"),
+        ({"image": {"registry": "r", "name": "n", "tag": 2}}, "image.tag"),
+        ({"replicas": 3}, "replicas"),
+        ({"service": {"port": 0}}, "service.port"),
+        ({"appName": "Hello_World"}, "appName"),
+        ({"ingress": {"enabled": True, "hostname": "x.example.com"}, "service": {"enabled": False, "port": 80}}, "service.enabled"),
+    ],
+)
+def test_bad_values_are_rejected_with_the_field_named(values, complaint):
+    with pytest.raises(RenderError) as error:
+        helm_template("hello-world", "hello-world", values)
+    assert complaint in str(error.value)
+
+
+@pytest.mark.parametrize("runtime", ["spin", "native"])
+def test_every_rendered_object_is_valid(runtime):
+    objects = render(runtime)
+    assert objects
+    for obj in objects:
+        validate(obj)
+
+
+def test_spin_renders_a_spinapp_and_no_deployment():
+    objects = render("spin", image={"registry": "registry.example.com/team", "name": "hello-world", "tag": "1.2.3"})
+    app = the(objects, "SpinApp", "hello-world-spin")
+    assert app["spec"]["image"] == "registry.example.com/team/hello-world-spin:1.2.3"
+    assert app["spec"]["executor"] == "containerd-shim-spin"
+    assert app["spec"]["replicas"] == 3
+    assert app["spec"]["imagePullSecrets"] == [{"name": "image-pull-secret"}]
+    assert app["spec"]["checks"]["readiness"]["httpGet"]["path"] == "/.healthz"
+    assert app["spec"]["checks"]["liveness"]["httpGet"]["path"] == "/.healthz"
+    executor = the(objects, "SpinAppExecutor", "containerd-shim-spin")
+    assert executor["metadata"]["namespace"] == app["metadata"]["namespace"]
+    assert not find(objects, "Deployment")
+
+
+def test_native_renders_a_hardened_deployment_and_no_spinapp():
+    objects = render("native")
+    deployment = the(objects, "Deployment", "hello-world-deployment")
+    pod = deployment["spec"]["template"]["spec"]
+    container = the_container(pod)
+    assert container["image"] == "europe-west3-docker.pkg.dev/digitalgedacht/hello-world/hello-world:0.1.0"
+    assert container["ports"] == [{"name": "http", "containerPort": 8000, "protocol": "TCP"}]
+    assert {"name": "PORT", "value": "8000"} in container["env"]
+    assert container["readinessProbe"]["httpGet"]["path"] == "/.healthz"
+    assert container["livenessProbe"]["httpGet"]["path"] == "/.healthz"
+    assert pod["automountServiceAccountToken"] is False
+    assert pod["securityContext"]["runAsNonRoot"] is True
+    assert pod["securityContext"]["seccompProfile"]["type"] == "RuntimeDefault"
+    assert container["securityContext"]["readOnlyRootFilesystem"] is True
+    assert container["securityContext"]["capabilities"]["drop"] == ["ALL"]
+    assert container["securityContext"]["allowPrivilegeEscalation"] is False
+    assert not find(objects, "SpinApp")
+
+
+def the_container(pod: dict) -> dict:
+    assert len(pod["containers"]) == 1
+    return pod["containers"][0]
+
+
+def address(objects: list[dict]) -> dict:
+    ingress = the(objects, "Ingress")
+    backend = ingress["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]
+    service = the(objects, "Service", backend["name"])
+    return {
+        "host": ingress["spec"]["rules"][0]["host"],
+        "tls": ingress["spec"]["tls"],
+        "class": ingress["spec"]["ingressClassName"],
+        "annotations": ingress["metadata"]["annotations"],
+        "backend": backend,
+        "service": (service["metadata"]["name"], [p["port"] for p in service["spec"]["ports"]]),
+    }
+
+
+def test_switching_runtime_keeps_host_tls_and_service():
+    spin, native = address(render("spin")), address(render("native"))
+    assert spin == native
+    assert spin["host"] == HOST
+    assert spin["tls"] == [{"hosts": [HOST], "secretName": "hello-world-tls"}]
+    assert spin["backend"] == {"name": "hello-world", "port": {"number": 80}}
+    assert spin["service"] == ("hello-world", [80])
+    assert spin["class"] == "nginx"
+    assert spin["annotations"]["cert-manager.io/cluster-issuer"] == "google-cloud-dns-cluster-issuer"
+
+
+def spin_operator_pod_labels(app: dict) -> dict:
+    """The pod labels spin-operator gives a SpinApp's pods: spec.podLabels plus its own."""
+    name = app["metadata"]["name"]
+    return {**app["spec"].get("podLabels", {}), "core.spinkube.dev/app-name": name, f"core.spinkube.dev/app.{name}.status": "ready"}
+
+
+@pytest.mark.parametrize("runtime", ["spin", "native"])
+def test_service_selects_the_pods_and_targets_their_port(runtime):
+    objects = render(runtime, podLabels={"team": "docs"})
+    service = the(objects, "Service", "hello-world")
+    selector = service["spec"]["selector"]
+    if runtime == "spin":
+        labels = spin_operator_pod_labels(the(objects, "SpinApp"))
+        port = 80  # spin-operator's pods listen on 80
+    else:
+        template = the(objects, "Deployment")["spec"]["template"]
+        labels = template["metadata"]["labels"]
+        port = the_container(template["spec"])["ports"][0]["containerPort"]
+    assert selector.items() <= labels.items(), f"{selector} does not select {labels}"
+    assert labels["team"] == "docs"
+    assert service["spec"]["ports"][0]["targetPort"] == port
+
+
+def test_namespace_is_optional_and_labelled_for_pod_security():
+    assert not find(render("native", createNamespace=False), "Namespace")
+    native = the(render("native"), "Namespace", "hello-world")
+    assert native["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
+    spin = the(render("spin"), "Namespace", "hello-world")
+    assert spin["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "baseline"
+    assert spin["metadata"]["labels"]["pod-security.kubernetes.io/warn"] == "restricted"
+
+
+def test_every_object_carries_the_standard_labels():
+    for runtime in ("spin", "native"):
+        for obj in render(runtime):
+            labels = obj["metadata"]["labels"]
+            for key in ("app.kubernetes.io/name", "app.kubernetes.io/instance", "app.kubernetes.io/version", "app.kubernetes.io/managed-by", "helm.sh/chart"):
+                assert key in labels, f"{obj['kind']} lacks {key}"
+
+
+def test_notes_say_where_the_docs_are(tmp_path):
+    # `helm template` skips NOTES.txt and `install --dry-run` needs a cluster in Helm 3.10:
+    # render a copy of the chart whose notes are wrapped in an ordinary YAML template.
+    chart = tmp_path / "hello-world"
+    shutil.copytree(CHART, chart)
+    notes = chart / "templates" / "NOTES.txt"
+    (chart / "templates" / "_notes.tpl").write_text('{{- define "notes" -}}\n' + notes.read_text() + "{{- end -}}\n")
+    notes.unlink()
+    (chart / "templates" / "notes.yaml").write_text('notes: |\n{{ include "notes" . | indent 2 }}\n')
+    for runtime, needle in (("spin", "get spinapp hello-world-spin"), ("native", "rollout status deployment/hello-world-deployment")):
+        result = subprocess.run(
+            [helm(), "template", "hello-world", str(chart), "--namespace", "hello-world", "--show-only", "templates/notes.yaml",
+             "--set", f"runtime={runtime}", "--set", "ingress.enabled=true", "--set", f"ingress.hostname={HOST}"],
+            capture_output=True, text=True,
+        )
+        assert result.returncode == 0, result.stderr
+        text = yaml.safe_load(result.stdout)["notes"]
+        assert f"https://{HOST}/" in text
+        assert needle in text

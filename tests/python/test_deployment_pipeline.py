@@ -1,0 +1,207 @@
+"""The GitOps chain offline, for both runtimes: kustomize -> substitution -> ResourceSet
+(flux-operator's rendering) -> HelmRelease values -> Helm -> every object validated."""
+
+import copy
+
+import pytest
+import yaml
+
+from kube import Invalid, find, name_of, the, validate
+from pipeline import (
+    RenderError,
+    harness_env,
+    harness_objects,
+    ingress_shim_certificates,
+    install,
+    kustomize,
+    permute,
+    render_resourceset,
+    substitute,
+)
+
+RUNTIMES = ["spin", "native"]
+
+
+def chain(runtime: str, **env_overrides: str):
+    """Every object of every stage, for one runtime."""
+    env = harness_env(APP_RUNTIME=runtime, **env_overrides)
+    harness = harness_objects(env)
+    generated = render_resourceset(the(harness, "ResourceSet", "hello-world"), harness)
+    installed = [obj for release in find(generated, "HelmRelease") for obj in install(release)]
+    certificates = ingress_shim_certificates(installed)
+    return env, harness, generated, installed, certificates
+
+
+@pytest.fixture(scope="module", params=RUNTIMES)
+def stages(request):
+    return chain(request.param)
+
+
+def test_every_object_of_every_stage_is_valid(stages):
+    _, harness, generated, installed, certificates = stages
+    objects = harness + generated + installed + certificates
+    kinds = {o["kind"] for o in objects}
+    assert {"ResourceSet", "ResourceSetInputProvider", "OCIRepository", "HelmRelease", "Service", "Ingress", "Certificate"} <= kinds
+    for obj in objects:
+        validate(obj)
+
+
+def test_the_resourceset_permutes_two_providers(stages):
+    _, harness, _, _, _ = stages
+    resourceset = the(harness, "ResourceSet", "hello-world")
+    assert resourceset["spec"]["inputStrategy"]["name"] == "Permute"
+    names = [ref["name"] for ref in resourceset["spec"]["inputsFrom"]]
+    assert names == ["tenant-config", "cluster-config"]
+    combinations = permute(find(harness, "ResourceSetInputProvider"))
+    assert len(combinations) == 1
+    assert set(combinations[0]) == {"tenant_config", "cluster_config", "id"}
+
+
+def test_oci_repository_pulls_the_chart_at_the_version(stages):
+    env, _, generated, _, _ = stages
+    repo = the(generated, "OCIRepository", f"{env['APP_NAME']}-{env['APP_CUSTOMER']}")
+    spec = repo["spec"]
+    assert spec["url"] == f"oci://{env['APP_CHART_REGISTRY']}/hello-world"
+    assert spec["ref"] == {"semver": env["APP_CHART_VERSION"]}
+    assert spec["secretRef"] == {"name": "image-pull-secret"}
+    assert spec["interval"] == "5m"
+
+
+def test_helm_release_installs_the_chart_with_the_inputs(stages):
+    env, harness, generated, _, _ = stages
+    name = f"{env['APP_NAME']}-{env['APP_CUSTOMER']}"
+    release = the(generated, "HelmRelease", name)
+    spec = release["spec"]
+    repo = the(generated, "OCIRepository", name)
+    assert spec["chartRef"] == {"kind": "OCIRepository", "name": repo["metadata"]["name"], "namespace": repo["metadata"]["namespace"]}
+    assert spec["interval"] == "5m"
+    assert spec["install"]["createNamespace"] is True
+    assert spec["install"]["remediation"]["retries"] == 3
+    assert spec["upgrade"]["remediation"]["retries"] == 3
+    values = spec["values"]
+    assert values["namespace"] == name == spec["targetNamespace"]
+    assert values["appName"] == env["APP_NAME"]
+    assert values["runtime"] == env["APP_RUNTIME"]
+    assert values["replicaCount"] == 3
+    assert values["image"] == {"registry": env["APP_IMAGE_REGISTRY"], "tag": env["APP_IMAGE_VERSION"]}
+    assert values["ingress"]["hostname"] == f"{env['APP_CUSTOMER']}.{env['APP_NAME']}.{env['CLUSTER_FQDN']}"
+    assert values["podLabels"]["environment"] == env["CLUSTER_ENV"]
+    # The pull secret the OCIRepository names exists where the OCIRepository is.
+    secret = the(harness, "Secret", "image-pull-secret")
+    assert secret["metadata"]["namespace"] == repo["metadata"]["namespace"]
+
+
+def test_installed_objects_land_in_the_tenant_namespace(stages):
+    env, _, _, installed, _ = stages
+    namespace = f"{env['APP_NAME']}-{env['APP_CUSTOMER']}"
+    for obj in installed:
+        assert obj["metadata"].get("namespace") == namespace, name_of(obj)
+    # Flux creates the namespace (install.createNamespace); the chart must not render it too.
+    assert not find(installed, "Namespace")
+
+
+def test_access_flow_ingress_service_pods(stages):
+    env, _, _, installed, certificates = stages
+    host = f"{env['APP_CUSTOMER']}.{env['APP_NAME']}.{env['CLUSTER_FQDN']}"
+    ingress = the(installed, "Ingress")
+    assert ingress["spec"]["ingressClassName"] == "nginx"
+    rule = ingress["spec"]["rules"][0]
+    assert rule["host"] == host
+    path = rule["http"]["paths"][0]
+    assert (path["path"], path["pathType"]) == ("/", "Prefix")
+    service = the(installed, "Service", path["backend"]["service"]["name"])
+    assert path["backend"]["service"]["port"]["number"] == 80 == service["spec"]["ports"][0]["port"]
+    certificate = the(certificates, "Certificate")
+    assert certificate["spec"]["dnsNames"] == [host]
+    assert certificate["spec"]["secretName"] == ingress["spec"]["tls"][0]["secretName"]
+
+
+def test_the_issuer_and_runtime_class_the_objects_name_exist(stages):
+    _, harness, _, installed, certificates = stages
+    for certificate in certificates:
+        the(harness, "ClusterIssuer", certificate["spec"]["issuerRef"]["name"])
+    for executor in find(installed, "SpinAppExecutor"):
+        the(harness, "RuntimeClass", executor["spec"]["deploymentConfig"]["runtimeClassName"])
+    for app in find(installed, "SpinApp"):
+        executor = the(installed, "SpinAppExecutor", app["spec"]["executor"])
+        assert executor["metadata"]["namespace"] == app["metadata"]["namespace"]
+
+
+def test_switching_the_runtime_keeps_the_address():
+    def address(runtime):
+        _, _, _, installed, certificates = chain(runtime)
+        ingress = the(installed, "Ingress")
+        service = the(installed, "Service")
+        return (
+            ingress["spec"]["rules"],
+            ingress["spec"]["tls"],
+            service["metadata"]["name"],
+            service["spec"]["ports"][0]["port"],
+            certificates,
+        )
+
+    assert address("spin") == address("native")
+
+
+def test_the_environment_overrides_the_harness_defaults():
+    _, _, generated, installed, _ = chain("native", APP_CUSTOMER="globex", CLUSTER_FQDN="prod.example.org")
+    release = the(generated, "HelmRelease", "hello-world-globex")
+    assert release["spec"]["values"]["ingress"]["hostname"] == "globex.hello-world.prod.example.org"
+    assert the(installed, "Deployment")["metadata"]["namespace"] == "hello-world-globex"
+
+
+# Negative cases: each stage must refuse what would break the deployment.
+
+
+def test_a_bad_value_is_rejected_by_the_chart_schema():
+    with pytest.raises(RenderError, match="runtime must be one of"):
+        chain("wasm")
+
+
+def test_a_missing_input_key_fails_the_resourceset_render():
+    harness = harness_objects()
+    tenant = the(harness, "ResourceSetInputProvider", "tenant-config")
+    del tenant["spec"]["defaultValues"]["app"]["runtime"]
+    with pytest.raises(RenderError, match='map has no entry for key "runtime"'):
+        render_resourceset(the(harness, "ResourceSet", "hello-world"), harness)
+
+
+def test_an_unset_harness_variable_fails_the_substitution():
+    env = harness_env()
+    del env["CLUSTER_FQDN"]
+    with pytest.raises(RenderError, match=r"\$\{CLUSTER_FQDN\} is not set"):
+        substitute(kustomize(), env)
+
+
+@pytest.mark.parametrize(
+    "kind, path",
+    [
+        ("SpinApp", ("spec", "replica")),
+        ("HelmRelease", ("spec", "install", "createNamespaces")),
+        ("OCIRepository", ("spec", "refs")),
+        ("ResourceSet", ("spec", "inputStrategy", "nme")),
+        ("Deployment", ("spec", "template", "spec", "containers", 0, "securityContex")),
+        ("Ingress", ("spec", "ingressClass")),
+    ],
+)
+def test_an_unknown_field_in_an_object_is_caught(kind, path):
+    runtime = "native" if kind == "Deployment" else "spin"
+    _, harness, generated, installed, _ = chain(runtime)
+    obj = copy.deepcopy(the(harness + generated + installed, kind))
+    validate(obj)
+    target = obj
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = "typo"
+    with pytest.raises(Invalid):
+        validate(obj)
+
+
+def test_a_ci_run_can_render_the_chain_for_a_new_tenant(tmp_path):
+    """Adding a tenant is one more set of inputs: the same chain renders it."""
+    env = harness_env(APP_CUSTOMER="initech")
+    harness = harness_objects(env)
+    generated = render_resourceset(the(harness, "ResourceSet", "hello-world"), harness)
+    assert {o["metadata"]["name"] for o in generated} == {"hello-world-initech"}
+    rendered = yaml.safe_dump_all(generated)
+    assert "initech.hello-world." in rendered

@@ -1,0 +1,3 @@
+module hello-world/tests/resourceset-render
+
+go 1.19
