@@ -170,3 +170,9 @@ ensure_mermaid() {
   echo "$MERMAID_SHA256  $target" | sha256sum -c --quiet - ||
     die "mermaid@$MERMAID_VERSION from npm does not match the pinned sha256"
 }
+
+ensure_cargo_fuzz() {
+  cargo fuzz --version >/dev/null 2>&1 && return 0
+  log "installing cargo-fuzz (cargo install; a few minutes)"
+  cargo install --locked --quiet cargo-fuzz
+}

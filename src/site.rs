@@ -78,6 +78,16 @@ pub fn assets() -> &'static [Asset] {
     &ASSETS
 }
 
+/// True when `body` is a slice of one of the table's representations: the check behind "no
+/// response carries bytes from outside the site" in the property test and the fuzz target.
+pub fn contains(body: &[u8]) -> bool {
+    let range = body.as_ptr_range();
+    ASSETS.iter().flat_map(Asset::representations).any(|r| {
+        let table = r.body.as_ptr_range();
+        table.start <= range.start && range.end <= table.end
+    })
+}
+
 /// Size figures for the start-up line and the build report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Figures {

@@ -16,7 +16,9 @@ Options (an option beats its environment variable):
   --header-timeout SECS    time from a request's first byte to its complete head [default: 10]
   --idle-timeout SECS      time a connection may sit without traffic, between requests or
                            while a client stops reading [default: 75]
-  --shutdown-timeout SECS  time in-flight requests get after SIGTERM/SIGINT [default: 25]
+  --drain-delay SECS       after SIGTERM/SIGINT, keep accepting for this long while the
+                           endpoint leaves Services and ingress [default: 0]
+  --shutdown-timeout SECS  time open connections then get to finish [default: 25]
   -h, --help               print this help
   -V, --version            print the version
 ";
@@ -27,6 +29,7 @@ pub struct Config {
     pub log_level: Level,
     pub header_timeout: Duration,
     pub idle_timeout: Duration,
+    pub drain_delay: Duration,
     pub shutdown_timeout: Duration,
 }
 
@@ -59,7 +62,9 @@ where
         // Longer than ingress-nginx's upstream keep-alive (60 s), so the proxy closes idle
         // connections first and never sends a request into one this server is closing.
         idle_timeout: Duration::from_secs(75),
-        // Shorter than Kubernetes' default grace period (30 s) before SIGKILL.
+        drain_delay: Duration::ZERO,
+        // With the drain delay, shorter than the pod's grace period before SIGKILL (the chart
+        // sets both).
         shutdown_timeout: Duration::from_secs(25),
     };
     let mut args = args.into_iter();
@@ -87,6 +92,17 @@ where
             "--header-timeout" => config.header_timeout = seconds(&value()?, &name)?,
             "--idle-timeout" => config.idle_timeout = seconds(&value()?, &name)?,
             "--shutdown-timeout" => config.shutdown_timeout = seconds(&value()?, &name)?,
+            "--drain-delay" => {
+                let v = value()?;
+                config.drain_delay = match v.parse::<u64>() {
+                    Ok(s) => Duration::from_secs(s),
+                    Err(_) => {
+                        return Err(format!(
+                            "--drain-delay {v:?}: expected a whole number of seconds"
+                        ))
+                    }
+                };
+            }
             _ => return Err(format!("unknown option {arg:?} (see --help)")),
         }
     }

@@ -1,16 +1,26 @@
-//! The listener, the connections, and the graceful shutdown Kubernetes relies on: on SIGTERM
-//! the listener closes, idle connections close, in-flight requests finish, then the process
-//! exits 0.
+//! The listener, the connections, and the graceful shutdown a Kubernetes rolling update needs.
+//!
+//! On SIGTERM or SIGINT:
+//! 1. for `--drain-delay` seconds nothing changes: the endpoint is still being removed from
+//!    Services and ingress controllers, so new connections keep arriving and are served;
+//! 2. the listener closes: from now on new connections are refused, not accepted and dropped;
+//! 3. every open connection finishes what it has: a request in progress completes, a
+//!    connection that has not sent its first request yet still gets it served (its bytes may
+//!    already be in the socket), an idle keep-alive connection closes;
+//! 4. when the last connection is gone, or `--shutdown-timeout` has passed, the process exits 0.
 
 use std::convert::Infallible;
 use std::io;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
-use hyper_util::server::graceful::GracefulShutdown;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{mpsc, watch, Notify};
 
 use crate::config::Config;
 use crate::handler::handle;
@@ -28,60 +38,177 @@ pub async fn serve(listener: TcpListener, config: Config) -> io::Result<()> {
         .max_headers(MAX_HEADER_FIELDS)
         // Timeouts live in `Timeouts`, which separates header time from idle time.
         .header_read_timeout(None);
-    let graceful = GracefulShutdown::new();
-    let mut shutdown = std::pin::pin!(shutdown_signal());
+    let http = Arc::new(http);
+
+    // Each connection task holds a sender; when all are dropped, `open.recv()` returns None.
+    let (alive, mut open) = mpsc::channel::<()>(1);
+    let (stop, stopping) = watch::channel(false);
+    let connections = Arc::new(AtomicUsize::new(0));
+    let spawn = |stream: TcpStream, peer: SocketAddr| {
+        let connection = Connection {
+            http: Arc::clone(&http),
+            config: config.clone(),
+            stopping: stopping.clone(),
+            _alive: alive.clone(),
+            count: Arc::clone(&connections),
+        };
+        tokio::spawn(connection.serve(stream, peer));
+    };
+    let mut signal = std::pin::pin!(shutdown_signal());
+    let mut draining_until = None;
 
     loop {
-        let (stream, peer) = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok(accepted) => accepted,
-                Err(error) => {
-                    // Out of file descriptors and the like: keep serving the connections we
-                    // have, and try again shortly.
-                    log::event(Level::Warn, "accept failed", &format!("error={}", log::quoted(&error.to_string())));
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
-                }
-            },
-            signal = &mut shutdown => {
-                log::event(Level::Info, "shutting down", &format!("signal={signal} in_flight_connections={}", graceful.count()));
-                break;
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            name = &mut signal, if draining_until.is_none() => {
+                log::event(
+                    Level::Info,
+                    "shutting down",
+                    &format!(
+                        "signal={name} drain_delay_s={} open_connections={}",
+                        config.drain_delay.as_secs(),
+                        connections.load(Ordering::Relaxed)
+                    ),
+                );
+                draining_until = Some(tokio::time::Instant::now() + config.drain_delay);
+                continue;
             }
+            () = sleep_until(draining_until) => break,
         };
-        let _ = stream.set_nodelay(true);
-        let io = TokioIo::new(Timeouts::new(
-            stream,
-            config.header_timeout,
-            config.idle_timeout,
-        ));
-        let connection = http.serve_connection(
-            io,
-            service_fn(|request| async move { Ok::<_, Infallible>(handle(&request)) }),
-        );
-        let connection = graceful.watch(connection);
-        tokio::spawn(async move {
-            if let Err(error) = connection.await {
-                if log::enabled(Level::Debug) {
-                    log::event(
-                        Level::Debug,
-                        "connection ended with an error",
-                        &format!("peer={peer} error={}", log::quoted(&error.to_string())),
-                    );
-                }
+        match accepted {
+            Ok((stream, peer)) => spawn(stream, peer),
+            Err(error) => {
+                // Out of file descriptors and the like: keep serving the connections we
+                // have, and try again shortly.
+                log::event(
+                    Level::Warn,
+                    "accept failed",
+                    &format!("error={}", log::quoted(&error.to_string())),
+                );
+                tokio::time::sleep(Duration::from_millis(50)).await;
             }
-        });
+        }
     }
 
+    // Closing a listener resets the connections still in its accept queue: clients that
+    // completed their handshake would see a reset instead of an answer. Take them all first.
+    loop {
+        tokio::select! {
+            biased;
+            accepted = listener.accept() => match accepted {
+                Ok((stream, peer)) => spawn(stream, peer),
+                Err(_) => break,
+            },
+            () = std::future::ready(()) => break,
+        }
+    }
     drop(listener);
-    match tokio::time::timeout(config.shutdown_timeout, graceful.shutdown()).await {
-        Ok(()) => log::event(Level::Info, "stopped", "in_flight_connections=0"),
+    let _ = stop.send(true);
+    drop(alive);
+    log::event(
+        Level::Info,
+        "listener closed",
+        &format!("open_connections={}", connections.load(Ordering::Relaxed)),
+    );
+    match tokio::time::timeout(config.shutdown_timeout, open.recv()).await {
+        Ok(_) => log::event(Level::Info, "stopped", "open_connections=0"),
         Err(_) => log::event(
             Level::Warn,
             "stopped before every connection finished",
-            &format!("shutdown_timeout_s={}", config.shutdown_timeout.as_secs()),
+            &format!(
+                "shutdown_timeout_s={} open_connections={}",
+                config.shutdown_timeout.as_secs(),
+                connections.load(Ordering::Relaxed)
+            ),
         ),
     }
     Ok(())
+}
+
+/// Never resolves while `deadline` is None.
+async fn sleep_until(deadline: Option<tokio::time::Instant>) {
+    match deadline {
+        Some(deadline) => tokio::time::sleep_until(deadline).await,
+        None => std::future::pending().await,
+    }
+}
+
+struct Connection {
+    http: Arc<http1::Builder>,
+    config: Config,
+    stopping: watch::Receiver<bool>,
+    /// Dropped when the connection ends; the server waits for all of them.
+    _alive: mpsc::Sender<()>,
+    count: Arc<AtomicUsize>,
+}
+
+impl Connection {
+    async fn serve(self, stream: TcpStream, peer: SocketAddr) {
+        self.count.fetch_add(1, Ordering::Relaxed);
+        let _ = stream.set_nodelay(true);
+        let first_answered = Arc::new(AtomicBool::new(false));
+        let answered = Arc::new(Notify::new());
+        let service = {
+            let (first_answered, answered) = (Arc::clone(&first_answered), Arc::clone(&answered));
+            service_fn(move |request| {
+                let response = handle(&request);
+                first_answered.store(true, Ordering::Relaxed);
+                answered.notify_one();
+                async move { Ok::<_, Infallible>(response) }
+            })
+        };
+        let io = TokioIo::new(Timeouts::new(
+            stream,
+            self.config.header_timeout,
+            self.config.idle_timeout,
+        ));
+        let connection = self.http.serve_connection(io, service);
+        tokio::pin!(connection);
+
+        let mut stopping = self.stopping.clone();
+        let ended = tokio::select! {
+            result = connection.as_mut() => Some(result),
+            _ = stopping.wait_for(|stop| *stop) => None,
+        };
+        let result = match ended {
+            Some(result) => result,
+            None => {
+                // hyper closes a connection at once when told to shut down before it has read
+                // a request. A client that just connected has most likely sent one already:
+                // let it be answered first (or stop waiting when the header timeout would).
+                let ended = if first_answered.load(Ordering::Relaxed) {
+                    None
+                } else {
+                    tokio::select! {
+                        result = connection.as_mut() => Some(result),
+                        () = answered.notified() => None,
+                        () = tokio::time::sleep(self.config.header_timeout) => None,
+                    }
+                };
+                match ended {
+                    Some(result) => result,
+                    None => {
+                        connection.as_mut().graceful_shutdown();
+                        connection.await
+                    }
+                }
+            }
+        };
+        self.finished(result, peer);
+    }
+
+    fn finished(&self, result: Result<(), hyper::Error>, peer: SocketAddr) {
+        self.count.fetch_sub(1, Ordering::Relaxed);
+        if let Err(error) = result {
+            if log::enabled(Level::Debug) {
+                log::event(
+                    Level::Debug,
+                    "connection ended with an error",
+                    &format!("peer={peer} error={}", log::quoted(&error.to_string())),
+                );
+            }
+        }
+    }
 }
 
 /// Resolves with the signal's name on SIGTERM (Kubernetes) or SIGINT (Ctrl-C).

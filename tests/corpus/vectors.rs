@@ -1,12 +1,18 @@
-//! Reads `bad-targets.txt`. Included with `#[path]` by every test that runs the corpus (the
+//! Reads `bad-requests.txt`. Included with `#[path]` by every test that runs the corpus (the
 //! core's property test, the HTTP conformance suite), so the notation is parsed in one place.
+
+#![allow(dead_code)] // each includer uses its own subset
 
 #[derive(Debug, Clone)]
 pub struct Vector {
-    /// Line number in bad-targets.txt.
+    /// Line number in bad-requests.txt.
     pub line: usize,
     pub expected: Expected,
+    /// Only the HTTP layer sees this request whole (`http:`): the core's test skips it.
+    pub http_only: bool,
     pub target: Vec<u8>,
+    /// One extra header: name and raw value.
+    pub header: Option<(String, Vec<u8>)>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -25,28 +31,41 @@ impl Expected {
     }
 }
 
-pub const TEXT: &str = include_str!("bad-targets.txt");
+pub const TEXT: &str = include_str!("bad-requests.txt");
 
 pub fn load() -> Vec<Vector> {
     TEXT.lines()
         .enumerate()
         .filter(|(_, l)| !l.trim().is_empty() && !l.starts_with('#'))
         .map(|(i, l)| {
-            parse_line(i + 1, l).unwrap_or_else(|e| panic!("bad-targets.txt:{}: {e}", i + 1))
+            parse_line(i + 1, l).unwrap_or_else(|e| panic!("bad-requests.txt:{}: {e}", i + 1))
         })
         .collect()
 }
 
 fn parse_line(line: usize, text: &str) -> Result<Vector, String> {
-    let (expected, target) = text.split_once(' ').ok_or("expected `STATUS TARGET`")?;
+    let (expected, rest) = text.split_once(' ').ok_or("expected `STATUS TARGET`")?;
+    let (http_only, expected) = match expected.strip_prefix("http:") {
+        Some(expected) => (true, expected),
+        None => (false, expected),
+    };
     let expected = match expected.strip_suffix("xx") {
         Some(class) => Expected::Class(class.parse().map_err(|_| "bad class")?),
         None => Expected::Status(expected.parse().map_err(|_| "bad status")?),
     };
+    let (target, header) = match rest.split_once(' ') {
+        Some((target, header)) => {
+            let (name, value) = header.split_once(": ").ok_or("expected `Name: value`")?;
+            (target, Some((name.to_owned(), unescape(value)?)))
+        }
+        None => (rest, None),
+    };
     Ok(Vector {
         line,
         expected,
+        http_only,
         target: unescape(target)?,
+        header,
     })
 }
 

@@ -87,6 +87,9 @@ def test_native_renders_a_hardened_deployment_and_no_spinapp():
     assert container["image"] == "europe-west3-docker.pkg.dev/digitalgedacht/hello-world/hello-world:0.1.0"
     assert container["ports"] == [{"name": "http", "containerPort": 8000, "protocol": "TCP"}]
     assert {"name": "PORT", "value": "8000"} in container["env"]
+    # Drain delay + shutdown timeout fit in the grace period, so SIGKILL never cuts requests.
+    args = dict(zip(container["args"][::2], map(int, container["args"][1::2])))
+    assert args["--drain-delay"] + args["--shutdown-timeout"] < pod["terminationGracePeriodSeconds"]
     assert container["readinessProbe"]["httpGet"]["path"] == "/.healthz"
     assert container["livenessProbe"]["httpGet"]["path"] == "/.healthz"
     assert pod["automountServiceAccountToken"] is False

@@ -1,4 +1,4 @@
-//! The bad-input corpus (`tests/corpus/bad-targets.txt`), sent to a running server.
+//! The bad-input corpus (`tests/corpus/bad-requests.txt`), sent to a running server.
 
 use crate::cases::{decode, Target};
 use crate::client::Connection;
@@ -9,14 +9,32 @@ mod vectors;
 pub use vectors::{load, Vector};
 
 pub fn check(t: &Target, vector: &Vector) -> Result<(), String> {
-    let shown = String::from_utf8_lossy(&vector.target[..vector.target.len().min(80)]).into_owned();
+    let mut shown =
+        String::from_utf8_lossy(&vector.target[..vector.target.len().min(80)]).into_owned();
+    if let Some((name, value)) = &vector.header {
+        shown += &format!(
+            " + {name}: {}",
+            String::from_utf8_lossy(&value[..value.len().min(60)])
+        );
+    }
+    let mut request = b"GET ".to_vec();
+    request.extend_from_slice(&vector.target);
+    request.extend_from_slice(b" HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n");
+    match &vector.header {
+        // A vector's own Accept-Encoding replaces the default one.
+        Some((name, _)) if name.eq_ignore_ascii_case("accept-encoding") => {}
+        _ => request.extend_from_slice(b"Accept-Encoding: br, gzip\r\n"),
+    }
+    if let Some((name, value)) = &vector.header {
+        request.extend_from_slice(name.as_bytes());
+        request.extend_from_slice(b": ");
+        request.extend_from_slice(value);
+        request.extend_from_slice(b"\r\n");
+    }
+    request.extend_from_slice(b"\r\n");
     let mut connection = Connection::open(t.addr).map_err(|e| e.to_string())?;
     let reply = connection
-        .send(
-            "GET",
-            &vector.target,
-            &[("Connection", "close"), ("Accept-Encoding", "br, gzip")],
-        )
+        .send_raw(&request, false)
         .map_err(|e| format!("{shown}: {e}"))?;
     if !vector.expected.matches(reply.status) {
         return Err(format!(
@@ -29,6 +47,20 @@ pub fn check(t: &Target, vector: &Vector) -> Result<(), String> {
     }
     let body = decode(&reply)?;
     match reply.status {
+        206 => {
+            let range = reply.header("content-range").unwrap_or_default();
+            let in_a_page = parse_content_range(&range).is_some_and(|(first, last, length)| {
+                hello_world::site::assets().iter().any(|a| {
+                    let file = t.site.file(a.path);
+                    file.len() == length && file.get(first..=last) == Some(&body[..])
+                })
+            });
+            if !in_a_page {
+                return Err(format!(
+                    "{shown}: 206 with bytes that are no part of a file ({range})"
+                ));
+            }
+        }
         200 => {
             let is_a_page = hello_world::site::assets()
                 .iter()
@@ -57,4 +89,15 @@ pub fn check(t: &Target, vector: &Vector) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// `bytes FIRST-LAST/LENGTH`
+fn parse_content_range(value: &str) -> Option<(usize, usize, usize)> {
+    let (range, length) = value.strip_prefix("bytes ")?.split_once('/')?;
+    let (first, last) = range.split_once('-')?;
+    Some((
+        first.parse().ok()?,
+        last.parse().ok()?,
+        length.parse().ok()?,
+    ))
 }

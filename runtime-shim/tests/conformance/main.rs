@@ -7,7 +7,7 @@
 //!   are ignored, unless `HELLO_WORLD_REQUIRE_WASM=1`, which makes that a failure
 //!   (`scripts/test` and CI set both).
 //!
-//! The bad-input corpus (`tests/corpus/bad-targets.txt` at the repository root) runs against
+//! The bad-input corpus (`tests/corpus/bad-requests.txt` at the repository root) runs against
 //! both targets as `<target>::bad_input::<line>`.
 
 #[path = "../common/client.rs"]
