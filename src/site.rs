@@ -114,6 +114,24 @@ mod tests {
     use super::*;
 
     #[test]
+    fn every_table_string_is_a_valid_field_value() {
+        let valid = |s: &str| {
+            !s.is_empty()
+                && s.bytes()
+                    .all(|b| b == b' ' || b == b'\t' || (0x21..0x7f).contains(&b))
+        };
+        assert!(valid(CONTENT_SECURITY_POLICY));
+        for asset in &ASSETS {
+            for value in [asset.content_type, asset.cache_control, asset.last_modified] {
+                assert!(valid(value), "{}: {value:?}", asset.path);
+            }
+            for representation in asset.representations() {
+                assert!(valid(representation.etag), "{}", asset.path);
+            }
+        }
+    }
+
+    #[test]
     fn table_is_sorted_and_unique() {
         assert!(ASSETS.windows(2).all(|w| w[0].path < w[1].path));
     }
