@@ -6,6 +6,7 @@
 //! apply is written here; each rule lives in its own module.
 
 mod conditional;
+pub mod field_value;
 mod health;
 pub mod http_date;
 mod negotiate;

@@ -6,6 +6,8 @@
 mod cache_policy;
 mod compress;
 mod content_type;
+#[path = "../../src/field_value.rs"]
+mod field_value;
 #[path = "../../src/http_date.rs"]
 #[allow(dead_code)] // the parser is the core's; the compiler only formats
 mod http_date;
@@ -175,12 +177,7 @@ fn type_and_variants(file: &walk::SiteFile) -> (String, compress::Variants) {
 
 /// A configured header value must be sendable as is: visible ASCII, spaces and tabs inside.
 fn check_header_value(setting: &str, value: &str) -> Result<(), String> {
-    let valid = !value.is_empty()
-        && value == value.trim_matches([' ', '\t'])
-        && value
-            .bytes()
-            .all(|b| b == b' ' || b == b'\t' || (0x21..0x7f).contains(&b));
-    if valid {
+    if !value.is_empty() && field_value::is_valid(value.as_bytes()) {
         Ok(())
     } else {
         Err(format!(
