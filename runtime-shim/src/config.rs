@@ -89,20 +89,10 @@ where
                 })?;
             }
             "--log-level" => config.log_level = level_from(&value()?, "--log-level")?,
-            "--header-timeout" => config.header_timeout = seconds(&value()?, &name)?,
-            "--idle-timeout" => config.idle_timeout = seconds(&value()?, &name)?,
-            "--shutdown-timeout" => config.shutdown_timeout = seconds(&value()?, &name)?,
-            "--drain-delay" => {
-                let v = value()?;
-                config.drain_delay = match v.parse::<u64>() {
-                    Ok(s) => Duration::from_secs(s),
-                    Err(_) => {
-                        return Err(format!(
-                            "--drain-delay {v:?}: expected a whole number of seconds"
-                        ))
-                    }
-                };
-            }
+            "--header-timeout" => config.header_timeout = seconds(&value()?, &name, 1)?,
+            "--idle-timeout" => config.idle_timeout = seconds(&value()?, &name, 1)?,
+            "--shutdown-timeout" => config.shutdown_timeout = seconds(&value()?, &name, 1)?,
+            "--drain-delay" => config.drain_delay = seconds(&value()?, &name, 0)?,
             _ => return Err(format!("unknown option {arg:?} (see --help)")),
         }
     }
@@ -114,11 +104,12 @@ fn level_from(value: &str, setting: &str) -> Result<Level, String> {
         .ok_or_else(|| format!("{setting} {value:?}: use error, warn, info or debug"))
 }
 
-fn seconds(value: &str, option: &str) -> Result<Duration, String> {
+/// A whole number of seconds, at least `minimum` (timeouts must be positive; a delay may be 0).
+fn seconds(value: &str, option: &str, minimum: u64) -> Result<Duration, String> {
     match value.parse::<u64>() {
-        Ok(s) if s > 0 => Ok(Duration::from_secs(s)),
+        Ok(s) if s >= minimum => Ok(Duration::from_secs(s)),
         _ => Err(format!(
-            "{option} {value:?}: expected a whole number of seconds above 0"
+            "{option} {value:?}: expected a whole number of seconds, at least {minimum}"
         )),
     }
 }
