@@ -36,7 +36,7 @@ fn run() -> Result<(), String> {
             if !default.join("index.html").is_file() {
                 return Err(format!(
                     "the docs site is not built ({} has no index.html).\n       Build it with \
-                     `scripts/build-docs`, or set SITE_DIR to any built static site.",
+                     `bin/mise run docs-build`, or set SITE_DIR to any built static site.",
                     default.display()
                 ));
             }
@@ -71,7 +71,7 @@ fn run() -> Result<(), String> {
         fail_on_broken_links,
     };
     let summary = site_compiler::compile(&options)?;
-    // For scripts/build-component's size report: how much of the artifact is the site.
+    // For mise-tasks/build-component's size report: how much of the artifact is the site.
     std::fs::write(
         options.out_dir.join("site-figures.txt"),
         format!(

@@ -12,7 +12,7 @@ wrk runs with fixed threads, connections and duration; the servers are interleav
 each round, and the median over rounds is reported. Also measured: bytes on the wire for a
 crawl of every file with and without compression, time from process start to the first 200,
 and peak RSS. Prints a table and writes the docs page (site/docs/performance.md) and its chart.
-bench/run (`mise run bench`) builds everything first and then calls this.
+`mise run bench` (mise-tasks/bench/_default) builds everything first and then calls this.
 """
 
 import argparse

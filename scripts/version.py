@@ -23,8 +23,6 @@ import sys
 import tomllib
 
 DEFAULT_IMAGE_REGISTRY = "europe-west3-docker.pkg.dev/digitalgedacht/hello-world"
-# The workspace crates whose versions Cargo.lock records.
-CRATES = ("hello-world", "runtime-shim", "site-compiler", "empty-component")
 
 
 def repo() -> pathlib.Path:
@@ -70,8 +68,11 @@ def replace(path: pathlib.Path, pattern: str, replacement: str, count: int = 1) 
 
 def sync(root: pathlib.Path) -> None:
     version = get(root)
-    for crate in CRATES:
-        replace(root / "Cargo.lock", rf'^(name = "{re.escape(crate)}"\nversion = )"[^"]*"', rf'\g<1>"{version}"')
+    lock = root / "Cargo.lock"
+    # The workspace's own crates are the packages Cargo.lock records without a `source`.
+    crates = [p["name"] for p in tomllib.loads(lock.read_text())["package"] if "source" not in p]
+    for crate in crates:
+        replace(lock, rf'^(name = "{re.escape(crate)}"\nversion = )"[^"]*"', rf'\g<1>"{version}"')
     chart = root / "charts" / "hello-world" / "Chart.yaml"
     replace(chart, r'^version: .*$', f"version: {version}")
     replace(chart, r'^appVersion: .*$', f'appVersion: "{version}"')

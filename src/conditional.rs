@@ -4,9 +4,9 @@
 //! A precondition field that cannot be parsed is ignored, as if absent: the answer is then a
 //! full 200, which is always safe for a static file.
 
-use crate::http_date;
 use crate::request::{trim_ows, Field, FieldLines, RequestHeaders};
 use crate::site::Asset;
+use http_text::http_date;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Precondition {

@@ -2,13 +2,11 @@
 //!
 //! [`respond`] takes a request and returns a response. It does no I/O, allocates only for
 //! percent-decoded paths, redirects and ranges, and knows no runtime's types, so the wasi:http
-//! component and the native `runtime-shim` share it unchanged. The order in which the rules
+//! component (`component/`) and the native `runtime-shim` (`runtime-shim/`) share it unchanged. The order in which the rules
 //! apply is written here; each rule lives in its own module.
 
 mod conditional;
-pub mod field_value;
 mod health;
-pub mod http_date;
 mod negotiate;
 mod range;
 mod request;
@@ -17,9 +15,6 @@ mod response;
 mod security_headers;
 pub mod site;
 mod target;
-
-#[cfg(target_arch = "wasm32")]
-mod component;
 
 pub use health::HEALTH_PATH;
 pub use request::{Request, RequestHeaders};

@@ -115,7 +115,7 @@ mod tests {
 
     #[test]
     fn every_table_string_is_a_valid_field_value() {
-        let valid = |s: &str| !s.is_empty() && crate::field_value::is_valid(s.as_bytes());
+        let valid = |s: &str| !s.is_empty() && http_text::field_value::is_valid(s.as_bytes());
         assert!(valid(CONTENT_SECURITY_POLICY));
         for asset in &ASSETS {
             for value in [asset.content_type, asset.cache_control, asset.last_modified] {

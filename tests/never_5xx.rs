@@ -5,13 +5,10 @@
 use hello_world::{respond, Request, RequestHeaders, Response};
 use proptest::prelude::*;
 
-#[path = "support/response_invariants.rs"]
-mod response_invariants;
-#[path = "corpus/vectors.rs"]
-mod vectors;
+use testkit::{corpus, invariants};
 
 fn check_response(response: &Response) -> Result<(), TestCaseError> {
-    response_invariants::check(response).map_err(TestCaseError::fail)
+    invariants::check(response).map_err(TestCaseError::fail)
 }
 
 fn target_strategy() -> impl Strategy<Value = Vec<u8>> {
@@ -84,7 +81,7 @@ proptest! {
 
 #[test]
 fn the_bad_input_corpus_gets_its_expected_status_from_the_core() {
-    let vectors = vectors::load();
+    let vectors = corpus::load();
     assert!(
         vectors.len() >= 200,
         "the corpus has only {} vectors",

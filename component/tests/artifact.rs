@@ -1,4 +1,4 @@
-//! The built wasm component (named by `HELLO_WORLD_COMPONENT`, as `scripts/test` sets it):
+//! The built wasm component (named by `HELLO_WORLD_COMPONENT`, as `mise run test:wasm` sets it):
 //! what it imports and exports, and its size budget. Without the variable these tests are
 //! skipped, unless `HELLO_WORLD_REQUIRE_WASM=1` (set in CI) makes that a failure.
 
@@ -27,7 +27,9 @@ fn component() -> Option<Vec<u8>> {
             std::env::var("HELLO_WORLD_REQUIRE_WASM").as_deref() != Ok("1"),
             "HELLO_WORLD_REQUIRE_WASM=1 but HELLO_WORLD_COMPONENT is not set"
         );
-        eprintln!("skipped: set HELLO_WORLD_COMPONENT to a built component (scripts/test does)");
+        eprintln!(
+            "skipped: set HELLO_WORLD_COMPONENT to a built component (`mise run test:wasm` does)"
+        );
         return None;
     };
     Some(std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())))

@@ -9,9 +9,7 @@
 
 use hello_world::{respond, Request, RequestHeaders};
 use libfuzzer_sys::fuzz_target;
-
-#[path = "../../tests/support/response_invariants.rs"]
-mod response_invariants;
+use testkit::invariants;
 
 fuzz_target!(|data: &[u8]| {
     let mut lines = data.split(|&b| b == b'\n');
@@ -29,7 +27,7 @@ fuzz_target!(|data: &[u8]| {
         headers: RequestHeaders::from_fields(fields),
     });
 
-    if let Err(broken) = response_invariants::check(&response) {
+    if let Err(broken) = invariants::check(&response) {
         panic!("{broken}");
     }
 });

@@ -1,7 +1,7 @@
 //! What a header field value may hold (RFC 9110 §5.5): visible ASCII, with spaces and tabs only
-//! between visible characters. The core only sends such values; `site-compiler` includes this
-//! file to check the configured ones (the CSP) at build time, and the tests check every value
-//! the core sends with it.
+//! between visible characters. The core only sends such values; the site compiler checks the
+//! configured ones (the CSP) with it at build time, and the tests check every value the core
+//! sends with it.
 
 pub fn is_valid(value: &[u8]) -> bool {
     let visible = |b: &u8| (0x21..0x7f).contains(b);

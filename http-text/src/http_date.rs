@@ -1,8 +1,5 @@
 //! HTTP-date (RFC 9110 §5.6.7): formatting for `Last-Modified`, parsing for
 //! `If-Modified-Since`, `If-Unmodified-Since` and `If-Range`.
-//!
-//! `build.rs` includes this file too, so the date the table stores and the date the core
-//! compares with are written and read by the same code.
 
 const DAY_NAMES: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
 const MONTH_NAMES: [&str; 12] = [

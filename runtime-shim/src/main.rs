@@ -4,6 +4,7 @@
 
 mod config;
 mod handler;
+mod listener_close;
 mod log;
 mod server;
 mod timeouts;

@@ -3,7 +3,8 @@
 //! On SIGTERM or SIGINT:
 //! 1. for `--drain-delay` seconds nothing changes: the endpoint is still being removed from
 //!    Services and ingress controllers, so new connections keep arriving and are served;
-//! 2. the listener closes: from now on new connections are refused, not accepted and dropped;
+//! 2. the listener closes: from now on new connections are refused, not accepted and dropped
+//!    (`listener_close` makes sure no connection the kernel accepted is reset on the way);
 //! 3. every open connection finishes what it has: a request in progress completes, a
 //!    connection that has not sent its first request yet still gets it served (its bytes may
 //!    already be in the socket), an idle keep-alive connection closes;
@@ -24,6 +25,7 @@ use tokio::sync::{mpsc, watch, Notify};
 
 use crate::config::Config;
 use crate::handler::handle;
+use crate::listener_close;
 use crate::log::{self, Level};
 use crate::timeouts::Timeouts;
 
@@ -90,19 +92,32 @@ pub async fn serve(listener: TcpListener, config: Config) -> io::Result<()> {
         }
     }
 
-    // Closing a listener resets the connections still in its accept queue: clients that
-    // completed their handshake would see a reset instead of an answer. Take them all first.
+    // Close the listener without resetting what the kernel has already accepted (see
+    // listener_close): no new handshakes, then the ones under way, then the queue.
+    if let Err(error) = listener_close::refuse_new_handshakes(&listener) {
+        log::event(
+            Level::Warn,
+            "cannot refuse new handshakes; closing anyway",
+            &format!("error={}", log::quoted(&error.to_string())),
+        );
+    }
+    let grace = tokio::time::sleep(listener_close::HANDSHAKE_GRACE);
+    tokio::pin!(grace);
     loop {
         tokio::select! {
-            biased;
-            accepted = listener.accept() => match accepted {
-                Ok((stream, peer)) => spawn(stream, peer),
-                Err(_) => break,
+            accepted = listener.accept() => if let Ok((stream, peer)) = accepted {
+                spawn(stream, peer);
             },
-            () = std::future::ready(()) => break,
+            () = &mut grace => break,
         }
     }
-    drop(listener);
+    if let Err(error) = listener_close::take_queued(listener, spawn) {
+        log::event(
+            Level::Warn,
+            "accept failed while closing",
+            &format!("error={}", log::quoted(&error.to_string())),
+        );
+    }
     let _ = stop.send(true);
     drop(alive);
     log::event(

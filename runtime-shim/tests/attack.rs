@@ -1,11 +1,6 @@
 //! runtime-shim under attack and restart, on loopback, with bounded loops: slow-header
 //! connections must not starve normal clients, and a SIGTERM under load must lose nothing.
 
-#[path = "common/client.rs"]
-mod client;
-#[path = "common/servers.rs"]
-mod servers;
-
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::process::Command;
@@ -13,13 +8,14 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use client::Connection;
-use servers::Server;
+use testkit::client::Connection;
+use testkit::runtime_shim;
+use testkit::servers::Server;
 
 #[test]
 fn five_hundred_slowloris_connections_do_not_stall_a_normal_client() {
     // A header timeout longer than the test: the slow connections stay open throughout.
-    let server = Server::native(&["--header-timeout", "60"], &[]).unwrap();
+    let server = Server::native(runtime_shim!(), &["--header-timeout", "60"], &[]).unwrap();
     let mut slow = Vec::new();
     for _ in 0..500 {
         let mut stream = TcpStream::connect(server.addr).unwrap();
@@ -61,7 +57,7 @@ enum Outcome {
 
 #[test]
 fn sigterm_under_load_serves_every_accepted_request_and_exits_0() {
-    let server = Server::native(&["--log-level", "info"], &[]).unwrap();
+    let server = Server::native(runtime_shim!(), &["--log-level", "info"], &[]).unwrap();
     let addr = server.addr;
     let page = hello_world::site::lookup("index.html")
         .unwrap()
@@ -148,7 +144,7 @@ fn sigterm_under_load_serves_every_accepted_request_and_exits_0() {
 
 #[test]
 fn drain_delay_keeps_serving_new_connections_after_sigterm() {
-    let server = Server::native(&["--drain-delay", "2"], &[]).unwrap();
+    let server = Server::native(runtime_shim!(), &["--drain-delay", "2"], &[]).unwrap();
     Command::new("kill")
         .args(["-TERM", &server.pid().to_string()])
         .status()

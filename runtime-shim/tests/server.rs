@@ -1,21 +1,17 @@
 //! What runtime-shim adds around the core, tested on the real binary over loopback: limits,
 //! timeouts, graceful shutdown, logging and configuration.
 
-#[path = "common/client.rs"]
-mod client;
-#[path = "common/servers.rs"]
-mod servers;
-
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use client::Connection;
-use servers::Server;
+use testkit::client::Connection;
+use testkit::runtime_shim;
+use testkit::servers::Server;
 
 fn start(args: &[&str]) -> Server {
-    Server::native(args, &[]).expect("runtime-shim starts")
+    Server::native(runtime_shim!(), args, &[]).expect("runtime-shim starts")
 }
 
 fn raw(addr: std::net::SocketAddr) -> TcpStream {
@@ -252,6 +248,7 @@ fn port_env_sets_the_port_and_listen_beats_it() {
         .unwrap()
         .port();
     let server = Server::native(
+        runtime_shim!(),
         &["--listen", &format!("127.0.0.1:{free}")],
         &[("PORT", "1")],
     )

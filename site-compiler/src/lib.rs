@@ -6,11 +6,6 @@
 mod cache_policy;
 mod compress;
 mod content_type;
-#[path = "../../src/field_value.rs"]
-mod field_value;
-#[path = "../../src/http_date.rs"]
-#[allow(dead_code)] // the parser is the core's; the compiler only formats
-mod http_date;
 mod links;
 mod table;
 mod walk;
@@ -177,7 +172,7 @@ fn type_and_variants(file: &walk::SiteFile) -> (String, compress::Variants) {
 
 /// A configured header value must be sendable as is: visible ASCII, spaces and tabs inside.
 fn check_header_value(setting: &str, value: &str) -> Result<(), String> {
-    if !value.is_empty() && field_value::is_valid(value.as_bytes()) {
+    if !value.is_empty() && http_text::field_value::is_valid(value.as_bytes()) {
         Ok(())
     } else {
         Err(format!(

@@ -63,7 +63,7 @@ pub fn generate(
             strings.add(&compiled.file.key),
             strings.add(&compiled.content_type),
             strings.add(compiled.cache_control),
-            strings.add(&crate::http_date::format(compiled.last_modified)),
+            strings.add(&http_text::http_date::format(compiled.last_modified)),
             compiled.last_modified,
             option(brotli),
             option(gzip),

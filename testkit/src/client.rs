@@ -1,8 +1,6 @@
 //! A raw HTTP/1.1 client: it sends the exact bytes a test wants (hostile targets included,
 //! which URL libraries would normalize away) and parses what comes back.
 
-#![allow(dead_code)] // each test crate uses its own subset
-
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;

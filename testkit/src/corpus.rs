@@ -1,7 +1,6 @@
-//! Reads `bad-requests.txt`. Included with `#[path]` by every test that runs the corpus (the
-//! core's property test, the HTTP conformance suite), so the notation is parsed in one place.
-
-#![allow(dead_code)] // each includer uses its own subset
+//! The bad-input corpus, `corpus/bad-requests.txt`: hostile requests, each with the status it
+//! must get. Every test that runs it (the core's property test, the HTTP conformance suite, the
+//! fuzz target's seeds) reads it here, so the notation is parsed in one place.
 
 #[derive(Debug, Clone)]
 pub struct Vector {
@@ -31,7 +30,7 @@ impl Expected {
     }
 }
 
-pub const TEXT: &str = include_str!("bad-requests.txt");
+pub const TEXT: &str = include_str!("../corpus/bad-requests.txt");
 
 pub fn load() -> Vec<Vector> {
     TEXT.lines()

@@ -1,9 +1,9 @@
 //! What every response of the core must satisfy, whatever the request: no 5xx, a body that is
-//! bytes of the embedded site or a short plain-text reason, and valid header values. Included
-//! with `#[path]` by the property test (`tests/never_5xx.rs`) and the fuzz target, so both
-//! check the same things.
+//! bytes of the embedded site or a short plain-text reason, and valid header values. The property
+//! test (`tests/never_5xx.rs`) and the fuzz target both check these.
 
-use hello_world::{field_value, site, HeaderName, Response};
+use hello_world::{site, HeaderName, Response};
+use http_text::field_value;
 
 pub fn check(response: &Response) -> Result<(), String> {
     if response.status >= 500 {

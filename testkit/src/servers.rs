@@ -1,8 +1,6 @@
 //! Starting the servers under test on free loopback ports: the native binary, and the wasm
 //! component under `wasmtime serve`.
 
-#![allow(dead_code)] // each test crate uses its own subset
-
 use std::io::{BufRead, BufReader, Read};
 use std::net::SocketAddr;
 use std::path::Path;
@@ -13,6 +11,15 @@ use std::time::{Duration, Instant};
 
 use crate::client::Connection;
 
+/// The runtime-shim binary of this build, for [`Server::native`]. A macro, because cargo tells
+/// only the integration tests of the `runtime-shim` package where its binary is.
+#[macro_export]
+macro_rules! runtime_shim {
+    () => {
+        std::path::Path::new(env!("CARGO_BIN_EXE_runtime-shim"))
+    };
+}
+
 pub struct Server {
     child: Mutex<Child>,
     pub addr: SocketAddr,
@@ -21,10 +28,10 @@ pub struct Server {
 }
 
 impl Server {
-    /// Starts runtime-shim with `args` (plus `--listen 127.0.0.1:0` unless given) and waits
-    /// until it answers.
-    pub fn native(args: &[&str], env: &[(&str, &str)]) -> Result<Server, String> {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_runtime-shim"));
+    /// Starts the runtime-shim `binary` with `args` (plus `--listen 127.0.0.1:0` unless given)
+    /// and waits until it answers.
+    pub fn native(binary: &Path, args: &[&str], env: &[(&str, &str)]) -> Result<Server, String> {
+        let mut command = Command::new(binary);
         if !args.contains(&"--listen") {
             command.args(["--listen", "127.0.0.1:0"]);
         }

@@ -1,12 +1,9 @@
-//! The bad-input corpus (`tests/corpus/bad-requests.txt`), sent to a running server.
+//! The bad-input corpus (`testkit/corpus/bad-requests.txt`), sent to a running server.
 
 use crate::cases::{decode, Target};
-use crate::client::Connection;
+use testkit::client::Connection;
 
-#[path = "../../../tests/corpus/vectors.rs"]
-mod vectors;
-
-pub use vectors::{load, Vector};
+pub use testkit::corpus::{load, Vector};
 
 pub fn check(t: &Target, vector: &Vector) -> Result<(), String> {
     let mut shown =

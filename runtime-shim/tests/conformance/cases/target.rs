@@ -1,0 +1,85 @@
+//! The request target (`src/target.rs`): dot segments, encoded separators, NUL and invalid
+//! UTF-8 get `400`, an over-long target `414`, and percent-escapes are decoded exactly once.
+
+use super::Target;
+
+pub const CASES: &[(&str, super::Case)] = cases![
+    dot_segments_get_400,
+    encoded_separators_get_400,
+    nul_and_invalid_utf8_get_400,
+    target_over_8_kib_gets_414,
+    percent_escapes_decode_once,
+];
+
+fn dot_segments_get_400(t: &Target) -> Result<(), String> {
+    for target in [
+        "/../etc/passwd",
+        "/assets/../index.html",
+        "/%2e%2e/%2e%2e/etc/passwd",
+        "/.%2e/x",
+        "/./index.html",
+        "/a/..",
+    ] {
+        ensure_eq!(t.get(target, &[])?.status, 400, "{target}");
+    }
+    Ok(())
+}
+
+fn encoded_separators_get_400(t: &Target) -> Result<(), String> {
+    for target in [
+        "/..%2fetc%2fpasswd",
+        "/assets%2fimages/favicon.png",
+        "/a%5cb",
+        "/%2F",
+    ] {
+        ensure_eq!(t.get(target, &[])?.status, 400, "{target}");
+    }
+    Ok(())
+}
+
+fn nul_and_invalid_utf8_get_400(t: &Target) -> Result<(), String> {
+    for target in [
+        "/index.html%00",
+        "/%00",
+        "/%ff",
+        "/%c0%ae%c0%ae/",
+        "/a%0d%0aSet-Cookie:x=1",
+        "/%zz",
+        "/%4",
+    ] {
+        ensure_eq!(t.get(target, &[])?.status, 400, "{target}");
+    }
+    Ok(())
+}
+
+fn target_over_8_kib_gets_414(t: &Target) -> Result<(), String> {
+    let long = format!("/{}", "a".repeat(8 * 1024));
+    ensure_eq!(
+        t.get(&long, &[])?.status,
+        414,
+        "a target of {} bytes",
+        long.len()
+    );
+    let fits = format!("/{}", "a".repeat(8 * 1024 - 1));
+    ensure_eq!(t.get(&fits, &[])?.status, 404, "a target of exactly 8 KiB");
+    Ok(())
+}
+
+fn percent_escapes_decode_once(t: &Target) -> Result<(), String> {
+    ensure_eq!(
+        t.get("/%69ndex.html", &[])?.status,
+        200,
+        "/%69ndex.html is /index.html"
+    );
+    ensure_eq!(
+        t.get("/%2569ndex.html", &[])?.status,
+        404,
+        "/%2569ndex.html is /%69ndex.html, decoded once"
+    );
+    ensure_eq!(
+        t.get("/%252e%252e/%252e%252e/etc/passwd", &[])?.status,
+        404,
+        "double-encoded dots are a name"
+    );
+    Ok(())
+}
