@@ -2,23 +2,18 @@
 
 1. `kubectl kustomize test/`: the harness, with the production ResourceSet from deployment/base;
 2. the ${VARS} filled in, as Flux's postBuild substitution fills them (defaults: test/mise.toml);
-3. the ResourceSet rendered as flux-operator renders it: Static providers export their
-   defaultValues, the Permute strategy scopes each provider's inputs under its normalized
-   name (tenant-config -> tenant_config) and takes the cartesian product, and every resource
-   template runs through Go's text/template with << >> and missingkey=error
-   (project-tests/resourceset-render);
+3. the ResourceSet rendered by flux-operator's own code: `flux-operator build resourceset`
+   with the Static providers, which combines their inputs (Permute) and renders the templates
+   exactly as the controller does (the CLI is built from flux-operator's module, scripts/lib.sh);
 4. each HelmRelease's values rendered into the chart with Helm (`helm template`);
 5. the Certificate cert-manager's ingress-shim derives from each annotated Ingress.
 """
 
-import itertools
-import json
 import os
 import re
 import subprocess
 import tempfile
 import tomllib
-import zlib
 
 import yaml
 
@@ -27,7 +22,6 @@ from kube import load_all
 
 HARNESS = ROOT / "test"
 CHART = ROOT / "charts" / "hello-world"
-RENDERER = ROOT / "project-tests" / "resourceset-render"
 VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
@@ -68,64 +62,16 @@ def harness_objects(env: dict[str, str] | None = None) -> list[dict]:
     return load_all(substitute(kustomize(), env if env is not None else harness_env()))
 
 
-def normalize_provider_name(name: str) -> str:
-    """flux-operator's normalizeObjectName: lower case, '-' -> '_', only [a-z0-9_], no empty words."""
-    name = re.sub(r"[^a-z0-9_]", "", name.lower().replace("-", "_"))
-    return "_".join(word for word in name.split("_") if word)
-
-
-def input_id(text: str) -> str:
-    """flux-operator's inputs.ID: the Adler-32 checksum, in decimal."""
-    return str(zlib.adler32(text.encode()))
-
-
-def exported_inputs(provider: dict) -> list[dict]:
-    """A Static provider exports one input set: its defaultValues plus an id (upstream hashes
-    the object's UID; offline, its namespace/name) and a reference to the provider."""
-    spec = provider["spec"]
-    if spec.get("type") != "Static":
-        raise RenderError(f"provider {provider['metadata']['name']}: only Static providers can be rendered offline")
-    meta = provider["metadata"]
-    inputs = json.loads(json.dumps(spec.get("defaultValues") or {}))
-    inputs.setdefault("id", input_id(f"{meta.get('namespace')}/{meta['name']}"))
-    inputs["provider"] = {
-        "apiVersion": provider["apiVersion"],
-        "kind": provider["kind"],
-        "name": meta["name"],
-        "namespace": meta.get("namespace"),
-    }
-    return [inputs]
-
-
-def permute(providers: list[dict]) -> list[dict]:
-    """The Permute strategy: providers sorted by namespace/name, each input set scoped under
-    the provider's normalized name, one combination per element of the cartesian product."""
-    providers = sorted(providers, key=lambda p: (p["metadata"].get("namespace") or "", p["metadata"]["name"]))
-    scoped = []
-    for provider in providers:
-        name = normalize_provider_name(provider["metadata"]["name"])
-        if not name:
-            raise RenderError(f"normalized provider name is empty: {provider['metadata']['name']!r}")
-        inputs = exported_inputs(provider)
-        if inputs:
-            scoped.append([(name, index, input_set) for index, input_set in enumerate(inputs)])
-    combinations = []
-    for choice in itertools.product(*scoped):
-        combination = {name: input_set for name, _, input_set in choice}
-        combination["id"] = input_id("/".join(f"{name}={index}" for name, index, _ in choice))
-        combinations.append(combination)
-    return combinations
+def flux_operator() -> str:
+    return os.environ.get("FLUX_OPERATOR", "flux-operator")
 
 
 def render_resourceset(resourceset: dict, objects: list[dict]) -> list[dict]:
-    """The objects flux-operator would apply for `resourceset`, given the harness `objects`."""
-    spec = resourceset["spec"]
-    strategy = (spec.get("inputStrategy") or {}).get("name", "Flatten")
-    if strategy != "Permute":
-        raise RenderError(f"input strategy {strategy}: this harness renders Permute only")
+    """The objects flux-operator would apply for `resourceset`, given the harness `objects`
+    (which hold its input providers)."""
     namespace = resourceset["metadata"].get("namespace")
     providers = []
-    for reference in spec.get("inputsFrom", []):
+    for reference in resourceset["spec"].get("inputsFrom", []):
         matches = [
             o for o in objects
             if o["kind"] == reference["kind"]
@@ -135,34 +81,22 @@ def render_resourceset(resourceset: dict, objects: list[dict]) -> list[dict]:
         if not matches:
             raise RenderError(f"ResourceSet {resourceset['metadata']['name']}: no {reference['kind']} {reference['name']} in {namespace}")
         providers.append(matches[0])
-    combinations = permute(providers)
-    # sigs.k8s.io/yaml's JSONToYAML: sorted keys, no line folding.
-    templates = [yaml.safe_dump(resource, sort_keys=True, width=float("inf")) for resource in spec.get("resources", [])]
-    jobs = [{"template": template, "inputs": inputs} for template in templates for inputs in combinations]
-    rendered = run_renderer(jobs)
-    result, seen = [], set()
-    for job, output in zip(jobs, rendered):
-        if "error" in output:
-            raise RenderError(f"ResourceSet {resourceset['metadata']['name']}: {output['error']}")
-        obj = yaml.safe_load(output["output"])
-        if (obj.get("metadata", {}).get("annotations") or {}).get("fluxcd.controlplane.io/reconcile") == "disabled":
-            continue
-        group = obj["apiVersion"].rpartition("/")[0]
-        key = (group, obj["kind"], obj["metadata"].get("namespace"), obj["metadata"]["name"])
-        if key not in seen:
-            seen.add(key)
-            result.append(obj)
-    return result
-
-
-def run_renderer(jobs: list[dict]) -> list[dict]:
-    env = dict(os.environ, GOFLAGS="-mod=mod", GOPROXY="off", GO111MODULE="on")
-    result = subprocess.run(
-        ["go", "run", "."], cwd=RENDERER, input=json.dumps(jobs), capture_output=True, text=True, env=env
-    )
+    with tempfile.TemporaryDirectory() as tmp:
+        resourceset_file, providers_file = f"{tmp}/resourceset.yaml", f"{tmp}/providers.yaml"
+        with open(resourceset_file, "w") as file:
+            yaml.safe_dump(resourceset, file)
+        with open(providers_file, "w") as file:
+            yaml.safe_dump_all(providers, file)
+        command = [flux_operator(), "build", "resourceset", "-f", resourceset_file]
+        if providers:
+            command += ["--inputs-from-provider", providers_file]
+        result = subprocess.run(command, capture_output=True, text=True)
     if result.returncode != 0:
-        raise RenderError(f"resourceset-render: {result.stderr.strip()}")
-    return json.loads(result.stdout)
+        raise RenderError(f"ResourceSet {resourceset['metadata']['name']}: flux-operator build resourceset: {result.stderr.strip()}")
+    return [
+        obj for obj in load_all(result.stdout)
+        if (obj["metadata"].get("annotations") or {}).get("fluxcd.controlplane.io/reconcile") != "disabled"
+    ]
 
 
 def helm() -> str:

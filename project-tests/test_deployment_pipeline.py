@@ -14,7 +14,6 @@ from pipeline import (
     ingress_shim_certificates,
     install,
     kustomize,
-    permute,
     render_resourceset,
     substitute,
 )
@@ -46,15 +45,16 @@ def test_every_object_of_every_stage_is_valid(stages):
         validate(obj)
 
 
-def test_the_resourceset_permutes_two_providers(stages):
-    _, harness, _, _, _ = stages
+def test_the_resourceset_permutes_two_providers_into_one_pair_per_tenant_and_cluster(stages):
+    _, harness, generated, _, _ = stages
     resourceset = the(harness, "ResourceSet", "hello-world")
     assert resourceset["spec"]["inputStrategy"]["name"] == "Permute"
     names = [ref["name"] for ref in resourceset["spec"]["inputsFrom"]]
     assert names == ["tenant-config", "cluster-config"]
-    combinations = permute(find(harness, "ResourceSetInputProvider"))
-    assert len(combinations) == 1
-    assert set(combinations[0]) == {"tenant_config", "cluster_config", "id"}
+    assert sorted(o["kind"] for o in generated) == ["HelmRelease", "OCIRepository"]
+    for obj in generated:
+        # flux-operator labels what it applies with its owner, as the controller does.
+        assert obj["metadata"]["labels"]["resourceset.fluxcd.controlplane.io/name"] == "hello-world"
 
 
 def test_oci_repository_pulls_the_chart_at_the_version(stages):
@@ -154,16 +154,60 @@ def test_the_environment_overrides_the_harness_defaults():
 
 
 def test_a_bad_value_is_rejected_by_the_chart_schema():
-    with pytest.raises(RenderError, match="runtime must be one of"):
+    with pytest.raises(RenderError, match="/runtime': value must be one of 'spin', 'native'"):
         chain("wasm")
 
 
-def test_a_missing_input_key_fails_the_resourceset_render():
+def test_a_missing_required_input_fails_the_resourceset_render_naming_the_key():
     harness = harness_objects()
     tenant = the(harness, "ResourceSetInputProvider", "tenant-config")
-    del tenant["spec"]["defaultValues"]["app"]["runtime"]
-    with pytest.raises(RenderError, match='map has no entry for key "runtime"'):
+    del tenant["spec"]["defaultValues"]["app"]["chart"]["version"]
+    with pytest.raises(RenderError, match='map has no entry for key "version"'):
         render_resourceset(the(harness, "ResourceSet", "hello-world"), harness)
+
+
+def test_a_tenant_without_a_customer_fails_the_render_naming_the_input():
+    harness = harness_objects()
+    tenant = the(harness, "ResourceSetInputProvider", "tenant-config")
+    del tenant["spec"]["defaultValues"]["tenant"]
+    with pytest.raises(RenderError, match="tenant_config.tenant.customer is required"):
+        render_resourceset(the(harness, "ResourceSet", "hello-world"), harness)
+
+
+def seed_shaped(harness: list[dict]) -> list[dict]:
+    """The platform's providers as they are: none of the inputs this project added."""
+    harness = copy.deepcopy(harness)
+    tenant = the(harness, "ResourceSetInputProvider", "tenant-config")["spec"]["defaultValues"]
+    del tenant["app"]["runtime"], tenant["app"]["replicas"]
+    del the(harness, "ResourceSetInputProvider", "cluster-config")["spec"]["defaultValues"]["env"]
+    return harness
+
+
+def test_the_platforms_seed_shaped_providers_render_with_the_charts_defaults():
+    env = harness_env()
+    harness = seed_shaped(harness_objects(env))
+    tenant = the(harness, "ResourceSetInputProvider", "tenant-config")["spec"]["defaultValues"]
+    assert set(tenant) == {"tenant", "app"} and set(tenant["app"]) == {"name", "chart", "image"}
+    assert set(the(harness, "ResourceSetInputProvider", "cluster-config")["spec"]["defaultValues"]) == {"fqdn"}
+    generated = render_resourceset(the(harness, "ResourceSet", "hello-world"), harness)
+    release = the(generated, "HelmRelease", f"{env['APP_NAME']}-{env['APP_CUSTOMER']}")
+    values = release["spec"]["values"]
+    assert not {"runtime", "replicaCount", "podLabels"} & set(values)
+    assert values["ingress"]["hostname"] == f"{env['APP_CUSTOMER']}.{env['APP_NAME']}.{env['CLUSTER_FQDN']}"
+    installed = install(release)
+    # The chart's defaults: the SpinKube runtime, three replicas.
+    assert the(installed, "SpinApp")["spec"]["replicas"] == 3
+    for obj in generated + installed:
+        validate(obj)
+
+
+def test_the_earlier_shape_with_customer_at_the_top_still_renders():
+    env = harness_env()
+    harness = harness_objects(env)
+    tenant = the(harness, "ResourceSetInputProvider", "tenant-config")["spec"]["defaultValues"]
+    tenant["customer"] = tenant.pop("tenant")["customer"]
+    generated = render_resourceset(the(harness, "ResourceSet", "hello-world"), harness)
+    assert {o["metadata"]["name"] for o in generated} == {f"{env['APP_NAME']}-{env['APP_CUSTOMER']}"}
 
 
 def test_an_unset_harness_variable_fails_the_substitution():

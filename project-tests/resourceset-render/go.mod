@@ -1,3 +1,0 @@
-module hello-world/tests/resourceset-render
-
-go 1.19
