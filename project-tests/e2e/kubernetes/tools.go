@@ -1,0 +1,9 @@
+//go:build tools
+
+// The commands this module builds; the blank imports keep them in go.mod and go.sum.
+package tools
+
+import (
+	_ "k8s.io/kubernetes/cmd/kube-apiserver"
+	_ "k8s.io/kubernetes/cmd/kube-controller-manager"
+)
