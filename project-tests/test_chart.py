@@ -190,3 +190,67 @@ def test_notes_say_where_the_docs_are(tmp_path):
         text = yaml.safe_load(result.stdout)["notes"]
         assert f"https://{HOST}/" in text
         assert needle in text
+
+
+def pod_labels(objects: list[dict], runtime: str) -> dict:
+    """The labels the runtime's pods carry: the Deployment's template, or what spin-operator
+    puts on the pods of a SpinApp (its podLabels)."""
+    if runtime == "native":
+        return the(objects, "Deployment")["spec"]["template"]["metadata"]["labels"]
+    return the(objects, "SpinApp")["spec"]["podLabels"]
+
+
+@pytest.mark.parametrize("runtime", ["spin", "native"])
+def test_a_disruption_budget_lets_one_pod_go_at_a_time(runtime):
+    objects = render(runtime)
+    budget = the(objects, "PodDisruptionBudget")
+    assert budget["spec"]["maxUnavailable"] == 1
+    assert budget["spec"]["selector"]["matchLabels"].items() <= pod_labels(objects, runtime).items()
+
+
+@pytest.mark.parametrize("runtime, port", [("spin", 80), ("native", 8000)])
+def test_the_network_policy_admits_only_the_ingress_namespace_and_no_egress(runtime, port):
+    objects = render(runtime)
+    policy = the(objects, "NetworkPolicy")["spec"]
+    assert policy["podSelector"]["matchLabels"].items() <= pod_labels(objects, runtime).items()
+    assert policy["policyTypes"] == ["Ingress", "Egress"] and policy["egress"] == []
+    (rule,) = policy["ingress"]
+    assert rule["from"] == [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "ingress-nginx"}}}]
+    assert rule["ports"] == [{"port": port, "protocol": "TCP"}]
+    other = render(runtime, networkPolicy={"enabled": True, "ingressNamespace": "traefik"})
+    assert the(other, "NetworkPolicy")["spec"]["ingress"][0]["from"][0]["namespaceSelector"]["matchLabels"] == {
+        "kubernetes.io/metadata.name": "traefik"}
+    assert not find(render(runtime, networkPolicy={"enabled": False, "ingressNamespace": "x"}), "NetworkPolicy")
+
+
+def test_native_pods_spread_across_nodes():
+    objects = render("native")
+    (spread,) = the(objects, "Deployment")["spec"]["template"]["spec"]["topologySpreadConstraints"]
+    assert (spread["topologyKey"], spread["maxSkew"]) == ("kubernetes.io/hostname", 1)
+    assert spread["labelSelector"]["matchLabels"].items() <= pod_labels(objects, "native").items()
+
+
+@pytest.mark.parametrize("runtime, target", [("spin", "hello-world-spin"), ("native", "hello-world-deployment")])
+def test_autoscaling_hands_the_replicas_to_an_hpa(runtime, target):
+    assert not find(render(runtime), "HorizontalPodAutoscaler")
+    autoscaling = {"enabled": True, "minReplicas": 2, "maxReplicas": 6, "targetCPUUtilizationPercentage": 70}
+    objects = render(runtime, autoscaling=autoscaling)
+    hpa = the(objects, "HorizontalPodAutoscaler")["spec"]
+    assert hpa["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": target}
+    assert (hpa["minReplicas"], hpa["maxReplicas"]) == (2, 6)
+    assert hpa["metrics"][0]["resource"]["target"] == {"type": "Utilization", "averageUtilization": 70}
+    workload = the(objects, "SpinApp" if runtime == "spin" else "Deployment")["spec"]
+    assert "replicas" not in workload
+    if runtime == "spin":
+        assert workload["enableAutoscaling"] is True
+    for obj in objects:
+        validate(obj)
+
+
+def test_helm_template_with_defaults_has_the_production_objects():
+    objects = helm_template("hello-world", "hello-world", {})
+    assert the(objects, "PodDisruptionBudget")["spec"]["maxUnavailable"] == 1
+    assert the(objects, "NetworkPolicy")["spec"]["policyTypes"] == ["Ingress", "Egress"]
+    labels = the(objects, "Namespace")["metadata"]["labels"]
+    assert labels["pod-security.kubernetes.io/enforce"] == "baseline"
+    assert labels["pod-security.kubernetes.io/warn"] == "restricted"

@@ -26,7 +26,7 @@ import time
 
 import yaml
 
-from conftest import DATA, ROOT
+from conftest import DATA
 
 TOOLS = {
     "kube-apiserver": "KUBE_APISERVER",

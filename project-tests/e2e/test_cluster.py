@@ -5,13 +5,14 @@ values, spin-operator and the controller manager making Deployments, ReplicaSets
 Pod Security admission judging every pod.
 
 Without helm-controller and source-controller (not built here), Helm itself installs the chart
-from this checkout with the values of the HelmRelease that flux-operator wrote, as
+from this checkout with the values of the HelmRelease the reconciliation wrote, as
 helm-controller would: into `spec.targetNamespace`, release stored in `spec.storageNamespace`.
 """
 
 import copy
 import os
 import pathlib
+import subprocess
 import tempfile
 import time
 
@@ -19,6 +20,7 @@ import pytest
 import yaml
 
 from cluster import Cluster, StepFailed, tools_missing
+from ingress import container_port, run_nginx, run_pod
 from conftest import ROOT
 from kube import load_all
 from pipeline import harness_env, kustomize, substitute
@@ -167,6 +169,31 @@ def test_the_chain_from_resourceset_to_admitted_pods(cluster, runtime, shape, cu
         target = port["targetPort"]
         assert any(cp["containerPort"] == target or cp.get("name") == target for cp in container_ports), (target, container_ports)
 
+    # What production needs, admitted by the API server: the disruption budget and the network
+    # policy select exactly the app's pods, and the policy opens the port they serve.
+    all_pods = cluster.get("pods", namespace=name)["items"]
+    budget = cluster.get("poddisruptionbudget", env["APP_NAME"], namespace=name)["spec"]
+    policy = cluster.get("networkpolicy", env["APP_NAME"], namespace=name)["spec"]
+    for selector in (budget["selector"]["matchLabels"], policy["podSelector"]["matchLabels"]):
+        chosen = [p["metadata"]["name"] for p in all_pods if selector.items() <= p["metadata"].get("labels", {}).items()]
+        assert sorted(chosen) == sorted(p["metadata"]["name"] for p in pods)
+    assert policy["ingress"][0]["ports"][0]["port"] == port["targetPort"]
+
+
+@pytest.mark.parametrize("runtime", ["spin", "native"])
+def test_autoscaling_is_admitted_for_either_runtime(cluster, runtime):
+    customer = f"scale-{runtime}"
+    env = harness_env(APP_RUNTIME=runtime, APP_CUSTOMER=customer)
+    cluster.kubectl("apply", "-f", "-", input=yaml.safe_dump_all(harness(runtime, "extended", customer)))
+    name = f"{env['APP_NAME']}-{customer}"
+    _, release = reconciled(cluster, name)
+    install(cluster, release, autoscaling={"enabled": True, "minReplicas": 2, "maxReplicas": 5, "targetCPUUtilizationPercentage": 80})
+    hpa = cluster.get("horizontalpodautoscaler", env["APP_NAME"], namespace=name)["spec"]
+    target = f"{env['APP_NAME']}-{'spin' if runtime == 'spin' else 'deployment'}"
+    assert hpa["scaleTargetRef"]["name"] == target
+    # The HPA's target exists: spin-operator makes it from a SpinApp with enableAutoscaling.
+    wait(f"Deployment {target}", lambda: cluster.kubectl("get", "deployment", target, "-n", name, check=False).returncode == 0)
+
 
 def test_switching_the_runtime_keeps_host_tls_and_service(cluster):
     customer = "hooli"
@@ -190,3 +217,47 @@ def test_switching_the_runtime_keeps_host_tls_and_service(cluster):
     assert address() == before
     install(cluster, release, runtime="spin")
     assert address() == before
+
+
+@pytest.mark.parametrize("runtime", ["native", "spin"])
+def test_the_conformance_suite_passes_through_the_ingress(cluster, runtime):
+    """Ingress (nginx, configured from the Ingress object) -> Service -> one pod, run from its
+    own spec: the HTTP rule cases arrive as they do without the proxy."""
+    customer = f"edge-{runtime}"
+    env = harness_env(APP_RUNTIME=runtime, APP_CUSTOMER=customer)
+    cluster.kubectl("apply", "-f", "-", input=yaml.safe_dump_all(harness(runtime, "extended", customer)))
+    name = f"{env['APP_NAME']}-{customer}"
+    _, release = reconciled(cluster, name)
+    install(cluster, release)
+    pod = pods_of(cluster, name, 1)[0]
+    ingress = cluster.get("ingress", env["APP_NAME"], namespace=name)
+    backend = ingress["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]
+    service = cluster.get("service", backend["name"], namespace=name)
+    service_port = next(p for p in service["spec"]["ports"] if p["port"] == backend["port"]["number"])
+    upstream = container_port(pod["spec"]["containers"][0], service_port["targetPort"])
+
+    workdir = cluster.dir / customer
+    workdir.mkdir()
+    server, ready_port = run_pod(pod, workdir)
+    try:
+        # The Service's target port is the port the pod's own readiness probe passed on.
+        assert upstream == ready_port
+        proxy, port = run_nginx(ingress, upstream, workdir / "nginx")
+        try:
+            result = subprocess.run(
+                ["cargo", "test", "--quiet", "-p", "runtime-shim", "--test", "conformance", "--", "ingress::"],
+                cwd=ROOT, capture_output=True, text=True,
+                env={**os.environ, "HELLO_WORLD_INGRESS": f"127.0.0.1:{port}", "HELLO_WORLD_HOST": rule_host(ingress)},
+            )
+            summary = [line for line in result.stdout.splitlines() if line.startswith("test result")]
+            print(f"conformance through the ingress ({runtime}):", summary)
+            assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
+            assert summary and " 0 ignored" in summary[-1], summary
+        finally:
+            proxy.stop()
+    finally:
+        server.stop()
+
+
+def rule_host(ingress: dict) -> str:
+    return ingress["spec"]["rules"][0]["host"]

@@ -7,6 +7,15 @@ use std::time::Duration;
 
 pub const TIMEOUT: Duration = Duration::from_secs(10);
 
+/// The `Host` every request names: `HELLO_WORLD_HOST`, or `localhost`. The servers ignore it;
+/// a proxy in front of them routes by it (the e2e test sets the Ingress host).
+pub fn host() -> &'static str {
+    static HOST: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HOST.get_or_init(|| {
+        std::env::var("HELLO_WORLD_HOST").unwrap_or_else(|_| "localhost".to_owned())
+    })
+}
+
 #[derive(Debug, Clone)]
 pub struct Reply {
     pub status: u16,
@@ -57,7 +66,7 @@ impl Connection {
         request.extend_from_slice(method.as_bytes());
         request.push(b' ');
         request.extend_from_slice(target);
-        request.extend_from_slice(b" HTTP/1.1\r\nHost: localhost\r\n");
+        request.extend_from_slice(format!(" HTTP/1.1\r\nHost: {}\r\n", host()).as_bytes());
         for (name, value) in headers {
             request.extend_from_slice(format!("{name}: {value}\r\n").as_bytes());
         }

@@ -1,7 +1,7 @@
 //! The bad-input corpus (`testkit/corpus/bad-requests.txt`), sent to a running server.
 
 use crate::cases::{decode, Target};
-use testkit::client::Connection;
+use testkit::client::{self, Connection};
 
 pub use testkit::corpus::{load, Vector};
 
@@ -16,7 +16,13 @@ pub fn check(t: &Target, vector: &Vector) -> Result<(), String> {
     }
     let mut request = b"GET ".to_vec();
     request.extend_from_slice(&vector.target);
-    request.extend_from_slice(b" HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n");
+    request.extend_from_slice(
+        format!(
+            " HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n",
+            client::host()
+        )
+        .as_bytes(),
+    );
     match &vector.header {
         // A vector's own Accept-Encoding replaces the default one.
         Some((name, _)) if name.eq_ignore_ascii_case("accept-encoding") => {}

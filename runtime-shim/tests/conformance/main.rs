@@ -7,13 +7,20 @@
 //!   are ignored, unless `HELLO_WORLD_REQUIRE_WASM=1`, which makes that a failure
 //!   (`mise run test:wasm` sets both).
 //!
-//! The bad-input corpus (`testkit/corpus/bad-requests.txt`) runs against
-//! both targets as `<target>::bad_input::<line>`.
+//! - `ingress`: a proxy already running at `HELLO_WORLD_INGRESS` (host:port), reached with
+//!   `Host: $HELLO_WORLD_HOST`: the e2e test puts nginx, configured from the chart's Ingress,
+//!   in front of a pod's server and runs the rule cases through it. Without the variable these
+//!   cases are ignored.
+//!
+//! The bad-input corpus (`testkit/corpus/bad-requests.txt`) runs against the native and wasm
+//! targets as `<target>::bad_input::<line>`. Not through the ingress: a proxy answers hostile
+//! requests itself, by its own limits, before the server sees them.
 
 mod cases;
 mod corpus;
 mod site;
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
@@ -24,30 +31,59 @@ use site::Site;
 use testkit::runtime_shim;
 use testkit::servers::Server;
 
-/// One server per target, started on first use and shared by all its cases.
+/// What a target's cases talk to: a server this harness started, or one already running.
+enum Endpoint {
+    Started(Server),
+    Running(SocketAddr),
+}
+
+impl Endpoint {
+    fn addr(&self) -> SocketAddr {
+        match self {
+            Endpoint::Started(server) => server.addr,
+            Endpoint::Running(addr) => *addr,
+        }
+    }
+}
+
+/// One endpoint per target, reached on first use and shared by all its cases.
 struct Lazy {
     name: &'static str,
-    start: fn() -> Result<Server, String>,
-    server: OnceLock<Result<Server, String>>,
+    start: fn() -> Result<Endpoint, String>,
+    endpoint: OnceLock<Result<Endpoint, String>>,
 }
 
 impl Lazy {
-    fn get(&self) -> Result<&Server, Failed> {
-        self.server
+    fn addr(&self) -> Result<SocketAddr, Failed> {
+        self.endpoint
             .get_or_init(self.start)
             .as_ref()
+            .map(Endpoint::addr)
             .map_err(|e| Failed::from(format!("{} did not start: {e}", self.name)))
     }
 }
 
-fn start_native() -> Result<Server, String> {
-    Server::native(runtime_shim!(), &[], &[])
+fn start_native() -> Result<Endpoint, String> {
+    Server::native(runtime_shim!(), &[], &[]).map(Endpoint::Started)
 }
 
-fn start_wasm() -> Result<Server, String> {
+fn start_wasm() -> Result<Endpoint, String> {
     let component = component().ok_or("HELLO_WORLD_COMPONENT is not set")?;
     let wasmtime = std::env::var("WASMTIME").unwrap_or_else(|_| "wasmtime".to_owned());
-    Server::wasm(&wasmtime, &component)
+    Server::wasm(&wasmtime, &component).map(Endpoint::Started)
+}
+
+fn ingress() -> Option<Result<SocketAddr, String>> {
+    let value = std::env::var("HELLO_WORLD_INGRESS").ok()?;
+    Some(value.parse().map_err(|_| {
+        format!("HELLO_WORLD_INGRESS={value:?} is not an address like 127.0.0.1:8080")
+    }))
+}
+
+fn reach_ingress() -> Result<Endpoint, String> {
+    ingress()
+        .ok_or_else(|| "HELLO_WORLD_INGRESS is not set".to_owned())?
+        .map(Endpoint::Running)
 }
 
 fn component() -> Option<PathBuf> {
@@ -62,37 +98,48 @@ fn main() {
     if !wasm_available && !require_wasm {
         eprintln!("note: wasm cases are ignored: set HELLO_WORLD_COMPONENT to a built component (`mise run test:wasm` does)");
     }
-    let targets: [(&'static Lazy, bool); 2] = [
+    let targets: [(&'static Lazy, bool, bool); 3] = [
         (
             Box::leak(Box::new(Lazy {
                 name: "native",
                 start: start_native,
-                server: OnceLock::new(),
+                endpoint: OnceLock::new(),
             })),
+            true,
             true,
         ),
         (
             Box::leak(Box::new(Lazy {
                 name: "wasm",
                 start: start_wasm,
-                server: OnceLock::new(),
+                endpoint: OnceLock::new(),
             })),
             wasm_available || require_wasm,
+            true,
+        ),
+        (
+            Box::leak(Box::new(Lazy {
+                name: "ingress",
+                start: reach_ingress,
+                endpoint: OnceLock::new(),
+            })),
+            ingress().is_some(),
+            false,
         ),
     ];
     let corpus = corpus::load();
 
     let mut trials = Vec::new();
-    for (lazy, runnable) in targets {
+    for (lazy, runnable, with_corpus) in targets {
         for &(rule, cases) in cases::RULES {
             for &(name, case) in cases {
                 let site = Arc::clone(&site);
                 trials.push(
                     Trial::test(format!("{}::{rule}::{name}", lazy.name), move || {
-                        let server = lazy.get()?;
                         case(&Target {
-                            addr: server.addr,
+                            addr: lazy.addr()?,
                             site: &site,
+                            through_proxy: lazy.name == "ingress",
                         })
                         .map_err(Failed::from)
                     })
@@ -100,18 +147,18 @@ fn main() {
                 );
             }
         }
-        for vector in &corpus {
+        for vector in corpus.iter().filter(|_| with_corpus) {
             let vector = vector.clone();
             let site = Arc::clone(&site);
             trials.push(
                 Trial::test(
                     format!("{}::bad_input::line_{:03}", lazy.name, vector.line),
                     move || {
-                        let server = lazy.get()?;
                         corpus::check(
                             &Target {
-                                addr: server.addr,
+                                addr: lazy.addr()?,
                                 site: &site,
+                                through_proxy: false,
                             },
                             &vector,
                         )
@@ -124,8 +171,8 @@ fn main() {
     }
 
     let conclusion = libtest_mimic::run(&args, trials);
-    for (lazy, _) in targets {
-        if let Some(Ok(server)) = lazy.server.get() {
+    for (lazy, _, _) in targets {
+        if let Some(Ok(Endpoint::Started(server))) = lazy.endpoint.get() {
             server.stop();
         }
     }

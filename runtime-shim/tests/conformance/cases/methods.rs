@@ -54,6 +54,12 @@ fn other_methods_get_405_with_allow(t: &Target) -> Result<(), String> {
         "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "BREW", "get",
     ] {
         let reply = t.request(method, "/", &[("Content-Length", "0")])?;
+        if t.through_proxy && (method == "TRACE" || method == "get") {
+            // nginx's own answers (see Target::through_proxy).
+            let expected = if method == "TRACE" { 405 } else { 400 };
+            ensure_eq!(reply.status, expected, "{method} / from nginx");
+            continue;
+        }
         ensure_eq!(reply.status, 405, "{method} /");
         ensure_eq!(
             reply.header("allow").as_deref(),

@@ -17,6 +17,13 @@ pub type Case = fn(&Target) -> Result<(), String>;
 pub struct Target<'a> {
     pub addr: std::net::SocketAddr,
     pub site: &'a Site,
+    /// Reached through nginx configured as ingress-nginx (the `ingress` target). nginx answers
+    /// four kinds of request itself, before any proxying, so no server can shape the answer:
+    /// TRACE (405, without `Allow`), a method in lower case (400; the server says 405), a NUL
+    /// in the decoded path (400, without the security headers), and a request line over its
+    /// 8 KiB header buffer (414; ingress-nginx's `large-client-header-buffers: 4 8k`). The cases
+    /// check nginx's status for those.
+    pub through_proxy: bool,
 }
 
 impl Target<'_> {

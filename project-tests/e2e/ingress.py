@@ -1,0 +1,164 @@
+"""The two halves of the access flow that the loopback cluster has no component for:
+
+- a kubelet stand-in, which runs one pod's workload from the pod's own spec (the native pod:
+  runtime-shim, the image's entrypoint, with the pod's args, env and ports; a SpinApp pod:
+  the component under `wasmtime serve` on the address spin-operator gives the shim) and probes
+  the readiness path the spec names, on the port it names;
+- an ingress controller stand-in: Debian's nginx, configured from the Ingress object the way
+  ingress-nginx configures itself with its defaults (see `nginx_config`).
+"""
+
+import os
+import pathlib
+import subprocess
+import time
+import urllib.request
+
+from cluster import Process, StepFailed, free_port
+
+
+def container_port(container: dict, port) -> int:
+    """A probe's or a Service's port: a number, or the name of one of the container's ports."""
+    if isinstance(port, int):
+        return port
+    for declared in container.get("ports", []):
+        if declared.get("name") == port:
+            return declared["containerPort"]
+    raise StepFailed(f"container {container['name']} declares no port named {port!r}")
+
+
+def env_of(container: dict) -> dict[str, str]:
+    return {e["name"]: e["value"] for e in container.get("env", []) if "value" in e}
+
+
+def run_pod(pod: dict, workdir: pathlib.Path) -> tuple[Process, int]:
+    """Starts what the kubelet would run for `pod`'s first container; returns the process and
+    the port its readiness probe names, once the probe passes."""
+    container = pod["spec"]["containers"][0]
+    env = env_of(container)
+    if pod["spec"].get("runtimeClassName"):
+        # containerd-shim-spin serves the component on SPIN_HTTP_LISTEN_ADDR (0.0.0.0:80 unset).
+        listen = env.get("SPIN_HTTP_LISTEN_ADDR", "0.0.0.0:80")
+        command = [os.environ["WASMTIME"], "serve", "-Scli", "--addr", listen, os.environ["HELLO_WORLD_COMPONENT"]]
+    else:
+        # The native image's entrypoint is runtime-shim (Dockerfile), then the pod's args.
+        command = [os.environ["RUNTIME_SHIM"], *container.get("command", [])[1:], *container.get("args", [])]
+    process = Process(f"pod-{pod['metadata']['name']}", command, workdir, env=env)
+    probe = container["readinessProbe"]["httpGet"]
+    port = container_port(container, probe["port"])
+    url = f"http://127.0.0.1:{port}{probe['path']}"
+    deadline = time.monotonic() + 30
+    while not http_status(url) == 200:
+        process.check_alive()
+        if time.monotonic() > deadline:
+            raise StepFailed(f"pod {pod['metadata']['name']}: readiness probe {url} never passed:\n{process.tail()}")
+        time.sleep(0.1)
+    return process, port
+
+
+def http_status(url: str, host: str | None = None) -> int | None:
+    request = urllib.request.Request(url, headers={"Host": host} if host else {})
+    try:
+        with urllib.request.urlopen(request, timeout=2) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+    except OSError:
+        return None
+
+
+def nginx_config(ingress: dict, upstream_port: int, listen_port: int, workdir: pathlib.Path) -> str:
+    """nginx.conf for `ingress`, with ingress-nginx's defaults (its ConfigMap left empty): one
+    server per host rule; `location` per path, proxied to the backend's endpoints over HTTP/1.1
+    with upstream keep-alive (upstream-keepalive-connections 320, timeout 60 s); the forwarded
+    headers it sets; proxy-buffering "off" and request buffering on; 60 s proxy timeouts;
+    large-client-header-buffers "4 8k"; no gzip (use-gzip false); server-tokens off. TLS is left
+    out: the suite speaks plain HTTP, as the pod does behind the controller."""
+    servers = []
+    for rule in ingress["spec"]["rules"]:
+        locations = []
+        for path in rule["http"]["paths"]:
+            locations.append(f"""
+        location {path['path']} {{
+            proxy_set_header Host $host;
+            proxy_set_header X-Request-ID $request_id;
+            proxy_set_header X-Real-IP $remote_addr;
+            proxy_set_header X-Forwarded-For $remote_addr;
+            proxy_set_header X-Forwarded-Host $host;
+            proxy_set_header X-Forwarded-Port $server_port;
+            proxy_set_header X-Forwarded-Proto $scheme;
+            proxy_set_header X-Forwarded-Scheme $scheme;
+            proxy_set_header X-Scheme $scheme;
+            proxy_set_header X-Original-URI $request_uri;
+            proxy_set_header Connection "";
+            proxy_http_version 1.1;
+            proxy_connect_timeout 5s;
+            proxy_send_timeout 60s;
+            proxy_read_timeout 60s;
+            proxy_buffering off;
+            proxy_buffer_size 4k;
+            proxy_buffers 4 4k;
+            proxy_request_buffering on;
+            proxy_redirect off;
+            proxy_next_upstream error timeout;
+            proxy_pass http://backend;
+        }}""")
+        servers.append(f"""
+    server {{
+        listen 127.0.0.1:{listen_port};
+        server_name {rule['host']};
+        {''.join(locations)}
+    }}""")
+    return f"""
+pid {workdir}/nginx.pid;
+error_log {workdir}/nginx-error.log notice;
+worker_processes 1;
+daemon off;
+events {{ worker_connections 1024; }}
+http {{
+    access_log {workdir}/nginx-access.log;
+    client_body_temp_path {workdir}/client_body;
+    proxy_temp_path {workdir}/proxy;
+    fastcgi_temp_path {workdir}/fastcgi;
+    uwsgi_temp_path {workdir}/uwsgi;
+    scgi_temp_path {workdir}/scgi;
+    server_tokens off;
+    gzip off;
+    client_header_buffer_size 1k;
+    large_client_header_buffers 4 8k;
+    client_max_body_size 1m;
+    keepalive_timeout 75s;
+    upstream backend {{
+        server 127.0.0.1:{upstream_port};
+        keepalive 320;
+        keepalive_timeout 60s;
+        keepalive_requests 10000;
+    }}
+    # ingress-nginx's default server: a request for a host no Ingress names gets 404.
+    server {{
+        listen 127.0.0.1:{listen_port} default_server;
+        return 404;
+    }}
+    {''.join(servers)}
+}}
+"""
+
+
+def run_nginx(ingress: dict, upstream_port: int, workdir: pathlib.Path) -> tuple[Process, int]:
+    workdir.mkdir(exist_ok=True)
+    port = free_port()
+    config = workdir / "nginx.conf"
+    config.write_text(nginx_config(ingress, upstream_port, port, workdir))
+    nginx = os.environ.get("NGINX", "/usr/sbin/nginx")
+    test = subprocess.run([nginx, "-t", "-c", str(config), "-p", str(workdir)], capture_output=True, text=True)
+    if test.returncode != 0:
+        raise StepFailed(f"nginx -t: {test.stderr.strip()}")
+    process = Process("nginx", [nginx, "-c", str(config), "-p", str(workdir)], workdir)
+    host = ingress["spec"]["rules"][0]["host"]
+    deadline = time.monotonic() + 10
+    while http_status(f"http://127.0.0.1:{port}/.healthz", host) != 200:
+        process.check_alive()
+        if time.monotonic() > deadline:
+            raise StepFailed(f"nginx on :{port} never answered for {host}:\n{process.tail()}")
+        time.sleep(0.1)
+    return process, port
