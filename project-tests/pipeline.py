@@ -9,6 +9,7 @@
 5. the Certificate cert-manager's ingress-shim derives from each annotated Ingress.
 """
 
+import copy
 import os
 import re
 import subprocess
@@ -81,6 +82,15 @@ def render_resourceset(resourceset: dict, objects: list[dict]) -> list[dict]:
         if not matches:
             raise RenderError(f"ResourceSet {resourceset['metadata']['name']}: no {reference['kind']} {reference['name']} in {namespace}")
         providers.append(matches[0])
+    return [
+        obj for obj in build_resourceset(resourceset, providers)
+        if (obj["metadata"].get("annotations") or {}).get("fluxcd.controlplane.io/reconcile") != "disabled"
+    ]
+
+
+def build_resourceset(resourceset: dict, providers: list[dict]) -> list[dict]:
+    """`flux-operator build resourceset` of `resourceset` with its Static `providers`: the
+    objects the controller's own code renders, every one of them."""
     with tempfile.TemporaryDirectory() as tmp:
         resourceset_file, providers_file = f"{tmp}/resourceset.yaml", f"{tmp}/providers.yaml"
         with open(resourceset_file, "w") as file:
@@ -93,10 +103,20 @@ def render_resourceset(resourceset: dict, objects: list[dict]) -> list[dict]:
         result = subprocess.run(command, capture_output=True, text=True)
     if result.returncode != 0:
         raise RenderError(f"ResourceSet {resourceset['metadata']['name']}: flux-operator build resourceset: {result.stderr.strip()}")
-    return [
-        obj for obj in load_all(result.stdout)
-        if (obj["metadata"].get("annotations") or {}).get("fluxcd.controlplane.io/reconcile") != "disabled"
-    ]
+    return load_all(result.stdout)
+
+
+def seed_shaped(harness: list[dict]) -> list[dict]:
+    """The harness with the platform's providers as they are: none of the inputs this project
+    added (runtime, replicas, env)."""
+    harness = copy.deepcopy(harness)
+    for provider in (o for o in harness if o["kind"] == "ResourceSetInputProvider"):
+        values = provider["spec"]["defaultValues"]
+        if provider["metadata"]["name"] == "tenant-config":
+            del values["app"]["runtime"], values["app"]["replicas"]
+        if provider["metadata"]["name"] == "cluster-config":
+            del values["env"]
+    return harness
 
 
 def helm() -> str:

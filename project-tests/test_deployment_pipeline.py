@@ -15,6 +15,7 @@ from pipeline import (
     install,
     kustomize,
     render_resourceset,
+    seed_shaped,
     substitute,
 )
 
@@ -177,15 +178,6 @@ def test_a_tenant_without_a_customer_fails_the_render_naming_the_input():
     del tenant["spec"]["defaultValues"]["tenant"]
     with pytest.raises(RenderError, match="tenant_config.tenant.customer is required"):
         render_resourceset(the(harness, "ResourceSet", "hello-world"), harness)
-
-
-def seed_shaped(harness: list[dict]) -> list[dict]:
-    """The platform's providers as they are: none of the inputs this project added."""
-    harness = copy.deepcopy(harness)
-    tenant = the(harness, "ResourceSetInputProvider", "tenant-config")["spec"]["defaultValues"]
-    del tenant["app"]["runtime"], tenant["app"]["replicas"]
-    del the(harness, "ResourceSetInputProvider", "cluster-config")["spec"]["defaultValues"]["env"]
-    return harness
 
 
 def test_the_platforms_seed_shaped_providers_render_with_the_charts_defaults():

@@ -21,12 +21,14 @@ import pathlib
 import secrets
 import socket
 import subprocess
-import tempfile
 import time
+import urllib.error
+import urllib.request
 
 import yaml
 
 from conftest import DATA
+from pipeline import build_resourceset
 
 TOOLS = {
     "kube-apiserver": "KUBE_APISERVER",
@@ -51,6 +53,33 @@ def tool(name: str) -> str:
 
 def tools_missing() -> list[str]:
     return [name for name, variable in TOOLS.items() if not os.environ.get(variable)]
+
+
+def wait_until(what: str, check, timeout: float = 60, interval: float = 0.25, watch=(), blame=None):
+    """Polls `check` until it returns something true, and returns that. Fails when a `watch`ed
+    process has exited, or after `timeout` seconds, showing what `blame` printed."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result:
+            return result
+        for process in watch:
+            process.check_alive()
+        if time.monotonic() > deadline:
+            raise StepFailed(f"{what}: not so after {timeout:.0f} s" + (f"; {blame.name} printed:\n{blame.tail()}" if blame else ""))
+        time.sleep(interval)
+
+
+def http_status(url: str, host: str | None = None) -> int | None:
+    """The status of GET `url` (with `Host: host`), or None if nothing answers."""
+    request = urllib.request.Request(url, headers={"Host": host} if host else {})
+    try:
+        with urllib.request.urlopen(request, timeout=2) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+    except OSError:
+        return None
 
 
 def free_port() -> int:
@@ -186,7 +215,7 @@ class Cluster:
             tool("spin-operator"), f"--kubeconfig={self.kubeconfig}", "--leader-elect=false",
             "--metrics-bind-address=0", f"--health-probe-bind-address=127.0.0.1:{health}", "--enable-webhooks=false",
         ])
-        self.wait_for("spin-operator /readyz", lambda: http_ok(health, "/readyz"), "spin-operator")
+        self.wait_for("spin-operator /readyz", lambda: http_status(f"http://127.0.0.1:{health}/readyz") == 200, "spin-operator")
 
     def reconcile_resourceset(self, name: str, namespace: str = "flux-system"):
         """One reconciliation of a ResourceSet, with flux-operator's code: the ResourceSet and
@@ -198,15 +227,8 @@ class Cluster:
             self.get(ref["kind"].lower(), ref["name"], namespace=namespace)
             for ref in resourceset["spec"].get("inputsFrom", [])
         ]
-        with tempfile.TemporaryDirectory() as tmp:
-            rset_file, providers_file = f"{tmp}/resourceset.yaml", f"{tmp}/providers.yaml"
-            pathlib.Path(rset_file).write_text(yaml.safe_dump(resourceset))
-            pathlib.Path(providers_file).write_text(yaml.safe_dump_all(providers))
-            result = subprocess.run([tool("flux-operator"), "build", "resourceset", "-f", rset_file,
-                                     "--inputs-from-provider", providers_file], capture_output=True, text=True)
-        if result.returncode != 0:
-            raise StepFailed(f"flux-operator build resourceset {namespace}/{name}: {result.stderr.strip()}")
-        rendered = [o for o in yaml.safe_load_all(result.stdout) if o]
+        tool("flux-operator")  # built, or say how to build it
+        rendered = build_resourceset(resourceset, providers)
         self.kubectl("apply", "--server-side", "--field-manager=flux-operator", "--force-conflicts", "-f", "-",
                      input=yaml.safe_dump_all(rendered))
         # Garbage collection of the previous inventory, by the owner labels flux-operator sets.
@@ -239,14 +261,9 @@ class Cluster:
         return result
 
     def wait_for(self, what: str, ready, component: str, timeout: float = 60):
-        deadline = time.monotonic() + timeout
-        while not ready():
-            for process in self.processes:
-                process.check_alive()
-            if time.monotonic() > deadline:
-                owner = next((p for p in self.processes if p.name == component), None)
-                raise StepFailed(f"{what}: not ready after {timeout:.0f} s" + (f"; {component} printed:\n{owner.tail()}" if owner else ""))
-            time.sleep(0.25)
+        """Waits for `ready` while every process of the cluster is up; blames `component`."""
+        blame = next((p for p in self.processes if p.name == component), None)
+        wait_until(what, ready, timeout, watch=self.processes, blame=blame)
 
     def spawn(self, name: str, command: list[str], env: dict | None = None):
         self.processes.append(Process(name, command, self.dir, env))
@@ -259,16 +276,6 @@ class Cluster:
     def stop(self):
         for process in reversed(self.processes):
             process.stop()
-
-
-def http_ok(port: int, path: str) -> bool:
-    import urllib.request
-
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=2) as response:
-            return response.status == 200
-    except OSError:
-        return False
 
 
 def run(command: list[str], step: str):

@@ -11,10 +11,8 @@
 import os
 import pathlib
 import subprocess
-import time
-import urllib.request
 
-from cluster import Process, StepFailed, free_port
+from cluster import Process, StepFailed, free_port, http_status, wait_until
 
 
 def container_port(container: dict, port) -> int:
@@ -47,24 +45,9 @@ def run_pod(pod: dict, workdir: pathlib.Path) -> tuple[Process, int]:
     probe = container["readinessProbe"]["httpGet"]
     port = container_port(container, probe["port"])
     url = f"http://127.0.0.1:{port}{probe['path']}"
-    deadline = time.monotonic() + 30
-    while not http_status(url) == 200:
-        process.check_alive()
-        if time.monotonic() > deadline:
-            raise StepFailed(f"pod {pod['metadata']['name']}: readiness probe {url} never passed:\n{process.tail()}")
-        time.sleep(0.1)
+    wait_until(f"pod {pod['metadata']['name']}: readiness probe {url}", lambda: http_status(url) == 200,
+               timeout=30, interval=0.1, watch=[process], blame=process)
     return process, port
-
-
-def http_status(url: str, host: str | None = None) -> int | None:
-    request = urllib.request.Request(url, headers={"Host": host} if host else {})
-    try:
-        with urllib.request.urlopen(request, timeout=2) as response:
-            return response.status
-    except urllib.error.HTTPError as error:
-        return error.code
-    except OSError:
-        return None
 
 
 def nginx_config(ingress: dict, upstream_port: int, listen_port: int, workdir: pathlib.Path) -> str:
@@ -155,10 +138,6 @@ def run_nginx(ingress: dict, upstream_port: int, workdir: pathlib.Path) -> tuple
         raise StepFailed(f"nginx -t: {test.stderr.strip()}")
     process = Process("nginx", [nginx, "-c", str(config), "-p", str(workdir)], workdir)
     host = ingress["spec"]["rules"][0]["host"]
-    deadline = time.monotonic() + 10
-    while http_status(f"http://127.0.0.1:{port}/.healthz", host) != 200:
-        process.check_alive()
-        if time.monotonic() > deadline:
-            raise StepFailed(f"nginx on :{port} never answered for {host}:\n{process.tail()}")
-        time.sleep(0.1)
+    wait_until(f"nginx on :{port} answers for {host}", lambda: http_status(f"http://127.0.0.1:{port}/.healthz", host) == 200,
+               timeout=10, interval=0.1, watch=[process], blame=process)
     return process, port

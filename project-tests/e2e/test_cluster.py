@@ -14,16 +14,14 @@ import os
 import pathlib
 import subprocess
 import tempfile
-import time
 
 import pytest
 import yaml
 
-from cluster import Cluster, StepFailed, tools_missing
+from cluster import Cluster, StepFailed, tools_missing, wait_until
 from ingress import container_port, run_nginx, run_pod
 from conftest import ROOT
-from kube import load_all
-from pipeline import harness_env, kustomize, substitute
+from pipeline import harness_env, harness_objects, seed_shaped
 
 CHART = ROOT / "charts" / "hello-world"
 # Each case is one tenant: the harness's own providers for each runtime, and the platform's
@@ -55,26 +53,12 @@ def cluster():
 def harness(runtime: str, shape: str, customer: str) -> list[dict]:
     """The seed's harness, `kubectl kustomize test/` with the variables filled; in the seed
     shape, the providers carry only the platform's keys."""
-    objects = load_all(substitute(kustomize(), harness_env(APP_RUNTIME=runtime, APP_CUSTOMER=customer)))
-    if shape == "seed":
-        for obj in objects:
-            if obj["kind"] == "ResourceSetInputProvider":
-                values = obj["spec"]["defaultValues"]
-                values.get("app", {}).pop("runtime", None)
-                values.get("app", {}).pop("replicas", None)
-                values.pop("env", None)
-    return objects
+    objects = harness_objects(harness_env(APP_RUNTIME=runtime, APP_CUSTOMER=customer))
+    return seed_shaped(objects) if shape == "seed" else objects
 
 
 def wait(what: str, check, timeout: float = 90):
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise StepFailed(f"{what}: not so after {timeout:.0f} s")
-        time.sleep(0.5)
+    return wait_until(what, check, timeout, interval=0.5)
 
 
 def reconciled(cluster: Cluster, name: str):
