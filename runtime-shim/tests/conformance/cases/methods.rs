@@ -54,9 +54,7 @@ fn other_methods_get_405_with_allow(t: &Target) -> Result<(), String> {
         "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "BREW", "get",
     ] {
         let reply = t.request(method, "/", &[("Content-Length", "0")])?;
-        if t.through_proxy && (method == "TRACE" || method == "get") {
-            // nginx's own answers (see Target::through_proxy).
-            let expected = if method == "TRACE" { 405 } else { 400 };
+        if let Some(expected) = t.proxy_answer(method, "/") {
             ensure_eq!(reply.status, expected, "{method} / from nginx");
             continue;
         }

@@ -17,16 +17,36 @@ pub type Case = fn(&Target) -> Result<(), String>;
 pub struct Target<'a> {
     pub addr: std::net::SocketAddr,
     pub site: &'a Site,
-    /// Reached through nginx configured as ingress-nginx (the `ingress` target). nginx answers
-    /// four kinds of request itself, before any proxying, so no server can shape the answer:
-    /// TRACE (405, without `Allow`), a method in lower case (400; the server says 405), a NUL
-    /// in the decoded path (400, without the security headers), and a request line over its
-    /// 8 KiB header buffer (414; ingress-nginx's `large-client-header-buffers: 4 8k`). The cases
-    /// check nginx's status for those.
+    /// Reached through nginx configured as ingress-nginx (the `ingress` target); see
+    /// [`Target::proxy_answer`].
     pub through_proxy: bool,
 }
 
+/// ingress-nginx's `large-client-header-buffers: 4 8k`: a request line must fit in 8 KiB.
+const PROXY_REQUEST_LINE_BYTES: usize = 8 * 1024;
+
 impl Target<'_> {
+    /// The status nginx answers `method target` with itself, before any proxying, so that no
+    /// server can shape the answer; `None` when the request reaches the server. nginx answers
+    /// four kinds of request so: TRACE (405, without `Allow`), a method with a lower-case letter
+    /// (400; the server says 405), a NUL in the path (400, without the security headers), and a
+    /// request line over its header buffer (414).
+    pub fn proxy_answer(&self, method: &str, target: &str) -> Option<u16> {
+        if !self.through_proxy {
+            return None;
+        }
+        let request_line = method.len() + 1 + target.len() + " HTTP/1.1\r\n".len();
+        if method == "TRACE" {
+            Some(405)
+        } else if method.bytes().any(|b| b.is_ascii_lowercase()) || target.contains("%00") {
+            Some(400)
+        } else if request_line > PROXY_REQUEST_LINE_BYTES {
+            Some(414)
+        } else {
+            None
+        }
+    }
+
     pub fn request(
         &self,
         method: &str,
