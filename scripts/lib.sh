@@ -169,21 +169,9 @@ FLUX_OPERATOR_VERSION="v0.58.0"
 FLUX_OPERATOR="$GO_TOOLS/flux-operator-$FLUX_OPERATOR_VERSION/bin/flux-operator"
 
 # ensure_go_tool BINARY PACKAGE VERSION: `go install PACKAGE@VERSION`, installed as BINARY
-# (e.g. $HELM), unless it is there already. Prints the build time, a figure worth knowing on 2
-# cores.
+# (e.g. $HELM), unless it is there already (ensure_module_build does the work).
 ensure_go_tool() {
-  local binary="$1" package="$2" version="$3"
-  [ -x "$binary" ] && return 0
-  ensure_go
-  log "building $(basename "$binary") $version from $package (go install, once per machine)"
-  local start=$SECONDS staging; staging="$(dirname "$binary").part"
-  rm -rf "$staging"
-  GOBIN="$staging" CGO_ENABLED=0 GOTOOLCHAIN=local go install -trimpath "$package@$version"
-  [ "$(basename "$package")" = "$(basename "$binary")" ] ||
-    mv "$staging/$(basename "$package")" "$staging/$(basename "$binary")"
-  rm -rf "$(dirname "$binary")"
-  mv "$staging" "$(dirname "$binary")"
-  log "built $(basename "$binary") $version in $((SECONDS - start)) s"
+  ensure_module_build "$(dirname "$1")" "$ROOT" "$2@$3=$(basename "$1")"
 }
 
 ensure_helm() {
@@ -208,29 +196,37 @@ ETCD="$GO_TOOLS/etcd-$ETCD_VERSION/bin/etcd"
 SPIN_OPERATOR_VERSION="v0.6.1"
 SPIN_OPERATOR="$GO_TOOLS/spin-operator-$SPIN_OPERATOR_VERSION/bin/spin-operator"
 
-# ensure_module_build BIN_DIR MODULE_DIR PACKAGE[=NAME]...: `go install PACKAGE...` inside one
-# of our wrapper modules (project-tests/e2e/<name>), for commands that `go install
-# PACKAGE@VERSION` refuses (see each go.mod); each binary is named NAME, or after its package.
-# The wrapper's go.mod and go.sum pin them.
+# ensure_module_build BIN_DIR DIR PACKAGE[@VERSION][=NAME]...: `go install PACKAGE...` run in
+# DIR into BIN_DIR, once per machine, each binary named NAME or after its package. DIR is one
+# of our wrapper modules (project-tests/e2e/<name>, whose go.mod and go.sum pin the commands
+# that `go install PACKAGE@VERSION` refuses), or any folder for PACKAGE@VERSION.
 ensure_module_build() {
   local bin_dir="$1" module_dir="$2"; shift 2
   local spec absent=0 packages=()
   for spec in "$@"; do
     packages+=("${spec%%=*}")
-    [ -x "$bin_dir/$(basename "${spec#*=}")" ] || absent=1
+    [ -x "$bin_dir/$(built_name "$spec")" ] || absent=1
   done
   [ "$absent" = 0 ] && return 0
   ensure_go
-  log "building ${packages[*]} (go install in ${module_dir#"$ROOT"/}, once per machine)"
-  local start=$SECONDS staging="$bin_dir.part"
+  log "building ${packages[*]} (go install, once per machine)"
+  local start=$SECONDS staging="$bin_dir.part" package
   rm -rf "$staging"
   (cd "$module_dir" && GOBIN="$staging" CGO_ENABLED=0 GOTOOLCHAIN=local GOFLAGS=-mod=readonly go install -trimpath "${packages[@]}")
   for spec in "$@"; do
-    [ "${spec#*=}" = "$spec" ] || mv "$staging/$(basename "${spec%%=*}")" "$staging/${spec#*=}"
+    package="${spec%%=*}"
+    [ "$(built_name "$spec")" = "$(basename "${package%@*}")" ] ||
+      mv "$staging/$(basename "${package%@*}")" "$staging/$(built_name "$spec")"
   done
   rm -rf "$bin_dir"
   mv "$staging" "$bin_dir"
   log "built ${packages[*]} in $((SECONDS - start)) s"
+}
+
+# built_name PACKAGE[@VERSION][=NAME]: the binary's name in ensure_module_build's BIN_DIR.
+built_name() {
+  local package="${1%%=*}"
+  if [ "$1" = "$package" ]; then basename "${package%@*}"; else echo "${1#*=}"; fi
 }
 
 ensure_cluster_tools() {
