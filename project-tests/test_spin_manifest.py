@@ -41,7 +41,7 @@ def test_no_outbound_network():
 
 
 def test_source_is_the_file_the_build_produces():
-    assert COMPONENT["source"] == "target/wasm32-wasip2/release/hello_world_component.wasm"
+    assert COMPONENT["source"] == "target/component/hello-world.wasm"
     built = os.environ.get("HELLO_WORLD_COMPONENT")
     if built:
         assert pathlib.Path(built).resolve() == (ROOT / COMPONENT["source"]).resolve()

@@ -18,7 +18,7 @@ mod target;
 
 pub use health::HEALTH_PATH;
 pub use request::{Request, RequestHeaders};
-pub use response::{HeaderName, HeaderValue, Response};
+pub use response::{Body, HeaderName, HeaderValue, Response};
 pub use target::MAX_TARGET_BYTES;
 
 use conditional::Precondition;
@@ -31,7 +31,7 @@ pub fn respond(request: &Request<'_>) -> Response {
     security_headers::add_to(&mut response);
     if request.method == b"HEAD" {
         // Same status and headers as GET, Content-Length included; no body.
-        response.body = &[];
+        response.body = Body::EMPTY;
     }
     response
 }

@@ -1,10 +1,11 @@
-//! The response: a status, a short list of headers, and a body that is a slice of the binary.
-//! The constructors here say which headers each kind of response carries.
+//! The response: a status, a short list of headers, and a body that is bytes of the site or a
+//! short text of the core's own. The constructors here say which headers each kind of response
+//! carries.
 
 use core::fmt;
 
 use crate::negotiate::Coding;
-use crate::site::{Asset, Representation};
+use crate::site::{Asset, Representation, Span};
 
 /// Enough for the longest response (a 206 with variants plus the security headers).
 const MAX_HEADERS: usize = 14;
@@ -88,17 +89,50 @@ impl fmt::Display for HeaderValue {
     }
 }
 
+/// What goes on the wire after the headers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Body {
+    /// A short plain text of the core's own (a reason, the health answer), or nothing.
+    Text(&'static str),
+    /// Bytes of the embedded site (see [`Span`] for where they live on each runtime).
+    Site(Span),
+}
+
+impl Body {
+    /// No body: HEAD, 304 and the like.
+    pub const EMPTY: Body = Body::Text("");
+
+    pub const fn len(&self) -> usize {
+        match self {
+            Body::Text(text) => text.len(),
+            Body::Site(span) => span.len(),
+        }
+    }
+
+    pub const fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The bytes, where the site's blob is in memory (everywhere but in the wasm component).
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn bytes(&self) -> &'static [u8] {
+        match self {
+            Body::Text(text) => text.as_bytes(),
+            Body::Site(span) => span.bytes(),
+        }
+    }
+}
+
 #[derive(Debug)]
 pub struct Response {
     pub status: u16,
     headers: [(HeaderName, HeaderValue); MAX_HEADERS],
     header_count: usize,
-    /// What goes on the wire after the headers: empty for HEAD, 304 and the like.
-    pub body: &'static [u8],
+    pub body: Body,
 }
 
 impl Response {
-    fn new(status: u16, body: &'static [u8]) -> Self {
+    fn new(status: u16, body: Body) -> Self {
         Response {
             status,
             headers: [const { (HeaderName::Allow, HeaderValue::Static("")) }; MAX_HEADERS],
@@ -132,18 +166,18 @@ impl Response {
 
     /// A plain-text response whose body explains itself.
     fn text(status: u16, message: &'static str) -> Self {
-        let mut response = Response::new(status, message.as_bytes());
+        let mut response = Response::new(status, Body::Text(message));
         response.push_static(HeaderName::ContentType, "text/plain; charset=utf-8");
-        response.push(HeaderName::ContentLength, length(message.as_bytes()));
+        response.push(HeaderName::ContentLength, length(response.body));
         response.push_static(HeaderName::CacheControl, "no-cache");
         response
     }
 
     /// 200 with the whole representation.
     pub(crate) fn ok(asset: &Asset, coding: Coding, representation: &Representation) -> Self {
-        let mut response = Response::new(200, representation.body);
+        let mut response = Response::new(200, Body::Site(representation.body));
         response.push_static(HeaderName::ContentType, asset.content_type);
-        response.push(HeaderName::ContentLength, length(representation.body));
+        response.push(HeaderName::ContentLength, length(response.body));
         if let Some(encoding) = coding.content_encoding() {
             response.push_static(HeaderName::ContentEncoding, encoding);
         }
@@ -155,10 +189,11 @@ impl Response {
     /// 206 with bytes `first..=last` of the identity representation.
     pub(crate) fn partial(asset: &Asset, first: u64, last: u64) -> Self {
         let whole = asset.identity.body;
-        // first <= last < whole.len(), so the slice is in bounds.
-        let body = whole
-            .get(first as usize..=last as usize)
-            .unwrap_or_default();
+        // first <= last < whole.len(), so the range is inside the span.
+        let body = Body::Site(whole.range(first, last).unwrap_or(Span {
+            start: whole.start,
+            len: 0,
+        }));
         let mut response = Response::new(206, body);
         response.push_static(HeaderName::ContentType, asset.content_type);
         response.push(HeaderName::ContentLength, length(body));
@@ -173,7 +208,7 @@ impl Response {
 
     /// 304: the headers a cache needs to refresh its copy (RFC 9110 §15.4.5), no body.
     pub(crate) fn not_modified(asset: &Asset, representation: &Representation) -> Self {
-        let mut response = Response::new(304, &[]);
+        let mut response = Response::new(304, Body::EMPTY);
         response.validators_and_caching(asset, representation);
         response
     }
@@ -217,9 +252,9 @@ impl Response {
         let Some((asset, coding, representation)) = page else {
             return Response::text(404, "404 Not Found\n");
         };
-        let mut response = Response::new(404, representation.body);
+        let mut response = Response::new(404, Body::Site(representation.body));
         response.push_static(HeaderName::ContentType, asset.content_type);
-        response.push(HeaderName::ContentLength, length(representation.body));
+        response.push(HeaderName::ContentLength, length(response.body));
         if let Some(encoding) = coding.content_encoding() {
             response.push_static(HeaderName::ContentEncoding, encoding);
         }
@@ -254,15 +289,15 @@ impl Response {
 
     /// The health probe's answer: never cached, so a probe through a cache still reaches us.
     pub(crate) fn healthy() -> Self {
-        let mut response = Response::new(200, b"ok\n");
+        let mut response = Response::new(200, Body::Text("ok\n"));
         response.push_static(HeaderName::ContentType, "text/plain; charset=utf-8");
-        response.push(HeaderName::ContentLength, length(b"ok\n"));
+        response.push(HeaderName::ContentLength, length(response.body));
         response.push_static(HeaderName::CacheControl, "no-store");
         response
     }
 }
 
-fn length(body: &[u8]) -> HeaderValue {
+fn length(body: Body) -> HeaderValue {
     HeaderValue::Number(body.len() as u64)
 }
 

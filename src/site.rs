@@ -3,10 +3,59 @@
 
 use core::cmp::Ordering;
 
+/// Where a representation's bytes are: a range of the site's one blob of bodies. The core only
+/// ever narrows a span (ranges) and measures it; writing the bytes is the shell's job.
+///
+/// Natively the blob is a static of the binary ([`Span::bytes`]). In the wasm component it is
+/// not in linear memory at all: `component-packer` moves it into a passive data segment, and the
+/// component copies out only the bytes a response needs. A host that resets linear memory after
+/// every request (Spin keeps and rewrites the first 2 MiB) then resets a few pages, not the site.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Span {
+    pub start: u32,
+    pub len: u32,
+}
+
+impl Span {
+    pub const fn len(self) -> usize {
+        self.len as usize
+    }
+
+    pub const fn is_empty(self) -> bool {
+        self.len == 0
+    }
+
+    /// Bytes `first..=last` of this span, if they are inside it.
+    pub fn range(self, first: u64, last: u64) -> Option<Span> {
+        if first > last || last >= u64::from(self.len) {
+            return None;
+        }
+        // Both fit in u32: last < self.len.
+        Some(Span {
+            start: self.start + first as u32,
+            len: (last - first + 1) as u32,
+        })
+    }
+
+    /// True when every byte of `inner` is a byte of this span.
+    pub fn contains(self, inner: Span) -> bool {
+        let end = |s: Span| u64::from(s.start) + u64::from(s.len);
+        self.start <= inner.start && end(inner) <= end(self)
+    }
+
+    /// The bytes, where the blob is in memory (everywhere but in the wasm component).
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn bytes(self) -> &'static [u8] {
+        let start = self.start as usize;
+        // The table's spans are cut from this blob by the site compiler.
+        BODIES.get(start..start + self.len()).unwrap_or_default()
+    }
+}
+
 /// One representation of a file: its bytes as served and its strong validator.
 #[derive(Debug)]
 pub struct Representation {
-    pub body: &'static [u8],
+    pub body: Span,
     /// Quoted strong entity-tag, e.g. `"5d41402abc4b2a76"`.
     pub etag: &'static str,
 }
@@ -78,14 +127,13 @@ pub fn assets() -> &'static [Asset] {
     &ASSETS
 }
 
-/// True when `body` is a slice of one of the table's representations: the check behind "no
+/// True when `body` lies inside one of the table's representations: the check behind "no
 /// response carries bytes from outside the site" in the property test and the fuzz target.
-pub fn contains(body: &[u8]) -> bool {
-    let range = body.as_ptr_range();
-    ASSETS.iter().flat_map(Asset::representations).any(|r| {
-        let table = r.body.as_ptr_range();
-        table.start <= range.start && range.end <= table.end
-    })
+pub fn contains(body: Span) -> bool {
+    ASSETS
+        .iter()
+        .flat_map(Asset::representations)
+        .any(|r| r.body.contains(body))
 }
 
 /// Size figures for the start-up line and the build report.
@@ -125,6 +173,25 @@ mod tests {
                 assert!(valid(representation.etag), "{}", asset.path);
             }
         }
+    }
+
+    #[test]
+    fn every_span_is_inside_the_blob() {
+        for representation in ASSETS.iter().flat_map(Asset::representations) {
+            let span = representation.body;
+            assert_eq!(span.bytes().len(), span.len());
+        }
+    }
+
+    #[test]
+    fn a_range_of_a_span_stays_inside_it() {
+        let span = Span { start: 10, len: 5 };
+        assert_eq!(span.range(0, 4), Some(span));
+        assert_eq!(span.range(1, 2), Some(Span { start: 11, len: 2 }));
+        assert_eq!(span.range(4, 5), None);
+        assert_eq!(span.range(3, 2), None);
+        assert!(span.contains(Span { start: 14, len: 1 }));
+        assert!(!span.contains(Span { start: 14, len: 2 }));
     }
 
     #[test]

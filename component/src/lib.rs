@@ -3,6 +3,11 @@
 //! response into the host's, and holds no HTTP rule. It imports no Spin API and makes no
 //! outgoing requests, so every host runs the same file.
 //!
+//! The site's bytes are not in this module's linear memory: cargo links it to a core module
+//! (see `build.rs`) and `component-packer` puts the site in a passive data segment behind
+//! [`copy_bodies`] before it makes the component. A response copies in only what it sends, a
+//! chunk at a time, so the memory a host resets after each request stays a few pages.
+//!
 //! The shell exists only for wasm32: on other targets this crate is empty, so `cargo test
 //! --workspace` can still build it (its tests read the built component, see `tests/`).
 
@@ -14,7 +19,20 @@ use wasi::http::types::{
 };
 use wasi::io::streams::{OutputStream, StreamError};
 
-use hello_world::{respond, Request, RequestHeaders};
+use hello_world::{respond, Body, Request, RequestHeaders};
+
+#[link(wasm_import_module = "hello-world:site")]
+extern "C" {
+    /// Copies `len` bytes of the site's blob, from `start`, to `destination`. Not a host
+    /// import: component-packer replaces it with `memory.init` from the site's segment (its
+    /// `BODIES_IMPORT`), which traps rather than read outside the blob.
+    #[link_name = "copy-bodies"]
+    fn copy_bodies(destination: *mut u8, start: u32, len: u32);
+}
+
+/// The most site bytes in linear memory at once: every page a copy touches is a page the host
+/// resets after the request, and 64 KiB already answers most files in one write.
+const CHUNK: u32 = 64 * 1024;
 
 struct Component;
 
@@ -61,7 +79,7 @@ impl Guest for Component {
         if !response.body.is_empty() {
             if let Ok(stream) = body.write() {
                 // A client that went away is not an error worth reporting to anyone.
-                let _ = write_all(&stream, response.body);
+                let _ = write_body(&stream, response.body);
             }
         }
         let _ = OutgoingBody::finish(body, None);
@@ -84,20 +102,37 @@ fn method_bytes(method: &Method) -> &[u8] {
 }
 
 /// Hands the body to the host in as few calls as it permits (its budget is 1 MiB per call in
-/// wasmtime), without flushing: a flush would make this instance wait until the host has sent
-/// the bytes, and the instance can be torn down as soon as `finish` has them.
-fn write_all(stream: &OutputStream, mut bytes: &[u8]) -> Result<(), StreamError> {
-    while !bytes.is_empty() {
+/// wasmtime) and site bytes in chunks of at most [`CHUNK`], without flushing: a flush would make
+/// this instance wait until the host has sent the bytes, and the instance can be torn down as
+/// soon as `finish` has them.
+fn write_body(stream: &OutputStream, body: Body) -> Result<(), StreamError> {
+    let total = body.len() as u32;
+    let mut chunk = Vec::new();
+    let mut written = 0;
+    while written < total {
         let permitted = stream.check_write()?;
         if permitted == 0 {
             stream.subscribe().block();
             continue;
         }
-        let n = bytes
-            .len()
-            .min(usize::try_from(permitted).unwrap_or(usize::MAX));
-        stream.write(&bytes[..n])?;
-        bytes = &bytes[n..];
+        let n = (total - written).min(u32::try_from(permitted).unwrap_or(u32::MAX));
+        let bytes = match body {
+            Body::Text(text) => &text.as_bytes()[written as usize..(written + n) as usize],
+            Body::Site(span) => {
+                let n = n.min(CHUNK);
+                chunk.clear();
+                chunk.reserve(n as usize);
+                // SAFETY: the destination has room for `n` bytes (reserved above), and
+                // `copy_bodies` writes exactly `n` or traps (a span past the blob).
+                unsafe {
+                    copy_bodies(chunk.as_mut_ptr(), span.start + written, n);
+                    chunk.set_len(n as usize);
+                }
+                &chunk[..]
+            }
+        };
+        stream.write(bytes)?;
+        written += bytes.len() as u32;
     }
     Ok(())
 }

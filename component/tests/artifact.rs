@@ -107,3 +107,71 @@ fn size_stays_within_site_bytes_plus_512_kib() {
         bytes.len() - site
     );
 }
+
+/// The main core module's memory and data segments (the one that defines a memory; the
+/// adapter and shim modules wit-component adds define none).
+struct CoreMemory {
+    initial_bytes: u64,
+    active_bytes: usize,
+    passive: Vec<usize>,
+}
+
+fn core_memory(bytes: &[u8]) -> CoreMemory {
+    let mut found = None;
+    let mut current: Option<CoreMemory> = None;
+    for payload in Parser::new(0).parse_all(bytes) {
+        match payload.expect("a valid component") {
+            Payload::MemorySection(reader) => {
+                let memory = reader.into_iter().next().unwrap().unwrap();
+                current = Some(CoreMemory {
+                    initial_bytes: memory.initial * 65536,
+                    active_bytes: 0,
+                    passive: Vec::new(),
+                });
+            }
+            Payload::DataSection(reader) => {
+                let memory = current.as_mut().expect("data without a memory");
+                for data in reader {
+                    let data = data.unwrap();
+                    match data.kind {
+                        wasmparser::DataKind::Active { .. } => {
+                            memory.active_bytes += data.data.len()
+                        }
+                        wasmparser::DataKind::Passive => memory.passive.push(data.data.len()),
+                    }
+                }
+            }
+            Payload::End(_) => found = found.or(current.take()),
+            _ => {}
+        }
+    }
+    found.expect("no core module with a memory")
+}
+
+/// Spin and SpinKube reset the first 2 MiB of an instance's linear memory in place after every
+/// request (`linear_memory_keep_resident`); with the site in memory that cost half of Spin's
+/// throughput (issue 14). The memory holds a 128 KiB stack and the code's own data.
+#[test]
+fn linear_memory_starts_small_whatever_the_site() {
+    let Some(bytes) = component() else { return };
+    let memory = core_memory(&bytes);
+    assert!(
+        memory.initial_bytes <= 256 * 1024,
+        "linear memory starts at {} bytes: over 256 KiB, so every request on Spin resets more \
+         (is the stack over 128 KiB, or site data back in memory?)",
+        memory.initial_bytes
+    );
+    assert!(
+        memory.active_bytes < 64 * 1024,
+        "{} bytes of data are copied into linear memory at instantiation",
+        memory.active_bytes
+    );
+}
+
+#[test]
+fn the_site_is_one_passive_segment_of_exactly_its_bytes() {
+    let Some(bytes) = component() else { return };
+    let figures = hello_world::site::figures();
+    let site = figures.raw_bytes + figures.brotli_bytes + figures.gzip_bytes;
+    assert_eq!(core_memory(&bytes).passive, [site]);
+}

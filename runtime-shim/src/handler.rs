@@ -38,7 +38,7 @@ pub fn handle<B>(request: &Request<B>) -> Response<Full<Bytes>> {
             headers.append(header_name(name), value);
         }
     }
-    let body = core_response.body;
+    let body = core_response.body.bytes();
     let mut response = Response::new(Full::new(Bytes::from_static(body)));
     // The core only produces valid status codes (200-416).
     *response.status_mut() =

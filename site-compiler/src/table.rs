@@ -47,7 +47,7 @@ pub fn generate(
             bodies.extend_from_slice(bytes);
             let etag = strings.add(&etag(bytes));
             format!(
-                "Representation {{ body: bytes({start}, {}), etag: {etag} }}",
+                "Representation {{ body: Span {{ start: {start}, len: {} }}, etag: {etag} }}",
                 bytes.len()
             )
         };
@@ -71,6 +71,14 @@ pub fn generate(
         .unwrap();
     }
 
+    // The spans are u32 offsets: the wasm component addresses its blob with 32-bit numbers.
+    if u32::try_from(bodies.len()).is_err() {
+        return Err(format!(
+            "the site's files and their compressed variants come to {} bytes, over the 4 GiB \
+             an embedded site can hold; serve a site this large from a file server",
+            bodies.len()
+        ));
+    }
     let bodies_path = out_dir.join("bodies.bin");
     write_if_changed(&bodies_path, &bodies)?;
     let bodies_path = bodies_path.to_str().ok_or_else(|| {
@@ -91,9 +99,12 @@ pub fn generate(
     )
     .unwrap();
     writeln!(code, "static STRINGS: &str = {:?};", strings.text).unwrap();
+    // In the wasm component the blob is not part of the program: component-packer puts
+    // bodies.bin in a passive data segment (see `Span` in the core's site.rs).
     writeln!(
         code,
-        "static BODIES: &[u8; {}] = include_bytes!({bodies_path:?});",
+        "#[cfg(not(target_arch = \"wasm32\"))]\n\
+         static BODIES: &[u8; {}] = include_bytes!({bodies_path:?});",
         bodies.len()
     )
     .unwrap();
@@ -101,9 +112,7 @@ pub fn generate(
         "const fn text(start: usize, len: usize) -> &'static str {\n    \
          match core::str::from_utf8(STRINGS.as_bytes().split_at(start).1.split_at(len).0) {\n        \
          Ok(s) => s,\n        Err(_) => panic!(\"the site compiler cut a string mid-character\"),\n    \
-         }\n}\n\
-         const fn bytes(start: usize, len: usize) -> &'static [u8] {\n    \
-         BODIES.as_slice().split_at(start).1.split_at(len).0\n}\n",
+         }\n}\n",
     );
     writeln!(code, "pub static ASSETS: [Asset; {}] = [", files.len()).unwrap();
     code.push_str(&entries);

@@ -9,6 +9,7 @@ pub const CASES: &[(&str, super::Case)] = cases![
     multiple_ranges_get_whole_file,
     if_range_keeps_range_only_when_current,
     range_is_served_from_identity,
+    ranges_of_the_largest_file_are_exact_across_chunks,
 ];
 
 fn single_range_gets_206_with_content_range(t: &Target) -> Result<(), String> {
@@ -119,5 +120,30 @@ fn range_is_served_from_identity(t: &Target) -> Result<(), String> {
     );
     let head = t.request("HEAD", "/", &[("Range", "bytes=0-9")])?;
     ensure_eq!(head.status, 200, "Range is defined for GET only");
+    Ok(())
+}
+
+/// The component copies site bytes 64 KiB at a time: ranges that start, end and cross inside
+/// the largest file must still be exactly its bytes.
+fn ranges_of_the_largest_file_are_exact_across_chunks(t: &Target) -> Result<(), String> {
+    let largest = hello_world::site::assets()
+        .iter()
+        .max_by_key(|a| a.identity.body.len())
+        .expect("a site with files");
+    let file = t.site.file(largest.path);
+    let len = file.len();
+    ensure!(len > 200_000, "the largest file is only {len} bytes");
+    let target = format!("/{}", largest.path);
+    for (first, last) in [
+        (65_530, 65_545),
+        (65_536, 131_071),
+        (1, len - 2),
+        (len - 70_000, len - 1),
+    ] {
+        let range = format!("bytes={first}-{last}");
+        let reply = t.get(&target, &[("Range", &range)])?;
+        ensure_eq!(reply.status, 206, "{target} {range}");
+        ensure!(reply.body == file[first..=last], "{target} {range}: wrong bytes");
+    }
     Ok(())
 }

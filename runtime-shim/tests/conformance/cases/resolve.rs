@@ -11,6 +11,7 @@ pub const CASES: &[(&str, super::Case)] = cases![
     location_never_starts_with_two_slashes_or_backslash,
     missing_page_gets_404_with_site_404_page,
     missing_page_is_never_200,
+    every_file_arrives_byte_for_byte_in_every_coding,
 ];
 
 fn get_root_serves_index_html(t: &Target) -> Result<(), String> {
@@ -126,4 +127,37 @@ fn missing_page_is_never_200(t: &Target) -> Result<(), String> {
         ensure_eq!(reply.status, 404, "GET {target}");
     }
     Ok(())
+}
+
+/// Every file of the site, in every representation the table keeps: what the component copies
+/// out of its data segment a chunk at a time must add up to the file on disk.
+fn every_file_arrives_byte_for_byte_in_every_coding(t: &Target) -> Result<(), String> {
+    for asset in hello_world::site::assets() {
+        let path = url_path(asset.path);
+        let file = t.site.file(asset.path);
+        let codings = [
+            ("identity", true),
+            ("br", asset.brotli.is_some()),
+            ("gzip", asset.gzip.is_some()),
+        ];
+        for (coding, _) in codings.into_iter().filter(|(_, kept)| *kept) {
+            let reply = t.get(&path, &[("Accept-Encoding", coding)])?;
+            ensure_eq!(reply.status, 200, "{path} ({coding})");
+            ensure!(decode(&reply)? == file, "{path} ({coding}): body differs from the file");
+        }
+    }
+    Ok(())
+}
+
+/// `path` as a request target: bytes outside RFC 3986's unreserved set and `/` percent-encoded.
+fn url_path(path: &str) -> String {
+    let mut target = String::from("/");
+    for byte in path.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~/".contains(&byte) {
+            target.push(byte as char);
+        } else {
+            target.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    target
 }
