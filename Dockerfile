@@ -14,7 +14,7 @@ RUN tar -xzf /tmp/mermaid.tgz -C /tmp package/dist/mermaid.min.js \
  && mkdir -p site/docs/javascripts \
  && mv /tmp/package/dist/mermaid.min.js site/docs/javascripts/mermaid.min.js
 WORKDIR /src/site
-RUN NO_MKDOCS_2_WARNING=1 mkdocs build --strict --quiet
+RUN NO_MKDOCS_2_WARNING=1 DISABLE_MKDOCS_2_WARNING=true mkdocs build --strict --quiet
 
 # 2. runtime-shim, with the built site embedded by build.rs.
 FROM rust:1.95-slim-bookworm AS build

@@ -9,6 +9,7 @@ mod conditional;
 mod health;
 mod negotiate;
 mod range;
+mod redirect;
 mod request;
 mod resolve;
 mod response;
@@ -49,7 +50,8 @@ fn route(request: &Request<'_>) -> Response {
     }
     match resolve::resolve(&target.path, target.query) {
         Resolution::File(asset) => serve(asset, request),
-        Resolution::AddSlash(location) => Response::permanent_redirect(location),
+        Resolution::Canonical(location) => Response::permanent_redirect(location),
+        Resolution::Redirect(rule, location) => Response::redirect(rule, location),
         Resolution::Missing => Response::not_found(site::not_found_page().map(|page| {
             let (coding, representation) =
                 negotiate::choose(page, &request.headers.accept_encoding);

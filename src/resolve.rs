@@ -1,25 +1,36 @@
-//! Which file a path names: the file itself, a directory's `index.html`, or a redirect that
-//! adds the missing slash to a directory's URL.
+//! Which file a path names: the file itself or a directory's `index.html`; otherwise the one
+//! URL of a page (a folder's URL ends in `/` and does not name `index.html`), one of the site's
+//! own redirects, or nothing.
 
-use crate::site::{lookup, lookup_joined, Asset};
+use crate::redirect;
+use crate::site::{lookup, lookup_joined, Asset, Redirect};
 
 pub enum Resolution {
     File(&'static Asset),
-    /// The path is a directory without its trailing slash; the value is the redirect target.
-    AddSlash(String),
+    /// The path names a folder's page another way (without its slash, or with `index.html`);
+    /// the value is the page's one URL.
+    Canonical(String),
+    /// A redirect of the site's own, and its `Location`.
+    Redirect(&'static Redirect, String),
     Missing,
 }
 
 /// `path` is decoded and has no leading `/`; `query` is the raw query, if any.
 pub fn resolve(path: &str, query: Option<&str>) -> Resolution {
     if path.is_empty() || path.ends_with('/') {
-        return lookup_joined(path, "index.html").map_or(Resolution::Missing, Resolution::File);
-    }
-    if let Some(asset) = lookup(path) {
+        if let Some(index) = lookup_joined(path, "index.html") {
+            return Resolution::File(index);
+        }
+    } else if let Some(asset) = lookup(path) {
+        if path == "index.html" || path.ends_with("/index.html") {
+            return Resolution::Canonical(location(asset, query));
+        }
         return Resolution::File(asset);
+    } else if let Some(index) = lookup_joined(path, "/index.html") {
+        return Resolution::Canonical(location(index, query));
     }
-    match lookup_joined(path, "/index.html") {
-        Some(index) => Resolution::AddSlash(location(index, query)),
+    match redirect::find(path, query) {
+        Some((rule, location)) => Resolution::Redirect(rule, location),
         None => Resolution::Missing,
     }
 }
@@ -31,13 +42,7 @@ fn location(index: &Asset, query: Option<&str>) -> String {
     let directory = &index.path[..index.path.len() - "index.html".len()];
     let mut location = String::with_capacity(directory.len() + 2);
     location.push('/');
-    for byte in directory.bytes() {
-        if byte.is_ascii_alphanumeric() || b"-._~/!$&'()*+,;=:@".contains(&byte) {
-            location.push(byte as char);
-        } else {
-            location.push_str(&format!("%{byte:02X}"));
-        }
-    }
+    http_text::path::encode_into(&mut location, directory);
     if let Some(query) = query {
         location.push('?');
         location.push_str(query);

@@ -5,7 +5,7 @@
 use core::fmt;
 
 use crate::negotiate::Coding;
-use crate::site::{Asset, Representation, Span};
+use crate::site::{Asset, Redirect, Representation, Span};
 
 /// Enough for the longest response (a 206 with variants plus the security headers).
 const MAX_HEADERS: usize = 14;
@@ -263,12 +263,39 @@ impl Response {
         response
     }
 
-    /// 308 to `location`, which the caller has made safe (see `resolve.rs`).
+    /// 308 to a page's one URL, which the caller built from the table (see `resolve.rs`).
     pub(crate) fn permanent_redirect(location: String) -> Self {
         let mut response = Response::text(
             308,
-            "308 Permanent Redirect: the directory's URL ends with '/'\n",
+            "308 Permanent Redirect: a folder's page has one URL, the folder's, ending in '/'\n",
         );
+        response.push(HeaderName::Location, HeaderValue::Owned(location));
+        response
+    }
+
+    /// One of the site's own redirects (see `redirect.rs`): its status and `Location`, and as
+    /// the body the mkdocs-redirects page it replaces, or a line saying where the page went.
+    pub(crate) fn redirect(rule: &Redirect, location: String) -> Self {
+        let mut response = match rule.page {
+            Some(page) => {
+                let mut response = Response::new(rule.status, Body::Site(page));
+                response.push_static(HeaderName::ContentType, "text/html; charset=utf-8");
+                response.push(HeaderName::ContentLength, length(response.body));
+                response.push_static(HeaderName::CacheControl, "no-cache");
+                response
+            }
+            None => Response::text(
+                rule.status,
+                match rule.status {
+                    301 => "301 Moved Permanently: this page has moved (see Location)\n",
+                    302 => "302 Found: this page is elsewhere for now (see Location)\n",
+                    307 => {
+                        "307 Temporary Redirect: this page is elsewhere for now (see Location)\n"
+                    }
+                    _ => "308 Permanent Redirect: this page has moved (see Location)\n",
+                },
+            ),
+        };
         response.push(HeaderName::Location, HeaderValue::Owned(location));
         response
     }

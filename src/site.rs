@@ -89,6 +89,22 @@ impl Asset {
     }
 }
 
+/// A redirect the build compiled: a rule of the site's `_redirects` file, or a page the
+/// mkdocs-redirects plugin wrote (a meta refresh), which becomes a real 301.
+#[derive(Debug)]
+pub struct Redirect {
+    /// The path it matches, decoded, without the leading `/` and without a trailing `/`; for a
+    /// splat (`/docs/*`), the prefix before the `*`, ending in `/`.
+    pub from: &'static str,
+    pub splat: bool,
+    /// The `Location`: an absolute path, percent-encoded, checked at build time to be a page of
+    /// the site; a splat's match replaces `:splat`.
+    pub to: &'static str,
+    pub status: u16,
+    /// The mkdocs-redirects page, sent as the body for clients that show it.
+    pub page: Option<Span>,
+}
+
 include!(concat!(env!("OUT_DIR"), "/site.rs"));
 
 /// The file at `path`, if the site has one.
@@ -127,13 +143,21 @@ pub fn assets() -> &'static [Asset] {
     &ASSETS
 }
 
+/// The redirects, in the order they are tried: `_redirects` from top to bottom, then the
+/// mkdocs-redirects pages.
+pub fn redirects() -> &'static [Redirect] {
+    &REDIRECTS
+}
+
 /// True when `body` lies inside one of the table's representations: the check behind "no
 /// response carries bytes from outside the site" in the property test and the fuzz target.
 pub fn contains(body: Span) -> bool {
     ASSETS
         .iter()
         .flat_map(Asset::representations)
-        .any(|r| r.body.contains(body))
+        .map(|r| r.body)
+        .chain(REDIRECTS.iter().filter_map(|r| r.page))
+        .any(|span| span.contains(body))
 }
 
 /// Size figures for the start-up line and the build report.
@@ -149,9 +173,11 @@ pub fn figures() -> Figures {
     let sum = |pick: fn(&Asset) -> Option<&Representation>| {
         ASSETS.iter().filter_map(pick).map(|r| r.body.len()).sum()
     };
+    let redirect_pages: usize = REDIRECTS.iter().filter_map(|r| r.page).map(Span::len).sum();
     Figures {
         files: ASSETS.len(),
-        raw_bytes: sum(|a| Some(&a.identity)),
+        // The mkdocs-redirects pages are files of the site too, kept as redirect bodies.
+        raw_bytes: sum(|a| Some(&a.identity)) + redirect_pages,
         brotli_bytes: sum(|a| a.brotli.as_ref()),
         gzip_bytes: sum(|a| a.gzip.as_ref()),
     }
@@ -172,6 +198,9 @@ mod tests {
             for representation in asset.representations() {
                 assert!(valid(representation.etag), "{}", asset.path);
             }
+        }
+        for redirect in &REDIRECTS {
+            assert!(valid(redirect.to), "{}", redirect.from);
         }
     }
 

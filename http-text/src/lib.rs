@@ -5,3 +5,4 @@
 
 pub mod field_value;
 pub mod http_date;
+pub mod path;

@@ -7,6 +7,7 @@ mod cache_policy;
 mod compress;
 mod content_type;
 mod links;
+mod redirects;
 mod table;
 mod walk;
 
@@ -14,6 +15,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 pub use links::BrokenLink;
+pub use redirects::Rule;
 
 /// Safe for any static site: forbids framing by other origins, plugins, and `<base>` hijacking.
 /// Set `HELLO_WORLD_CSP` at build time for a stricter policy.
@@ -39,6 +41,8 @@ pub struct Summary {
     pub gzip_bytes: usize,
     pub skipped_hidden: Vec<String>,
     pub broken_links: Vec<BrokenLink>,
+    /// The rules of `_redirects`, then the mkdocs-redirects pages, in the order they match.
+    pub redirects: Vec<Rule>,
 }
 
 /// One file as the table describes it.
@@ -57,7 +61,7 @@ pub struct FileSummary {
 /// Compiles the site and writes `out_dir/site.rs`. Every error names what to fix.
 pub fn compile(options: &Options) -> Result<Summary, String> {
     check_header_value("HELLO_WORLD_CSP", &options.content_security_policy)?;
-    let walk = walk::walk(&options.site_dir)?;
+    let mut walk = walk::walk(&options.site_dir)?;
     if walk.files.is_empty() {
         return Err(format!(
             "{} has no files to serve; build the site into it first",
@@ -75,9 +79,11 @@ pub fn compile(options: &Options) -> Result<Summary, String> {
             list.join("\n")
         ));
     }
+    let redirects = redirects::compile(&mut walk.files)?;
     let compiled = compile_files(walk.files, options.source_date_epoch);
     let code = table::generate(
         &compiled,
+        &redirects,
         &options.out_dir,
         &options.content_security_policy,
     )?;
@@ -91,11 +97,17 @@ pub fn compile(options: &Options) -> Result<Summary, String> {
     };
     Ok(Summary {
         files: compiled.iter().map(file_summary).collect(),
-        raw_bytes: compiled.iter().map(|c| c.file.bytes.len()).sum(),
+        raw_bytes: compiled.iter().map(|c| c.file.bytes.len()).sum::<usize>()
+            + redirects
+                .iter()
+                .filter_map(|r| r.page.as_ref())
+                .map(Vec::len)
+                .sum::<usize>(),
         brotli_bytes: variant_bytes(|v| &v.brotli),
         gzip_bytes: variant_bytes(|v| &v.gzip),
         skipped_hidden: walk.skipped_hidden,
         broken_links,
+        redirects,
     })
 }
 

@@ -137,18 +137,40 @@ fn strip_css_comments(css: &str) -> String {
 /// `None` when `link` (found in the file `from`) is external or names a file of the site;
 /// otherwise what is wrong with it.
 fn check(keys: &HashSet<&str>, from: &str, link: &str) -> Option<String> {
+    match resolve(keys, from, link) {
+        Resolved::External | Resolved::SamePage | Resolved::File(_) => None,
+        Resolved::Missing(wanted) => Some(format!("points at {wanted}, which is not in the site")),
+        Resolved::Invalid(problem) => Some(problem),
+    }
+}
+
+/// Where a link found in the file `from` points.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Resolved {
+    /// Another origin, or a scheme such as `mailto:`.
+    External,
+    /// `#top`, `?q=x` or the empty link.
+    SamePage,
+    /// The key of the file it names (a directory's `index.html` for a directory).
+    File(String),
+    /// The key it would name, which the site does not have.
+    Missing(String),
+    Invalid(String),
+}
+
+pub(crate) fn resolve(keys: &HashSet<&str>, from: &str, link: &str) -> Resolved {
     // HTML strips leading and trailing ASCII whitespace from URL attributes.
     let link = link.trim_matches(|c: char| c.is_ascii_whitespace());
     if is_external(link) {
-        return None;
+        return Resolved::External;
     }
     let path = link.split(['#', '?']).next().unwrap_or_default();
     if path.is_empty() {
-        return None; // "#top", "?q=x" or "": the page itself.
+        return Resolved::SamePage;
     }
     let decoded = match percent_decode(path) {
         Some(d) => d,
-        None => return Some("has an invalid percent-escape".to_owned()),
+        None => return Resolved::Invalid("has an invalid percent-escape".to_owned()),
     };
     let base = if decoded.starts_with('/') {
         ""
@@ -161,7 +183,7 @@ fn check(keys: &HashSet<&str>, from: &str, link: &str) -> Option<String> {
             "" | "." => {}
             ".." => {
                 if segments.pop().is_none() {
-                    return Some("climbs above the site root".to_owned());
+                    return Resolved::Invalid("climbs above the site root".to_owned());
                 }
             }
             s => segments.push(s),
@@ -174,19 +196,20 @@ fn check(keys: &HashSet<&str>, from: &str, link: &str) -> Option<String> {
     } else {
         format!("{target}/index.html")
     };
-    let found = if names_directory || target.is_empty() {
-        keys.contains(index.as_str())
-    } else {
-        keys.contains(target.as_str()) || keys.contains(index.as_str())
-    };
-    (!found).then(|| {
-        let wanted = if names_directory || target.is_empty() {
-            index
+    if names_directory || target.is_empty() {
+        return if keys.contains(index.as_str()) {
+            Resolved::File(index)
         } else {
-            target
+            Resolved::Missing(index)
         };
-        format!("points at {wanted}, which is not in the site")
-    })
+    }
+    if keys.contains(target.as_str()) {
+        Resolved::File(target)
+    } else if keys.contains(index.as_str()) {
+        Resolved::File(index)
+    } else {
+        Resolved::Missing(target)
+    }
 }
 
 /// A scheme (`https:`, `mailto:`, `data:`) or a network-path reference (`//host/...`).
@@ -207,7 +230,7 @@ fn is_external(link: &str) -> bool {
     }
 }
 
-fn percent_decode(s: &str) -> Option<String> {
+pub(crate) fn percent_decode(s: &str) -> Option<String> {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;

@@ -13,6 +13,7 @@ use std::path::Path;
 use sha2::{Digest, Sha256};
 
 use crate::compress::Variants;
+use crate::redirects::Rule;
 use crate::walk::SiteFile;
 
 /// Everything known about one file before the first request.
@@ -35,6 +36,7 @@ pub fn etag(bytes: &[u8]) -> String {
 /// Writes `out_dir/bodies.bin` and returns the source of `site.rs`.
 pub fn generate(
     files: &[CompiledFile],
+    redirects: &[Rule],
     out_dir: &Path,
     content_security_policy: &str,
 ) -> Result<String, String> {
@@ -71,6 +73,23 @@ pub fn generate(
         .unwrap();
     }
 
+    let mut redirect_entries = String::new();
+    for rule in redirects {
+        let page = rule.page.as_deref().map_or("None".to_owned(), |bytes| {
+            let start = bodies.len();
+            bodies.extend_from_slice(bytes);
+            format!("Some(Span {{ start: {start}, len: {} }})", bytes.len())
+        });
+        writeln!(
+            redirect_entries,
+            "    Redirect {{ from: {}, splat: {}, to: {}, status: {}, page: {page} }},",
+            strings.add(&rule.from),
+            rule.splat,
+            strings.add(&rule.to),
+            rule.status,
+        )
+        .unwrap();
+    }
     // The spans are u32 offsets: the wasm component addresses its blob with 32-bit numbers.
     if u32::try_from(bodies.len()).is_err() {
         return Err(format!(
@@ -116,6 +135,14 @@ pub fn generate(
     );
     writeln!(code, "pub static ASSETS: [Asset; {}] = [", files.len()).unwrap();
     code.push_str(&entries);
+    writeln!(code, "];").unwrap();
+    writeln!(
+        code,
+        "pub static REDIRECTS: [Redirect; {}] = [",
+        redirects.len()
+    )
+    .unwrap();
+    code.push_str(&redirect_entries);
     writeln!(code, "];").unwrap();
     Ok(code)
 }

@@ -5,43 +5,8 @@ use std::path::Path;
 
 use site_compiler::{compile, FileSummary, Options, Summary, DEFAULT_CONTENT_SECURITY_POLICY};
 
-struct Fixture {
-    site: tempfile::TempDir,
-    out: tempfile::TempDir,
-}
-
-impl Fixture {
-    fn new(files: &[(&str, &[u8])]) -> Fixture {
-        let site = tempfile::tempdir().unwrap();
-        for (path, bytes) in files {
-            let full = site.path().join(path);
-            fs::create_dir_all(full.parent().unwrap()).unwrap();
-            fs::write(full, bytes).unwrap();
-        }
-        Fixture {
-            site,
-            out: tempfile::tempdir().unwrap(),
-        }
-    }
-
-    fn options(&self) -> Options {
-        Options {
-            site_dir: self.site.path().to_owned(),
-            out_dir: self.out.path().to_owned(),
-            source_date_epoch: None,
-            content_security_policy: DEFAULT_CONTENT_SECURITY_POLICY.to_owned(),
-            fail_on_broken_links: true,
-        }
-    }
-
-    fn compile(&self) -> Result<Summary, String> {
-        compile(&self.options())
-    }
-
-    fn table(&self) -> String {
-        fs::read_to_string(self.out.path().join("site.rs")).unwrap()
-    }
-}
+mod fixture;
+use fixture::Fixture;
 
 fn file<'a>(summary: &'a Summary, path: &str) -> &'a FileSummary {
     summary

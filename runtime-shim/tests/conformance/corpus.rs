@@ -79,6 +79,22 @@ pub fn check(t: &Target, vector: &Vector) -> Result<(), String> {
                 return Err(format!("{shown}: 404 body is not the site's 404 page"));
             }
         }
+        301..=308
+            if reply
+                .header("content-type")
+                .is_some_and(|t| t.starts_with("text/html")) =>
+        {
+            let is_a_moved_page = hello_world::site::redirects()
+                .iter()
+                .filter_map(|r| r.page)
+                .any(|page| page.bytes() == body);
+            if !is_a_moved_page {
+                return Err(format!(
+                    "{shown}: {} with a page that is no moved page of the site",
+                    reply.status
+                ));
+            }
+        }
         _ => {
             let plain = reply
                 .header("content-type")

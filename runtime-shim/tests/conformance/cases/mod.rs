@@ -115,12 +115,19 @@ rules!(
     target,
     health,
     resolve,
+    redirect,
     negotiate,
     conditional,
     range,
     headers,
     connection
 );
+
+/// True when a `Location` is a path of this site: it starts with one `/`, and not with `//`
+/// or `/\\`, which clients read as another host.
+pub fn stays_on_site(location: &str) -> bool {
+    location.starts_with('/') && !location.starts_with("//") && !location.starts_with("/\\")
+}
 
 /// The body of a reply, decoded by its Content-Encoding.
 pub fn decode(reply: &Reply) -> Result<Vec<u8>, String> {

@@ -68,9 +68,14 @@ fn target_over_8_kib_gets_414(t: &Target) -> Result<(), String> {
 
 fn percent_escapes_decode_once(t: &Target) -> Result<(), String> {
     ensure_eq!(
-        t.get("/%69ndex.html", &[])?.status,
+        t.get("/architecture/%69ndex.html", &[])?.status,
+        308,
+        "/architecture/%69ndex.html is /architecture/index.html, which redirects to its folder"
+    );
+    ensure_eq!(
+        t.get("/%73itemap.xml", &[])?.status,
         200,
-        "/%69ndex.html is /index.html"
+        "/%73itemap.xml is /sitemap.xml"
     );
     ensure_eq!(
         t.get("/%2569ndex.html", &[])?.status,
