@@ -8,6 +8,7 @@
 mod conditional;
 mod health;
 mod negotiate;
+mod path_headers;
 mod range;
 mod redirect;
 mod request;
@@ -49,7 +50,11 @@ fn route(request: &Request<'_>) -> Response {
         return Response::healthy();
     }
     match resolve::resolve(&target.path, target.query) {
-        Resolution::File(asset) => serve(asset, request),
+        Resolution::File(asset) => {
+            let mut response = serve(asset, request);
+            path_headers::add_to(&mut response, asset);
+            response
+        }
         Resolution::Canonical(location) => Response::permanent_redirect(location),
         Resolution::Redirect(rule, location) => Response::redirect(rule, location),
         Resolution::Missing => Response::not_found(site::not_found_page().map(|page| {

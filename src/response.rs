@@ -7,8 +7,9 @@ use core::fmt;
 use crate::negotiate::Coding;
 use crate::site::{Asset, Redirect, Representation, Span};
 
-/// Enough for the longest response (a 206 with variants plus the security headers).
-const MAX_HEADERS: usize = 14;
+/// Enough for the longest response (a 206 with variants plus the security headers), and the
+/// most headers the site's `_headers` file may give one file (8, checked at build time).
+const MAX_HEADERS: usize = 22;
 
 /// The header names the core ever sends. Shells map them to their own header types.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,6 +28,8 @@ pub enum HeaderName {
     XContentTypeOptions,
     ReferrerPolicy,
     ContentSecurityPolicy,
+    /// A header of the site's `_headers` file: a lower-case token, checked at build time.
+    Site(&'static str),
 }
 
 impl HeaderName {
@@ -46,6 +49,7 @@ impl HeaderName {
             HeaderName::XContentTypeOptions => "x-content-type-options",
             HeaderName::ReferrerPolicy => "referrer-policy",
             HeaderName::ContentSecurityPolicy => "content-security-policy",
+            HeaderName::Site(name) => name,
         }
     }
 }

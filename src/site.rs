@@ -73,6 +73,9 @@ pub struct Asset {
     pub identity: Representation,
     pub brotli: Option<Representation>,
     pub gzip: Option<Representation>,
+    /// What the site's `_headers` file sets for this file's URL: lower-case names, values
+    /// checked at build time, none of them a header the core sets itself.
+    pub headers: &'static [(&'static str, &'static str)],
 }
 
 impl Asset {
@@ -197,6 +200,9 @@ mod tests {
             }
             for representation in asset.representations() {
                 assert!(valid(representation.etag), "{}", asset.path);
+            }
+            for (name, value) in asset.headers {
+                assert!(valid(value), "{}: {name}", asset.path);
             }
         }
         for redirect in &REDIRECTS {

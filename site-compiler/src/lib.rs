@@ -6,6 +6,7 @@
 mod cache_policy;
 mod compress;
 mod content_type;
+mod headers;
 mod links;
 mod redirects;
 mod table;
@@ -56,6 +57,8 @@ pub struct FileSummary {
     pub etags: Vec<String>,
     pub brotli_bytes: Option<usize>,
     pub gzip_bytes: Option<usize>,
+    /// What `_headers` sets for the file's URL.
+    pub headers: Vec<(String, String)>,
 }
 
 /// Compiles the site and writes `out_dir/site.rs`. Every error names what to fix.
@@ -80,7 +83,14 @@ pub fn compile(options: &Options) -> Result<Summary, String> {
         ));
     }
     let redirects = redirects::compile(&mut walk.files)?;
-    let compiled = compile_files(walk.files, options.source_date_epoch);
+    let header_rules = headers::compile(&mut walk.files)?;
+    let mut compiled = compile_files(walk.files, options.source_date_epoch);
+    for file in &mut compiled {
+        // A folder's page is asked for by the folder's URL, its one URL.
+        let key = &file.file.key;
+        let url = format!("/{}", key.strip_suffix("index.html").unwrap_or(key));
+        file.headers = headers::for_url(&header_rules, &url)?;
+    }
     let code = table::generate(
         &compiled,
         &redirects,
@@ -124,6 +134,7 @@ fn file_summary(compiled: &table::CompiledFile) -> FileSummary {
             .collect(),
         brotli_bytes: compiled.variants.brotli.as_ref().map(Vec::len),
         gzip_bytes: compiled.variants.gzip.as_ref().map(Vec::len),
+        headers: compiled.headers.clone(),
     }
 }
 
@@ -163,6 +174,7 @@ fn compile_files(
                 cache_control: cache_policy::cache_control(&file.key),
                 last_modified: source_date_epoch.unwrap_or(file.modified),
                 variants,
+                headers: Vec::new(),
                 file,
             },
         )

@@ -23,6 +23,8 @@ pub struct CompiledFile {
     pub cache_control: &'static str,
     pub last_modified: u64,
     pub variants: Variants,
+    /// What the site's `_headers` file sets for this file's URL, names in lower case.
+    pub headers: Vec<(String, String)>,
 }
 
 /// A strong validator: quoted, derived from the representation's bytes alone, so equal bytes
@@ -57,11 +59,17 @@ pub fn generate(
         let brotli = compiled.variants.brotli.as_deref().map(&mut representation);
         let gzip = compiled.variants.gzip.as_deref().map(&mut representation);
         let option = |r: Option<String>| r.map_or("None".to_owned(), |r| format!("Some({r})"));
+        let headers: Vec<String> = compiled
+            .headers
+            .iter()
+            .map(|(name, value)| format!("({}, {})", strings.add(name), strings.add(value)))
+            .collect();
         writeln!(
             entries,
             "    Asset {{\n        path: {},\n        content_type: {},\n        \
              cache_control: {},\n        last_modified: {},\n        modified: {},\n        \
-             identity: {identity},\n        brotli: {},\n        gzip: {},\n    }},",
+             identity: {identity},\n        brotli: {},\n        gzip: {},\n        \
+             headers: &[{}],\n    }},",
             strings.add(&compiled.file.key),
             strings.add(&compiled.content_type),
             strings.add(compiled.cache_control),
@@ -69,6 +77,7 @@ pub fn generate(
             compiled.last_modified,
             option(brotli),
             option(gzip),
+            headers.join(", "),
         )
         .unwrap();
     }

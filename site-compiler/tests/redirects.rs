@@ -87,8 +87,8 @@ fn every_wrong_rule_fails_the_build_naming_it() {
         ),
         ("/new/* /new/x/:splat\n", "points at itself (a loop)"),
         (
-            "/new/ /index.html\n",
-            "_redirects:1: /new is a page of the site",
+            "/guide/a.html /\n",
+            "_redirects:1: /guide/a.html is a page of the site",
         ),
         ("/a /nowhere/:splat\n", ":splat needs a source ending in /*"),
         (

@@ -120,6 +120,7 @@ rules!(
     conditional,
     range,
     headers,
+    path_headers,
     connection
 );
 
