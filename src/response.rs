@@ -28,6 +28,7 @@ pub enum HeaderName {
     XContentTypeOptions,
     ReferrerPolicy,
     ContentSecurityPolicy,
+    Link,
     /// A header of the site's `_headers` file: a lower-case token, checked at build time.
     Site(&'static str),
 }
@@ -49,6 +50,7 @@ impl HeaderName {
             HeaderName::XContentTypeOptions => "x-content-type-options",
             HeaderName::ReferrerPolicy => "referrer-policy",
             HeaderName::ContentSecurityPolicy => "content-security-policy",
+            HeaderName::Link => "link",
             HeaderName::Site(name) => name,
         }
     }
@@ -187,6 +189,11 @@ impl Response {
         }
         response.validators_and_caching(asset, representation);
         response.push_static(HeaderName::AcceptRanges, "bytes");
+        // What the page's head blocks on, so a browser or a CDN (as 103 Early Hints) can
+        // fetch it before the page is parsed.
+        if let Some(link) = asset.preload {
+            response.push_static(HeaderName::Link, link);
+        }
         response
     }
 

@@ -76,6 +76,8 @@ pub struct Asset {
     /// What the site's `_headers` file sets for this file's URL: lower-case names, values
     /// checked at build time, none of them a header the core sets itself.
     pub headers: &'static [(&'static str, &'static str)],
+    /// For a page, the `Link` value that preloads what its `<head>` blocks rendering on.
+    pub preload: Option<&'static str>,
 }
 
 impl Asset {
@@ -203,6 +205,9 @@ mod tests {
             }
             for (name, value) in asset.headers {
                 assert!(valid(value), "{}: {name}", asset.path);
+            }
+            if let Some(link) = asset.preload {
+                assert!(valid(link), "{}: Link", asset.path);
             }
         }
         for redirect in &REDIRECTS {

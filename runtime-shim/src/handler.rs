@@ -73,6 +73,7 @@ fn header_name(name: hello_world::HeaderName) -> Option<HeaderName> {
         N::XContentTypeOptions => header::X_CONTENT_TYPE_OPTIONS,
         N::ReferrerPolicy => header::REFERRER_POLICY,
         N::ContentSecurityPolicy => header::CONTENT_SECURITY_POLICY,
+        N::Link => header::LINK,
         // A lower-case token, checked at build time; the site compiler's tests hold that.
         N::Site(name) => return HeaderName::from_bytes(name.as_bytes()).ok(),
     })

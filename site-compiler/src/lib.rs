@@ -8,10 +8,12 @@ mod compress;
 mod content_type;
 mod headers;
 mod links;
+mod preload;
 mod redirects;
 mod table;
 mod walk;
 
+use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -59,6 +61,8 @@ pub struct FileSummary {
     pub gzip_bytes: Option<usize>,
     /// What `_headers` sets for the file's URL.
     pub headers: Vec<(String, String)>,
+    /// A page's preload hints, the value of its `Link` header.
+    pub preload: Option<String>,
 }
 
 /// Compiles the site and writes `out_dir/site.rs`. Every error names what to fix.
@@ -85,11 +89,17 @@ pub fn compile(options: &Options) -> Result<Summary, String> {
     let redirects = redirects::compile(&mut walk.files)?;
     let header_rules = headers::compile(&mut walk.files)?;
     let mut compiled = compile_files(walk.files, options.source_date_epoch);
+    let keys: HashSet<String> = compiled.iter().map(|c| c.file.key.clone()).collect();
+    let keys: HashSet<&str> = keys.iter().map(String::as_str).collect();
     for file in &mut compiled {
         // A folder's page is asked for by the folder's URL, its one URL.
         let key = &file.file.key;
         let url = format!("/{}", key.strip_suffix("index.html").unwrap_or(key));
         file.headers = headers::for_url(&header_rules, &url)?;
+        if file.content_type.starts_with("text/html") {
+            let html = String::from_utf8_lossy(&file.file.bytes);
+            file.preload = preload::link_value(&keys, key, &html);
+        }
     }
     let code = table::generate(
         &compiled,
@@ -135,6 +145,7 @@ fn file_summary(compiled: &table::CompiledFile) -> FileSummary {
         brotli_bytes: compiled.variants.brotli.as_ref().map(Vec::len),
         gzip_bytes: compiled.variants.gzip.as_ref().map(Vec::len),
         headers: compiled.headers.clone(),
+        preload: compiled.preload.clone(),
     }
 }
 
@@ -175,6 +186,7 @@ fn compile_files(
                 last_modified: source_date_epoch.unwrap_or(file.modified),
                 variants,
                 headers: Vec::new(),
+                preload: None,
                 file,
             },
         )

@@ -25,6 +25,8 @@ pub struct CompiledFile {
     pub variants: Variants,
     /// What the site's `_headers` file sets for this file's URL, names in lower case.
     pub headers: Vec<(String, String)>,
+    /// A page's preload hints, the value of its `Link` header (see `preload.rs`).
+    pub preload: Option<String>,
 }
 
 /// A strong validator: quoted, derived from the representation's bytes alone, so equal bytes
@@ -69,7 +71,7 @@ pub fn generate(
             "    Asset {{\n        path: {},\n        content_type: {},\n        \
              cache_control: {},\n        last_modified: {},\n        modified: {},\n        \
              identity: {identity},\n        brotli: {},\n        gzip: {},\n        \
-             headers: &[{}],\n    }},",
+             headers: &[{}],\n        preload: {},\n    }},",
             strings.add(&compiled.file.key),
             strings.add(&compiled.content_type),
             strings.add(compiled.cache_control),
@@ -78,6 +80,10 @@ pub fn generate(
             option(brotli),
             option(gzip),
             headers.join(", "),
+            compiled
+                .preload
+                .as_deref()
+                .map_or("None".to_owned(), |v| format!("Some({})", strings.add(v))),
         )
         .unwrap();
     }

@@ -121,6 +121,7 @@ rules!(
     range,
     headers,
     path_headers,
+    preload,
     connection
 );
 
