@@ -6,6 +6,9 @@
 //! - `HELLO_WORLD_CSP`: the `Content-Security-Policy` every response carries.
 //! - `SITE_LINK_CHECK=warn`: report broken internal links without failing the build.
 //! - `SOURCE_DATE_EPOCH`: the `Last-Modified` of every file, for reproducible builds.
+//! - `PREVIOUS_SITE`: the previous release's built site (a folder or `site-VERSION.tar.gz`);
+//!   a page URL of it that this site neither serves nor redirects fails the build.
+//! - `SITE_PERMALINK_CHECK=warn`: report those pages without failing the build.
 
 use std::env;
 use std::path::PathBuf;
@@ -17,6 +20,8 @@ fn main() {
         "HELLO_WORLD_CSP",
         "SITE_LINK_CHECK",
         "SOURCE_DATE_EPOCH",
+        "PREVIOUS_SITE",
+        "SITE_PERMALINK_CHECK",
     ] {
         println!("cargo:rerun-if-env-changed={setting}");
     }
@@ -62,6 +67,21 @@ fn run() -> Result<(), String> {
         Ok("fail") | Err(_) => true,
         Ok(other) => return Err(format!("SITE_LINK_CHECK={other:?}: use `fail` or `warn`")),
     };
+    let fail_on_dead_permalinks = match env::var("SITE_PERMALINK_CHECK").as_deref() {
+        Ok("warn") => false,
+        Ok("fail") | Err(_) => true,
+        Ok(other) => {
+            return Err(format!(
+                "SITE_PERMALINK_CHECK={other:?}: use `fail` or `warn`"
+            ))
+        }
+    };
+    let previous_site = env::var_os("PREVIOUS_SITE")
+        .filter(|p| !p.is_empty())
+        .map(|p| manifest_dir.join(p));
+    if let Some(previous) = &previous_site {
+        println!("cargo:rerun-if-changed={}", previous.display());
+    }
     let options = site_compiler::Options {
         site_dir,
         out_dir: PathBuf::from(env::var_os("OUT_DIR").ok_or("no OUT_DIR")?),
@@ -69,6 +89,8 @@ fn run() -> Result<(), String> {
         content_security_policy: env::var("HELLO_WORLD_CSP")
             .unwrap_or_else(|_| site_compiler::DEFAULT_CONTENT_SECURITY_POLICY.to_owned()),
         fail_on_broken_links,
+        previous_site,
+        fail_on_dead_permalinks,
     };
     let summary = site_compiler::compile(&options)?;
     // For mise-tasks/build-component's size report: how much of the artifact is the site.
@@ -85,6 +107,9 @@ fn run() -> Result<(), String> {
     .map_err(|e| format!("cannot write site-figures.txt: {e}"))?;
     for link in &summary.broken_links {
         println!("cargo:warning=broken link: {link}");
+    }
+    for url in &summary.dead_permalinks {
+        println!("cargo:warning=gone since the previous release, with no redirect: {url}");
     }
     if !summary.skipped_hidden.is_empty() {
         println!(

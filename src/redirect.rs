@@ -7,22 +7,8 @@ use crate::site::{self, Redirect};
 /// The rule for `path` (decoded, no leading `/`) and the `Location` to send, with the query
 /// kept as sent.
 pub fn find(path: &str, query: Option<&str>) -> Option<(&'static Redirect, String)> {
-    // A rule matches its path with and without a trailing slash, and with `index.html`: the
-    // URLs its page had.
-    let exact = path.strip_suffix("index.html").unwrap_or(path);
-    let exact = exact.strip_suffix('/').unwrap_or(exact);
     site::redirects().iter().find_map(|rule| {
-        let splat = if rule.splat {
-            match path.strip_prefix(rule.from) {
-                Some(rest) => rest,
-                None if exact == rule.from.trim_end_matches('/') => "",
-                None => return None,
-            }
-        } else if exact == rule.from {
-            ""
-        } else {
-            return None;
-        };
+        let splat = http_text::path::redirect_match(rule.from, rule.splat, path)?;
         Some((rule, location(rule.to, splat, query)))
     })
 }

@@ -19,9 +19,36 @@ pub fn encode_into(out: &mut String, path: &str) {
 
 const HEX: &[u8; 16] = b"0123456789ABCDEF";
 
+/// Whether a redirect rule for `from` (decoded, no leading `/`, no trailing `/`; for a splat
+/// the prefix before `*`, ending in `/`) applies to the decoded request `path`, and if so what
+/// the splat matched. A rule matches its path with and without a trailing slash, and with
+/// `index.html`: the URLs its page had. The core answers requests with this, and the site
+/// compiler checks with it that no page of the previous release is left without an answer.
+pub fn redirect_match<'a>(from: &str, splat: bool, path: &'a str) -> Option<&'a str> {
+    let exact = path.strip_suffix("index.html").unwrap_or(path);
+    let exact = exact.strip_suffix('/').unwrap_or(exact);
+    if splat {
+        path.strip_prefix(from)
+            .or_else(|| (exact == from.trim_end_matches('/')).then_some(""))
+    } else {
+        (exact == from).then_some("")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_rule_matches_its_page_s_urls_and_a_splat_everything_below() {
+        for path in ["old", "old/", "old/index.html"] {
+            assert_eq!(redirect_match("old", false, path), Some(""), "{path}");
+        }
+        assert_eq!(redirect_match("old", false, "old/x"), None);
+        assert_eq!(redirect_match("docs/", true, "docs/a/b"), Some("a/b"));
+        assert_eq!(redirect_match("docs/", true, "docs"), Some(""));
+        assert_eq!(redirect_match("docs/", true, "doc"), None);
+    }
 
     #[test]
     fn path_characters_stay_and_the_rest_is_escaped() {

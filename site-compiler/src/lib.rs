@@ -8,6 +8,7 @@ mod compress;
 mod content_type;
 mod headers;
 mod links;
+mod permalinks;
 mod preload;
 mod redirects;
 mod table;
@@ -33,6 +34,11 @@ pub struct Options {
     pub content_security_policy: String,
     /// When false, broken links are reported as warnings instead of failing the build.
     pub fail_on_broken_links: bool,
+    /// The previous release's built site (a folder or its `.tar.gz`): its page URLs must still
+    /// be served or redirected.
+    pub previous_site: Option<PathBuf>,
+    /// When false, dead permalinks are reported as warnings instead of failing the build.
+    pub fail_on_dead_permalinks: bool,
 }
 
 /// What was compiled: the build's report, and what the tests inspect.
@@ -46,6 +52,9 @@ pub struct Summary {
     pub broken_links: Vec<BrokenLink>,
     /// The rules of `_redirects`, then the mkdocs-redirects pages, in the order they match.
     pub redirects: Vec<Rule>,
+    /// Page URLs of the previous release that this site neither serves nor redirects (when
+    /// they do not fail the build).
+    pub dead_permalinks: Vec<String>,
 }
 
 /// One file as the table describes it.
@@ -87,6 +96,27 @@ pub fn compile(options: &Options) -> Result<Summary, String> {
         ));
     }
     let redirects = redirects::compile(&mut walk.files)?;
+    let manifest = permalinks::Manifest::of(&walk.files);
+    table::write_if_changed(
+        &options.out_dir.join("manifest.json"),
+        manifest.to_json().as_bytes(),
+    )?;
+    let dead_permalinks = match &options.previous_site {
+        Some(previous) => {
+            let previous = permalinks::Manifest::of(&permalinks::previous_files(previous)?);
+            permalinks::dead(&previous, &manifest, &redirects)
+        }
+        None => Vec::new(),
+    };
+    if options.fail_on_dead_permalinks && !dead_permalinks.is_empty() {
+        return Err(format!(
+            "{} page(s) of the previous release would be gone, with no redirect:\n  {}\nKeep \
+             the pages, or redirect them: a line `/old/ /new/` in docs/_redirects, or the \
+             mkdocs-redirects plugin's redirect_maps. SITE_PERMALINK_CHECK=warn builds anyway.",
+            dead_permalinks.len(),
+            dead_permalinks.join("\n  ")
+        ));
+    }
     let header_rules = headers::compile(&mut walk.files)?;
     let mut compiled = compile_files(walk.files, options.source_date_epoch);
     let keys: HashSet<String> = compiled.iter().map(|c| c.file.key.clone()).collect();
@@ -128,6 +158,7 @@ pub fn compile(options: &Options) -> Result<Summary, String> {
         skipped_hidden: walk.skipped_hidden,
         broken_links,
         redirects,
+        dead_permalinks,
     })
 }
 

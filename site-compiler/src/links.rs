@@ -1,10 +1,11 @@
 //! The broken-link check: every internal `href`/`src` in HTML and every `url()`/`@import` in
 //! CSS must name a file of the site (or a directory with an `index.html`).
 
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use html5gum::{DefaultEmitter, Token, Tokenizer};
 
+use crate::permalinks;
 use crate::walk::SiteFile;
 
 #[derive(Debug, PartialEq, Eq)]
@@ -25,12 +26,23 @@ impl std::fmt::Display for BrokenLink {
 
 pub fn broken_links(files: &[SiteFile]) -> Vec<BrokenLink> {
     let keys: HashSet<&str> = files.iter().map(|f| f.key.as_str()).collect();
+    // What a `#fragment` can name on each page.
+    let ids: HashMap<&str, BTreeSet<String>> = files
+        .iter()
+        .filter(|f| is_html(&f.key))
+        .map(|f| {
+            (
+                f.key.as_str(),
+                permalinks::ids(&String::from_utf8_lossy(&f.bytes)),
+            )
+        })
+        .collect();
     let mut broken = Vec::new();
     for file in files {
         let Ok(text) = std::str::from_utf8(&file.bytes) else {
             continue;
         };
-        let links = if file.key.ends_with(".html") || file.key.ends_with(".htm") {
+        let links = if is_html(&file.key) {
             html_links(text)
         } else if file.key.ends_with(".css") {
             css_links(text)
@@ -38,7 +50,7 @@ pub fn broken_links(files: &[SiteFile]) -> Vec<BrokenLink> {
             continue;
         };
         for link in links {
-            if let Some(problem) = check(&keys, &file.key, &link) {
+            if let Some(problem) = check(&keys, &ids, &file.key, &link) {
                 broken.push(BrokenLink {
                     from: file.key.clone(),
                     link,
@@ -134,13 +146,40 @@ fn strip_css_comments(css: &str) -> String {
     out
 }
 
-/// `None` when `link` (found in the file `from`) is external or names a file of the site;
-/// otherwise what is wrong with it.
-fn check(keys: &HashSet<&str>, from: &str, link: &str) -> Option<String> {
-    match resolve(keys, from, link) {
-        Resolved::External | Resolved::SamePage | Resolved::File(_) => None,
-        Resolved::Missing(wanted) => Some(format!("points at {wanted}, which is not in the site")),
-        Resolved::Invalid(problem) => Some(problem),
+fn is_html(key: &str) -> bool {
+    key.ends_with(".html") || key.ends_with(".htm")
+}
+
+/// `None` when `link` (found in the file `from`) is external or names a file of the site and,
+/// with a `#fragment`, an element of that page; otherwise what is wrong with it.
+fn check(
+    keys: &HashSet<&str>,
+    ids: &HashMap<&str, BTreeSet<String>>,
+    from: &str,
+    link: &str,
+) -> Option<String> {
+    let page = match resolve(keys, from, link) {
+        Resolved::External => return None,
+        Resolved::SamePage => from.to_owned(),
+        Resolved::File(key) => key,
+        Resolved::Missing(wanted) => {
+            return Some(format!("points at {wanted}, which is not in the site"))
+        }
+        Resolved::Invalid(problem) => return Some(problem),
+    };
+    let fragment = link
+        .trim()
+        .split_once('#')
+        .map(|(_, f)| f)
+        .unwrap_or_default();
+    let fragment = percent_decode(fragment).unwrap_or_else(|| fragment.to_owned());
+    // `#top` is the top of any page (HTML, "the indicated part of the document").
+    let names_nothing = fragment.is_empty() || fragment.eq_ignore_ascii_case("top");
+    match ids.get(page.as_str()) {
+        Some(ids) if !names_nothing && !ids.contains(&fragment) => Some(format!(
+            "points at #{fragment}, which no element of {page} has (a heading renamed?)"
+        )),
+        _ => None,
     }
 }
 
@@ -290,7 +329,7 @@ mod tests {
     }
 
     #[test]
-    fn external_and_fragment_links_are_skipped() {
+    fn external_links_and_fragments_of_the_page_are_fine() {
         let files = site(&[(
             "index.html",
             r##"<a href="https://x.org/a">x</a><a href="//cdn.example/a.js">c</a>

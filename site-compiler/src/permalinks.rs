@@ -1,0 +1,172 @@
+//! Permalinks: every page URL of the site and every id on it, written as the build's manifest
+//! (`OUT_DIR/manifest.json`). Given the previous release's built site (`PREVIOUS_SITE`, a folder
+//! or the `site-VERSION.tar.gz` a release attaches), a page URL that the new site neither serves
+//! nor redirects is a dead permalink, and fails the build. The ids also serve the link check:
+//! a link's `#fragment` must name an element of the page it points at.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Read;
+use std::path::Path;
+
+use html5gum::{DefaultEmitter, Token, Tokenizer};
+
+use crate::redirects::Rule;
+use crate::walk::{self, SiteFile};
+
+/// Page URLs (as clients ask for them: a folder's page by the folder's URL) and their ids.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Manifest {
+    pub pages: BTreeMap<String, BTreeSet<String>>,
+}
+
+impl Manifest {
+    /// The manifest of a site's files. The 404 page is no permalink.
+    pub fn of(files: &[SiteFile]) -> Manifest {
+        let pages = files
+            .iter()
+            .filter(|f| f.key.ends_with(".html") && f.key != "404.html")
+            .map(|f| (url(&f.key), ids(&String::from_utf8_lossy(&f.bytes))))
+            .collect();
+        Manifest { pages }
+    }
+
+    /// The manifest as JSON: `{"pages": {"/url/": ["id", ...], ...}}`.
+    pub fn to_json(&self) -> String {
+        let quote = |s: &str| {
+            let mut out = String::from('"');
+            for c in s.chars() {
+                match c {
+                    '"' => out.push_str("\\\""),
+                    '\\' => out.push_str("\\\\"),
+                    c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+                    c => out.push(c),
+                }
+            }
+            out.push('"');
+            out
+        };
+        let pages: Vec<String> = self
+            .pages
+            .iter()
+            .map(|(url, ids)| {
+                let ids: Vec<String> = ids.iter().map(|id| quote(id)).collect();
+                format!("    {}: [{}]", quote(url), ids.join(", "))
+            })
+            .collect();
+        format!("{{\n  \"pages\": {{\n{}\n  }}\n}}\n", pages.join(",\n"))
+    }
+}
+
+/// The URL a client asks for a page by: `/`, `/guide/`, `/page.html`.
+fn url(key: &str) -> String {
+    format!("/{}", key.strip_suffix("index.html").unwrap_or(key))
+}
+
+/// Every `id`, and every `name` of an `<a>`, on a page: what a `#fragment` can point at.
+pub fn ids(html: &str) -> BTreeSet<String> {
+    let mut emitter = DefaultEmitter::default();
+    emitter.naively_switch_states(true);
+    let mut ids = BTreeSet::new();
+    for token in Tokenizer::new_with_emitter(html, emitter).flatten() {
+        if let Token::StartTag(tag) = token {
+            let mut add = |name: &[u8]| {
+                if let Some(value) = tag.attributes.get(name) {
+                    ids.insert(String::from_utf8_lossy(&value.value).into_owned());
+                }
+            };
+            add(b"id");
+            if tag.name == b"a" {
+                add(b"name");
+            }
+        }
+    }
+    ids
+}
+
+/// The files of the previous release's site: a folder, or a `.tar.gz` of one.
+pub fn previous_files(path: &Path) -> Result<Vec<SiteFile>, String> {
+    if path.is_dir() {
+        return Ok(walk::walk(path)?.files);
+    }
+    let name = path.display();
+    let file = std::fs::File::open(path).map_err(|e| {
+        format!("PREVIOUS_SITE={name}: {e}; name a built site's folder or its site-VERSION.tar.gz")
+    })?;
+    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(file));
+    let mut files = Vec::new();
+    let entries = archive
+        .entries()
+        .map_err(|e| format!("PREVIOUS_SITE={name}: not a .tar.gz of a site: {e}"))?;
+    for entry in entries {
+        let mut entry = entry.map_err(|e| format!("PREVIOUS_SITE={name}: {e}"))?;
+        if !entry.header().entry_type().is_file() {
+            continue;
+        }
+        let key = entry
+            .path()
+            .map_err(|e| format!("PREVIOUS_SITE={name}: {e}"))?
+            .to_string_lossy()
+            .trim_start_matches("./")
+            .to_owned();
+        let mut bytes = Vec::new();
+        entry
+            .read_to_end(&mut bytes)
+            .map_err(|e| format!("PREVIOUS_SITE={name}: {key}: {e}"))?;
+        let modified = entry.header().mtime().unwrap_or(0);
+        files.push(SiteFile {
+            key,
+            bytes,
+            modified,
+        });
+    }
+    files.sort_by(|a, b| a.key.cmp(&b.key));
+    Ok(files)
+}
+
+/// The previous release's page URLs that the new site neither serves nor redirects.
+pub fn dead(previous: &Manifest, current: &Manifest, redirects: &[Rule]) -> Vec<String> {
+    previous
+        .pages
+        .keys()
+        .filter(|url| !current.pages.contains_key(*url))
+        .filter(|url| {
+            let path = url.trim_start_matches('/');
+            !redirects
+                .iter()
+                .any(|r| http_text::path::redirect_match(&r.from, r.splat, path).is_some())
+        })
+        .cloned()
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn page(key: &str, html: &str) -> SiteFile {
+        SiteFile {
+            key: key.to_owned(),
+            bytes: html.as_bytes().to_vec(),
+            modified: 0,
+        }
+    }
+
+    #[test]
+    fn the_manifest_lists_pages_by_url_with_their_ids() {
+        let manifest = Manifest::of(&[
+            page(
+                "index.html",
+                r#"<h1 id="top">t</h1><a name="old-anchor"></a><p id="x">"#,
+            ),
+            page("guide/index.html", "<h2 id=\"a&quot;b\">"),
+            page("404.html", "<h1 id=\"nope\">"),
+            page("style.css", "#x {}"),
+        ]);
+        let urls: Vec<&str> = manifest.pages.keys().map(String::as_str).collect();
+        assert_eq!(urls, ["/", "/guide/"]);
+        assert_eq!(
+            manifest.to_json(),
+            "{\n  \"pages\": {\n    \"/\": [\"old-anchor\", \"top\", \"x\"],\n    \"/guide/\": [\"a\\\"b\"]\n  }\n}\n"
+        );
+    }
+}
