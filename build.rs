@@ -9,6 +9,8 @@
 //! - `PREVIOUS_SITE`: the previous release's built site (a folder or `site-VERSION.tar.gz`);
 //!   a page URL of it that this site neither serves nor redirects fails the build.
 //! - `SITE_PERMALINK_CHECK=warn`: report those pages without failing the build.
+//! - `SITE_PREVIOUS_ASSETS_BUDGET`: the most bytes of the previous release's fingerprinted
+//!   assets to embed for version skew (default 4 MiB); more fails the build.
 
 use std::env;
 use std::path::PathBuf;
@@ -22,6 +24,7 @@ fn main() {
         "SOURCE_DATE_EPOCH",
         "PREVIOUS_SITE",
         "SITE_PERMALINK_CHECK",
+        "SITE_PREVIOUS_ASSETS_BUDGET",
     ] {
         println!("cargo:rerun-if-env-changed={setting}");
     }
@@ -82,6 +85,12 @@ fn run() -> Result<(), String> {
     if let Some(previous) = &previous_site {
         println!("cargo:rerun-if-changed={}", previous.display());
     }
+    let previous_assets_budget = match env::var("SITE_PREVIOUS_ASSETS_BUDGET") {
+        Ok(value) => Some(value.trim().parse::<usize>().map_err(|_| {
+            format!("SITE_PREVIOUS_ASSETS_BUDGET={value:?} is not a number of bytes")
+        })?),
+        Err(_) => None,
+    };
     let options = site_compiler::Options {
         site_dir,
         out_dir: PathBuf::from(env::var_os("OUT_DIR").ok_or("no OUT_DIR")?),
@@ -91,17 +100,20 @@ fn run() -> Result<(), String> {
         fail_on_broken_links,
         previous_site,
         fail_on_dead_permalinks,
+        previous_assets_budget,
     };
     let summary = site_compiler::compile(&options)?;
     // For mise-tasks/build-component's size report: how much of the artifact is the site.
     std::fs::write(
         options.out_dir.join("site-figures.txt"),
         format!(
-            "files={} raw_bytes={} brotli_bytes={} gzip_bytes={}\n",
+            "files={} raw_bytes={} brotli_bytes={} gzip_bytes={} carried_files={} carried_bytes={}\n",
             summary.files.len(),
             summary.raw_bytes,
             summary.brotli_bytes,
-            summary.gzip_bytes
+            summary.gzip_bytes,
+            summary.carried_files.len(),
+            summary.carried_bytes,
         ),
     )
     .map_err(|e| format!("cannot write site-figures.txt: {e}"))?;

@@ -11,6 +11,7 @@ mod links;
 mod permalinks;
 mod preload;
 mod redirects;
+mod skew;
 mod table;
 mod walk;
 
@@ -39,6 +40,9 @@ pub struct Options {
     pub previous_site: Option<PathBuf>,
     /// When false, dead permalinks are reported as warnings instead of failing the build.
     pub fail_on_dead_permalinks: bool,
+    /// The most raw bytes of the previous release's assets this build may carry (see
+    /// `skew.rs`); `None` for the default.
+    pub previous_assets_budget: Option<usize>,
 }
 
 /// What was compiled: the build's report, and what the tests inspect.
@@ -55,6 +59,10 @@ pub struct Summary {
     /// Page URLs of the previous release that this site neither serves nor redirects (when
     /// they do not fail the build).
     pub dead_permalinks: Vec<String>,
+    /// The previous release's fingerprinted files embedded for version skew, and their raw
+    /// bytes (part of `raw_bytes`).
+    pub carried_files: Vec<String>,
+    pub carried_bytes: usize,
 }
 
 /// One file as the table describes it.
@@ -101,11 +109,12 @@ pub fn compile(options: &Options) -> Result<Summary, String> {
         &options.out_dir.join("manifest.json"),
         manifest.to_json().as_bytes(),
     )?;
+    let previous = match &options.previous_site {
+        Some(site) => permalinks::previous_files(site)?,
+        None => Vec::new(),
+    };
     let dead_permalinks = match &options.previous_site {
-        Some(previous) => {
-            let previous = permalinks::Manifest::of(&permalinks::previous_files(previous)?);
-            permalinks::dead(&previous, &manifest, &redirects)
-        }
+        Some(_) => permalinks::dead(&permalinks::Manifest::of(&previous), &manifest, &redirects),
         None => Vec::new(),
     };
     if options.fail_on_dead_permalinks && !dead_permalinks.is_empty() {
@@ -118,6 +127,15 @@ pub fn compile(options: &Options) -> Result<Summary, String> {
         ));
     }
     let header_rules = headers::compile(&mut walk.files)?;
+    // Added after the link check and the manifest: they are the previous release's files.
+    let budget = options
+        .previous_assets_budget
+        .unwrap_or(skew::DEFAULT_BUDGET);
+    let carried = skew::carry(previous, &walk.files, budget)?;
+    let carried_files: Vec<String> = carried.iter().map(|f| f.key.clone()).collect();
+    let carried_bytes = carried.iter().map(|f| f.bytes.len()).sum();
+    walk.files.extend(carried);
+    walk.files.sort_by(|a, b| a.key.cmp(&b.key));
     let mut compiled = compile_files(walk.files, options.source_date_epoch);
     let keys: HashSet<String> = compiled.iter().map(|c| c.file.key.clone()).collect();
     let keys: HashSet<&str> = keys.iter().map(String::as_str).collect();
@@ -159,6 +177,8 @@ pub fn compile(options: &Options) -> Result<Summary, String> {
         broken_links,
         redirects,
         dead_permalinks,
+        carried_files,
+        carried_bytes,
     })
 }
 
