@@ -14,7 +14,8 @@ from conftest import ROOT
 # The seed's task names, then ours.
 TASKS = {
     "docs-build", "docs-serve", "build", "push", "ci_release", "bump_version", "release",
-    "serve", "up", "test", "test:rust", "test:wasm", "test:deploy", "e2e", "fuzz", "bench",
+    "serve", "up", "test", "test:rust", "test:wasm", "test:deploy", "test:rolling-update", "e2e",
+    "fuzz", "bench",
 }
 TASK_FILES = sorted(p for p in (ROOT / "mise-tasks").rglob("*") if p.is_file())
 SHELL_SCRIPTS = sorted(
@@ -56,7 +57,9 @@ def test_every_task_is_a_file_in_mise_tasks_with_a_description():
 
 
 def test_test_runs_every_part():
-    assert task("test")["depends"] == ["test:rust", "test:wasm", "test:deploy", "e2e", "fuzz"]
+    assert task("test")["depends"] == [
+        "test:rust", "test:wasm", "test:deploy", "test:rolling-update", "e2e", "fuzz"
+    ]
 
 
 def test_ci_runs_the_readmes_test_command():
