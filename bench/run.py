@@ -149,23 +149,34 @@ def to_ms(text: str) -> float:
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
+# The site's configuration for hello-world's servers (redirects, per-path headers): not served.
+CONFIG_FILES = {"_redirects", "_headers"}
+
+
 def site_files() -> list[str]:
     files = []
     for path in sorted(SITE.rglob("*")):
         rel = path.relative_to(SITE).as_posix()
-        if path.is_file() and not any(part.startswith(".") for part in rel.split("/")):
+        if path.is_file() and rel not in CONFIG_FILES and not any(part.startswith(".") for part in rel.split("/")):
             files.append(rel)
     return files
 
 
+def is_moved_page(rel: str) -> bool:
+    """A page the mkdocs-redirects plugin wrote: hello-world answers its URL with a 301."""
+    return rel.endswith(".html") and 'http-equiv="refresh"' in (SITE / rel).read_text(errors="replace")
+
+
 def crawl(port: int, files: list[str], compressed: bool) -> tuple[int, int]:
-    """Bytes on the wire for every file: (all files, text files only)."""
+    """Bytes on the wire for every file, asked for by the URL a browser uses (a folder's page by
+    the folder's URL): (all files, text files only). A moved page may answer 301 with its page."""
     headers = {"Accept-Encoding": "br, gzip"} if compressed else {}
     total = text = 0
     for rel in files:
-        status, _, size = fetch(port, "/" + rel, headers)
-        if status != 200:
-            raise RuntimeError(f"crawl: /{rel} answered {status} on port {port}")
+        url = "/" + rel.removesuffix("index.html")
+        status, _, size = fetch(port, url, headers)
+        if status != 200 and not (status == 301 and is_moved_page(rel)):
+            raise RuntimeError(f"crawl: {url} answered {status} on port {port}")
         total += size
         if pathlib.PurePath(rel).suffix in TEXT_SUFFIXES:
             text += size
@@ -206,7 +217,7 @@ def servers(args, workdir: pathlib.Path) -> list[Server]:
 
 
 def smallest_page(files: list[str]) -> str:
-    pages = [f for f in files if f.endswith("index.html")]
+    pages = [f for f in files if f.endswith("index.html") and not is_moved_page(f)]
     best = min(pages, key=lambda f: (SITE / f).stat().st_size)
     return "/" + best[: -len("index.html")]
 
