@@ -59,38 +59,17 @@ fn run() -> Result<(), String> {
     }
     println!("cargo:rerun-if-changed={}", site_dir.display());
 
-    let source_date_epoch = match env::var("SOURCE_DATE_EPOCH") {
-        Ok(value) => Some(value.trim().parse::<u64>().map_err(|_| {
-            format!("SOURCE_DATE_EPOCH={value:?} is not a number of seconds since 1970")
-        })?),
-        Err(_) => None,
-    };
-    let fail_on_broken_links = match env::var("SITE_LINK_CHECK").as_deref() {
-        Ok("warn") => false,
-        Ok("fail") | Err(_) => true,
-        Ok(other) => return Err(format!("SITE_LINK_CHECK={other:?}: use `fail` or `warn`")),
-    };
-    let fail_on_dead_permalinks = match env::var("SITE_PERMALINK_CHECK").as_deref() {
-        Ok("warn") => false,
-        Ok("fail") | Err(_) => true,
-        Ok(other) => {
-            return Err(format!(
-                "SITE_PERMALINK_CHECK={other:?}: use `fail` or `warn`"
-            ))
-        }
-    };
+    let source_date_epoch = number::<u64>("SOURCE_DATE_EPOCH", "a number of seconds since 1970")?;
+    let fail_on_broken_links = fails("SITE_LINK_CHECK")?;
+    let fail_on_dead_permalinks = fails("SITE_PERMALINK_CHECK")?;
     let previous_site = env::var_os("PREVIOUS_SITE")
         .filter(|p| !p.is_empty())
         .map(|p| manifest_dir.join(p));
     if let Some(previous) = &previous_site {
         println!("cargo:rerun-if-changed={}", previous.display());
     }
-    let previous_assets_budget = match env::var("SITE_PREVIOUS_ASSETS_BUDGET") {
-        Ok(value) => Some(value.trim().parse::<usize>().map_err(|_| {
-            format!("SITE_PREVIOUS_ASSETS_BUDGET={value:?} is not a number of bytes")
-        })?),
-        Err(_) => None,
-    };
+    let previous_assets_budget =
+        number::<usize>("SITE_PREVIOUS_ASSETS_BUDGET", "a number of bytes")?;
     let options = site_compiler::Options {
         site_dir,
         out_dir: PathBuf::from(env::var_os("OUT_DIR").ok_or("no OUT_DIR")?),
@@ -130,4 +109,25 @@ fn run() -> Result<(), String> {
         );
     }
     Ok(())
+}
+
+/// A check's setting: `fail` (the default) or `warn`; true when the check fails the build.
+fn fails(setting: &str) -> Result<bool, String> {
+    match env::var(setting).as_deref() {
+        Ok("warn") => Ok(false),
+        Ok("fail") | Err(_) => Ok(true),
+        Ok(other) => Err(format!("{setting}={other:?}: use `fail` or `warn`")),
+    }
+}
+
+/// A numeric setting, if set.
+fn number<T: std::str::FromStr>(setting: &str, what: &str) -> Result<Option<T>, String> {
+    match env::var(setting) {
+        Ok(value) => value
+            .trim()
+            .parse()
+            .map(Some)
+            .map_err(|_| format!("{setting}={value:?} is not {what}")),
+        Err(_) => Ok(None),
+    }
 }
