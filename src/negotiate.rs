@@ -109,10 +109,8 @@ fn qvalue<'a>(params: impl Iterator<Item = &'a [u8]>) -> Option<u16> {
     let mut q = 1000;
     for param in params {
         let param = trim_ows(param);
-        let (name, value) = match param.iter().position(|&b| b == b'=') {
-            Some(eq) => (trim_ows(&param[..eq]), trim_ows(&param[eq + 1..])),
-            None => return None,
-        };
+        let eq = param.iter().position(|&b| b == b'=')?;
+        let (name, value) = (trim_ows(&param[..eq]), trim_ows(&param[eq + 1..]));
         if name.eq_ignore_ascii_case(b"q") {
             q = parse_qvalue(value)?;
         }

@@ -26,8 +26,11 @@ pub fn pack(core_module: &[u8], bodies: &[u8]) -> Result<Vec<u8>, String> {
     componentize(&module)
 }
 
-/// `wit-component` with `wasm-component-ld`'s settings: validated, and imports of one interface
-/// in several 0.2.x versions merged into one (Rust's std and the wasi crate each name theirs).
+/// `wit-component` with `wasm-component-ld`'s settings: validated, imports of one interface in
+/// several 0.2.x versions merged into one (Rust's std and the wasi crate each name theirs), and
+/// WASI preview 1 calls adapted to 0.2 by the reactor adapter. Rustup's wasm32-wasip2 std calls
+/// 0.2 itself and leaves the adapter unused; std on Debian's wasi-libc (2022) speaks preview 1
+/// only (`environ_get` at start), and without the adapter its module cannot become a component.
 fn componentize(module: &[u8]) -> Result<Vec<u8>, String> {
     let mut encoder = wit_component::ComponentEncoder::default();
     encoder
@@ -35,6 +38,11 @@ fn componentize(module: &[u8]) -> Result<Vec<u8>, String> {
         .merge_imports_based_on_semver(true)
         .module(module)
         .map_err(|e| format!("cannot read the core module's component types: {e:#}"))?
+        .adapter(
+            "wasi_snapshot_preview1",
+            wasi_preview1_component_adapter_provider::WASI_SNAPSHOT_PREVIEW1_REACTOR_ADAPTER,
+        )
+        .map_err(|e| format!("cannot read the WASI preview 1 adapter: {e:#}"))?
         .encode()
         .map_err(|e| format!("cannot make the core module a component: {e:#}"))
 }

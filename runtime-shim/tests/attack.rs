@@ -3,14 +3,13 @@
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use testkit::client::Connection;
 use testkit::runtime_shim;
-use testkit::servers::Server;
+use testkit::servers::{Server, Signal};
 
 #[test]
 fn five_hundred_slowloris_connections_do_not_stall_a_normal_client() {
@@ -99,10 +98,7 @@ fn sigterm_under_load_serves_every_accepted_request_and_exits_0() {
         })
         .collect();
     std::thread::sleep(Duration::from_millis(500));
-    Command::new("kill")
-        .args(["-TERM", &server.pid().to_string()])
-        .status()
-        .unwrap();
+    server.send_signal(Signal::Term);
     assert_eq!(server.wait(Duration::from_secs(30)), Some(0), "exit status");
     stop.store(true, Ordering::Relaxed);
     for client in clients {
@@ -145,10 +141,7 @@ fn sigterm_under_load_serves_every_accepted_request_and_exits_0() {
 #[test]
 fn drain_delay_keeps_serving_new_connections_after_sigterm() {
     let server = Server::native(runtime_shim!(), &["--drain-delay", "2"], &[]).unwrap();
-    Command::new("kill")
-        .args(["-TERM", &server.pid().to_string()])
-        .status()
-        .unwrap();
+    server.send_signal(Signal::Term);
     std::thread::sleep(Duration::from_millis(500));
     // Within the drain delay: a new connection is accepted and served.
     let reply = Connection::open(server.addr)

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use testkit::client::Connection;
 use testkit::runtime_shim;
-use testkit::servers::Server;
+use testkit::servers::{send_signal, Server, Signal};
 
 fn start(args: &[&str]) -> Server {
     Server::native(runtime_shim!(), args, &[]).expect("runtime-shim starts")
@@ -118,11 +118,7 @@ fn sigterm_lets_in_flight_responses_finish_then_exits_0() {
         .unwrap();
     std::thread::sleep(Duration::from_millis(200));
 
-    let status = Command::new("kill")
-        .args(["-TERM", &server.pid().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
+    server.send_signal(Signal::Term);
     std::thread::sleep(Duration::from_millis(200));
     // The listener is closed: new connections are refused, not accepted and dropped.
     assert!(
@@ -153,10 +149,7 @@ fn idle_connections_do_not_delay_shutdown() {
     let mut idle = Connection::open(server.addr).unwrap();
     assert_eq!(idle.send("GET", b"/", &[]).unwrap().status, 200);
     let started = Instant::now();
-    Command::new("kill")
-        .args(["-INT", &server.pid().to_string()])
-        .status()
-        .unwrap();
+    server.send_signal(Signal::Int);
     assert_eq!(server.wait(Duration::from_secs(10)), Some(0));
     assert!(
         started.elapsed() < Duration::from_secs(2),
@@ -212,10 +205,7 @@ fn log_level_warn_silences_access_lines() {
         }
     };
     assert_eq!(reply.status, 200);
-    Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
+    send_signal(child.id(), Signal::Term);
     let output = child.wait_with_output().unwrap();
     assert!(output.status.success());
     assert_eq!(

@@ -11,6 +11,31 @@ use std::time::{Duration, Instant};
 
 use crate::client::Connection;
 
+/// The signals a server is stopped with.
+#[derive(Clone, Copy, Debug)]
+pub enum Signal {
+    Term,
+    Int,
+}
+
+/// Sends `signal` to process `pid` with kill(2) itself: a minimal Debian image (CI's
+/// `debian:bookworm`) has no `kill` command.
+pub fn send_signal(pid: u32, signal: Signal) {
+    let number = match signal {
+        Signal::Term => libc::SIGTERM,
+        Signal::Int => libc::SIGINT,
+    };
+    let pid = libc::pid_t::try_from(pid).expect("a pid fits pid_t");
+    // SAFETY: kill(2) takes no pointers; a wrong pid or signal is an error return, not UB.
+    let result = unsafe { libc::kill(pid, number) };
+    assert_eq!(
+        result,
+        0,
+        "kill({pid}): {}",
+        std::io::Error::last_os_error()
+    );
+}
+
 /// The runtime-shim binary of this build, for [`Server::native`]. A macro, because cargo tells
 /// only the integration tests of the `runtime-shim` package where its binary is.
 #[macro_export]
@@ -138,6 +163,11 @@ impl Server {
 
     pub fn pid(&self) -> u32 {
         self.child.lock().unwrap().id()
+    }
+
+    /// Sends `signal` to the server, as the kubelet (SIGTERM) or a terminal (SIGINT) would.
+    pub fn send_signal(&self, signal: Signal) {
+        send_signal(self.pid(), signal);
     }
 
     /// Waits for the process to exit by itself and returns its exit code.
