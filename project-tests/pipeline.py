@@ -40,7 +40,7 @@ def harness_env(**overrides: str) -> dict[str, str]:
 
 
 def kustomize(path=HARNESS) -> str:
-    result = subprocess.run(["kubectl", "kustomize", str(path)], capture_output=True, text=True)
+    result = subprocess.run([kubectl(), "kustomize", str(path)], capture_output=True, text=True)
     if result.returncode != 0:
         raise RenderError(f"kubectl kustomize {path}: {result.stderr.strip()}")
     return result.stdout
@@ -61,6 +61,15 @@ def substitute(text: str, env: dict[str, str]) -> str:
 
 def harness_objects(env: dict[str, str] | None = None) -> list[dict]:
     return load_all(substitute(kustomize(), env if env is not None else harness_env()))
+
+
+def kubectl() -> str:
+    """The kubectl of the cluster's version that the tasks build (scripts/lib.sh, ensure_kubectl),
+    never the one on PATH: Debian's 1.20 cannot read test/ (`'../deployment/base' must be a file`)."""
+    path = os.environ.get("KUBECTL")
+    if not path:
+        raise RenderError("KUBECTL is not set: run the tests with `bin/mise run test:deploy`, which builds kubectl")
+    return path
 
 
 def flux_operator() -> str:

@@ -66,6 +66,18 @@ def test_oci_repository_pulls_the_chart_at_the_version(stages):
     assert spec["ref"] == {"semver": env["APP_CHART_VERSION"]}
     assert spec["secretRef"] == {"name": "image-pull-secret"}
     assert spec["interval"] == "5m"
+    assert "insecure" not in spec  # a production registry speaks HTTPS
+
+
+def test_a_chart_registry_marked_insecure_is_pulled_over_plain_http():
+    # CI's cluster job pushes the chart to a registry inside the cluster that speaks HTTP.
+    harness = harness_objects()
+    tenant = the(harness, "ResourceSetInputProvider", "tenant-config")
+    tenant["spec"]["defaultValues"]["app"]["chart"]["insecure"] = True
+    generated = render_resourceset(the(harness, "ResourceSet", "hello-world"), harness)
+    repo = the(generated, "OCIRepository")
+    assert repo["spec"]["insecure"] is True
+    validate(repo)
 
 
 def test_helm_release_installs_the_chart_with_the_inputs(stages):

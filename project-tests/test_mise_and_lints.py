@@ -15,12 +15,13 @@ from conftest import ROOT
 TASKS = {
     "docs-build", "docs-serve", "build", "push", "ci_release", "bump_version", "release",
     "serve", "up", "test", "test:rust", "test:wasm", "test:deploy", "test:rolling-update", "e2e",
-    "fuzz", "bench",
+    "fuzz", "bench", "test:workflow",
 }
 TASK_FILES = sorted(p for p in (ROOT / "mise-tasks").rglob("*") if p.is_file())
 SHELL_SCRIPTS = sorted(
     [p for p in TASK_FILES if p.read_text().startswith("#!/usr/bin/env bash")]
     + [ROOT / "scripts" / "lib.sh", ROOT / "bin" / "mise", ROOT / ".ci" / "run"]
+    + [p for p in (ROOT / ".github" / "cluster").iterdir() if p.read_text().startswith("#!/usr/bin/env bash")]
 )
 
 

@@ -1,6 +1,7 @@
 """The installers in scripts/lib.sh work from nothing: an empty tool cache, whatever the machine's
 rustc, so a fresh machine's `.ci/run` never depends on what an earlier run left behind."""
 
+import json
 import os
 import pathlib
 import shutil
@@ -60,3 +61,16 @@ def test_the_machines_own_go_is_used_even_off_the_path():
     result = lib("ensure_go && command -v go", PATH=path)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == str(polyglot_go)
+
+
+def test_the_tasks_use_kubectl_at_the_clusters_version():
+    # Debian's kubernetes-client is 1.20.2, whose kustomize fails on test/ with
+    # `'../deployment/base' must be a file`: the tasks build kubectl from k8s.io/kubernetes at the
+    # cluster's version instead of taking whatever is on PATH.
+    pinned = lib('echo "$KUBECTL $KUBERNETES_VERSION"')
+    assert pinned.returncode == 0, pinned.stderr
+    built, version = pinned.stdout.split()
+    assert os.environ.get("KUBECTL") == built, "test:deploy must hand the tests the kubectl it built"
+    client = subprocess.run([built, "version", "--client", "-o", "json"], capture_output=True, text=True)
+    assert client.returncode == 0, client.stderr
+    assert json.loads(client.stdout)["clientVersion"]["gitVersion"] == version

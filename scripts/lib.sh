@@ -191,13 +191,15 @@ ensure_flux_operator() {
 # proxy does not serve; the ResourceSet is rendered by its CLI, with the controller's code.
 KUBERNETES_VERSION="v1.34.4"
 KUBERNETES_BIN="$GO_TOOLS/kubernetes-$KUBERNETES_VERSION/bin"
+KUBECTL="$GO_TOOLS/kubectl-$KUBERNETES_VERSION/bin/kubectl"
 ETCD_VERSION="v3.6.16"
 ETCD="$GO_TOOLS/etcd-$ETCD_VERSION/bin/etcd"
 SPIN_OPERATOR_VERSION="v0.6.1"
 SPIN_OPERATOR="$GO_TOOLS/spin-operator-$SPIN_OPERATOR_VERSION/bin/spin-operator"
 
 # ensure_module_build BIN_DIR DIR PACKAGE[@VERSION][=NAME]...: `go install PACKAGE...` run in
-# DIR into BIN_DIR, once per machine, each binary named NAME or after its package. DIR is one
+# DIR into BIN_DIR, once per machine, each binary named NAME or after its package, linked with
+# GO_LDFLAGS if set. DIR is one
 # of our wrapper modules (project-tests/e2e/<name>, whose go.mod and go.sum pin the commands
 # that `go install PACKAGE@VERSION` refuses), or any folder for PACKAGE@VERSION.
 ensure_module_build() {
@@ -212,7 +214,8 @@ ensure_module_build() {
   log "building ${packages[*]} (go install, once per machine)"
   local start=$SECONDS staging="$bin_dir.part" package
   rm -rf "$staging"
-  (cd "$module_dir" && GOBIN="$staging" CGO_ENABLED=0 GOTOOLCHAIN=local GOFLAGS=-mod=readonly go install -trimpath "${packages[@]}")
+  (cd "$module_dir" && GOBIN="$staging" CGO_ENABLED=0 GOTOOLCHAIN=local GOFLAGS=-mod=readonly \
+    go install -trimpath -ldflags="${GO_LDFLAGS:-}" "${packages[@]}")
   for spec in "$@"; do
     package="${spec%%=*}"
     [ "$(built_name "$spec")" = "$(basename "${package%@*}")" ] ||
@@ -229,11 +232,25 @@ built_name() {
   if [ "$1" = "$package" ]; then basename "${package%@*}"; else echo "${1#*=}"; fi
 }
 
+# kubernetes_build BIN_DIR COMMAND...: Kubernetes' commands at $KUBERNETES_VERSION through the
+# wrapper module (k8s.io/kubernetes maps its staging modules to folders of its repository; the
+# wrapper maps each to its published v0.34.x), stamped with the version the way Kubernetes' own
+# build does (hack/lib/version.sh), so that `kubectl version` and the API server's /version say
+# v1.34.4 instead of v0.0.0-master.
+kubernetes_build() {
+  local bin_dir="$1" command package packages=() ldflags=()
+  local release="${KUBERNETES_VERSION#v}"; shift
+  local minor="${release#*.}"
+  for command in "$@"; do packages+=("k8s.io/kubernetes/cmd/$command"); done
+  for package in k8s.io/client-go/pkg/version k8s.io/component-base/version; do
+    ldflags+=("-X=$package.gitVersion=$KUBERNETES_VERSION" "-X=$package.gitMajor=${release%%.*}"
+      "-X=$package.gitMinor=${minor%%.*}" "-X=$package.gitTreeState=clean")
+  done
+  GO_LDFLAGS="${ldflags[*]}" ensure_module_build "$bin_dir" "$ROOT/project-tests/e2e/kubernetes" "${packages[@]}"
+}
+
 ensure_cluster_tools() {
-  # k8s.io/kubernetes maps its staging modules to folders of its repository; the wrapper maps
-  # each to its published v0.34.x.
-  ensure_module_build "$KUBERNETES_BIN" "$ROOT/project-tests/e2e/kubernetes" \
-    k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager
+  kubernetes_build "$KUBERNETES_BIN" kube-apiserver kube-controller-manager
   ensure_module_build "$(dirname "$ETCD")" "$ROOT/project-tests/e2e/etcd" hello-world/e2e/etcd
   ensure_module_build "$(dirname "$SPIN_OPERATOR")" "$ROOT/project-tests/e2e/spin-operator" \
     github.com/spinkube/spin-operator/cmd=spin-operator
@@ -268,8 +285,10 @@ ensure_go() {
     die "Go $version is too old: Helm and flux-operator need Go $GO_MINIMUM or newer"
 }
 
+# kubectl at the cluster's version, never the machine's: Debian's kubernetes-client is 1.20.2,
+# whose kustomize cannot read test/ (`'../deployment/base' must be a file`).
 ensure_kubectl() {
-  command -v kubectl >/dev/null || ensure_apt kubernetes-client
+  kubernetes_build "$(dirname "$KUBECTL")" kubectl
 }
 
 # mise, for `mise run <task>` (npm ships its binary; mise.toml has no [tools] to download).

@@ -37,6 +37,7 @@ TOOLS = {
     "flux-operator": "FLUX_OPERATOR",
     "spin-operator": "SPIN_OPERATOR",
     "helm": "HELM",
+    "kubectl": "KUBECTL",
 }
 
 
@@ -244,7 +245,7 @@ class Cluster:
     # Talking to the cluster.
 
     def kubectl(self, *args: str, input: str | None = None, check: bool = True) -> subprocess.CompletedProcess:
-        result = subprocess.run(["kubectl", f"--kubeconfig={self.kubeconfig}", *args], input=input, capture_output=True, text=True)
+        result = subprocess.run([tool("kubectl"), f"--kubeconfig={self.kubeconfig}", *args], input=input, capture_output=True, text=True)
         if check and result.returncode != 0:
             raise StepFailed(f"kubectl {' '.join(args)}: {result.stderr.strip()}")
         return result

@@ -1,0 +1,72 @@
+"""The GitHub workflows as a maintainer reads them before the first push: each job has the Go it
+builds with, the cluster job pins what it runs and deploys through Flux as production does."""
+
+import re
+
+import yaml
+
+from conftest import ROOT
+from kube import load_all, the, validate
+from pipeline import harness_env, kustomize, render_resourceset, substitute
+
+WORKFLOWS = {p.name: yaml.safe_load(p.read_text()) for p in (ROOT / ".github" / "workflows").glob("*.yaml")}
+# What reaches a Go build: Helm, kubectl and the cluster's parts are built from their modules.
+GO_BUILDS = ("ensure_helm", "ensure_kubectl", ".ci/run", "mise run push", "ci_release", "mise run build")
+
+
+def jobs():
+    for workflow, spec in WORKFLOWS.items():
+        for name, job in spec["jobs"].items():
+            yield f"{workflow}:{name}", job
+
+
+def runs(job) -> str:
+    return "\n".join(step.get("run", "") for step in job["steps"])
+
+
+def test_every_job_that_builds_with_go_sets_up_go_1_26():
+    for name, job in jobs():
+        if any(trigger in runs(job) for trigger in GO_BUILDS):
+            setups = [s for s in job["steps"] if s.get("uses", "").startswith("actions/setup-go@")]
+            assert setups and str(setups[0]["with"]["go-version"]).startswith("1.26"), name
+
+
+def test_the_test_job_may_start_a_node():
+    assert "--privileged" in WORKFLOWS["CI.yaml"]["jobs"]["test"]["container"]["options"]
+
+
+def test_the_cluster_job_pins_every_download_and_image():
+    job = WORKFLOWS["CI.yaml"]["jobs"]["cluster"]
+    env = job["env"]
+    assert re.fullmatch(r"[0-9a-f]{64}", env["K3D_SHA256"])
+    assert 'sha256sum -c' in runs(job)
+    for key, value in env.items():
+        if key.endswith("_IMAGE"):
+            assert re.search(r":[\w.-]+$", value) and not value.endswith(":latest"), f"{key}={value}"
+    assert not re.search(r"curl[^\n]*\|\s*(ba)?sh", runs(job)), "nothing is piped from the network into a shell"
+    assert "/main/" not in runs(job)
+
+
+def test_the_cluster_job_delivers_through_flux_with_the_projects_push():
+    job = WORKFLOWS["CI.yaml"]["jobs"]["cluster"]
+    text = runs(job)
+    assert "kind: FluxInstance" in text and "flux-operator" in text
+    assert "bin/mise run push" in text
+    assert "helm install \"hw-" not in text and "charts/hello-world" not in text, "the chart comes from the registry, through Flux"
+    order = [line.strip() for line in text.splitlines() if line.strip().startswith(".github/cluster/")]
+    assert order == [".github/cluster/deliver spin", ".github/cluster/probe", ".github/cluster/deliver native", ".github/cluster/probe"]
+
+
+def test_the_cluster_harness_is_tests_with_a_self_signed_issuer_and_a_plain_http_chart_registry():
+    env = harness_env(APP_CHART_REGISTRY="k3d-hw-registry:5000/charts", APP_IMAGE_REGISTRY="k3d-hw-registry:5000")
+    objects = load_all(substitute(kustomize(ROOT / ".github" / "cluster"), env))
+    production = load_all(substitute(kustomize(), env))
+    assert sorted((o["kind"], o["metadata"]["name"]) for o in objects) == sorted((o["kind"], o["metadata"]["name"]) for o in production)
+    assert the(objects, "ClusterIssuer")["spec"] == {"selfSigned": {}}
+    assert the(objects, "ResourceSet") == the(production, "ResourceSet")
+    generated = render_resourceset(the(objects, "ResourceSet"), objects)
+    repository = the(generated, "OCIRepository")
+    assert repository["spec"]["insecure"] is True
+    assert repository["spec"]["url"] == "oci://k3d-hw-registry:5000/charts/hello-world"
+    for obj in generated:
+        validate(obj)
