@@ -1,8 +1,8 @@
 """A Kubernetes control plane on loopback, from real parts, for the end-to-end test:
 
 - etcd as the store, kube-apiserver (admission as in any cluster: PodSecurity,
-  ServiceAccount, RuntimeClass, NamespaceLifecycle, ...), kube-controller-manager
-  (deployments, replica sets, service accounts, namespaces, garbage collection);
+  ServiceAccount, RuntimeClass, NamespaceLifecycle, ...), kube-controller-manager with its
+  default controllers;
 - spin-operator (webhooks off), reconciling SpinApps into Deployments;
 - ResourceSets reconciled with flux-operator's own code: its CLI renders the ResourceSet and
   its providers as read from the API server, and the result is applied server-side under
@@ -203,8 +203,10 @@ class Cluster:
 
     def start_controller_manager(self):
         self.spawn("kube-controller-manager", [
+            # Every default controller, as in any cluster (endpoints, EndpointSlices, HPA, garbage
+            # collection, service account tokens signed with the API server's key...).
             tool("kube-controller-manager"), f"--kubeconfig={self.kubeconfig}",
-            "--controllers=deployment,replicaset,serviceaccount,namespace,garbagecollector",
+            f"--service-account-private-key-file={self.dir / 'certs' / 'sa.key'}",
             "--leader-elect=false", "--secure-port=0", "--use-service-account-credentials=false",
         ])
         self.wait_for("the default ServiceAccount", lambda: self.kubectl(
