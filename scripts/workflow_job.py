@@ -84,7 +84,9 @@ def evaluate(text: str, context: dict) -> str:
         if re.search(r"[A-Za-z_]\w*\(", python):
             raise JobFailed(f"cannot evaluate ${{{{ {expression} }}}} here")
         value = eval(python, {"__builtins__": {}}, {})  # only literals and operators remain
-        return "" if value is None or value is False else str(value).lower() if isinstance(value, bool) else str(value)
+        if value is None or value is False:
+            return ""
+        return "true" if value is True else str(value)
     return re.sub(r"\$\{\{(.*?)\}\}", one, text)
 
 
@@ -146,14 +148,12 @@ class Root:
         (self.path / "etc/hosts").write_text("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n")
         for folder in (WORKSPACE, TEMP + "/_runner_file_commands", HOME, "/__t"):
             self.inside(folder).mkdir(parents=True, exist_ok=True)
-        for source, target, kind in (("proc", "proc", "proc"), ("/sys", "sys", "rbind"), ("/dev", "dev", "rbind")):
-            where = self.path / target
-            if kind == "proc":
-                run(["mount", "-t", "proc", "proc", str(where)])
-            else:
-                run(["mount", "--rbind", source, str(where)])
-                run(["mount", "--make-rslave", str(where)])
-            self.mounts.append(where)
+        run(["mount", "-t", "proc", "proc", str(self.inside("/proc"))])
+        self.mounts.append(self.inside("/proc"))
+        for shared in ("/sys", "/dev"):
+            run(["mount", "--rbind", shared, str(self.inside(shared))])
+            run(["mount", "--make-rslave", str(self.inside(shared))])
+            self.mounts.append(self.inside(shared))
 
     def inside(self, path: str) -> pathlib.Path:
         return self.path / path.lstrip("/")
@@ -265,7 +265,9 @@ class Job:
         wanted = str(inputs.get("go-version", ""))
         goroot = subprocess.run(["go", "env", "GOROOT"], capture_output=True, text=True).stdout.strip()
         version = subprocess.run(["go", "env", "GOVERSION"], capture_output=True, text=True).stdout.strip().removeprefix("go")
-        if not goroot or not re.fullmatch(re.escape(wanted).replace(r"\.x", r"(\.\d+)*") if wanted.endswith(".x") else re.escape(wanted), version):
+        series = wanted.removesuffix(".x")
+        matches = version.startswith(series + ".") if wanted.endswith(".x") else version == wanted
+        if not goroot or not matches:
             raise JobFailed(f"setup-go asks for Go {wanted!r}; this machine's Go is {version or 'missing'}")
         target = f"/__t/go/{version}/x64"
         log(f"setup-go: Go {version} (this machine's) at {target}")
