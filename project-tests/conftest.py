@@ -1,10 +1,8 @@
 """Shared fixtures of the project-level tests (manifests, chart, deployment, scripts)."""
 
-import pathlib
 import tomllib
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
-DATA = ROOT / "project-tests" / "data"
+from paths import DATA, ROOT  # noqa: F401 (re-exported: the tests import them from here)
 
 
 def cargo_version() -> str:

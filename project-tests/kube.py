@@ -13,7 +13,7 @@ import jsonschema
 import kubernetes_validate
 import yaml
 
-from conftest import DATA
+from paths import DATA
 
 KUBERNETES_VERSION = "1.33"
 

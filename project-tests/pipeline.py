@@ -18,7 +18,7 @@ import tomllib
 
 import yaml
 
-from conftest import ROOT
+from paths import ROOT
 from kube import load_all
 
 HARNESS = ROOT / "test"

@@ -88,9 +88,10 @@ class Client(threading.Thread):
     connection, retrying once on a fresh connection when a kept-alive one was closed (as browsers
     do); only a fresh connection that fails counts as a reset."""
 
-    def __init__(self, port: int, pages: list[str], stop: threading.Event):
+    def __init__(self, port: int, pages: list[str], stop: threading.Event, host: str | None = None):
         super().__init__(daemon=True)
         self.port, self.pages, self.stop = port, pages, stop
+        self.headers = {"Accept-Encoding": "identity", **({"Host": host} if host else {})}
         self.counts = {"pages": 0, "assets": 0, "asset 404s": 0, "5xx": 0, "resets": 0}
         self.failures: list[str] = []
         self.connection = None
@@ -100,7 +101,7 @@ class Client(threading.Thread):
             if self.connection is None:
                 self.connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
             try:
-                self.connection.request("GET", path, headers={"Accept-Encoding": "identity"})
+                self.connection.request("GET", path, headers=self.headers)
                 response = self.connection.getresponse()
                 return response.status, response.read()
             except (ConnectionError, http.client.HTTPException, socket.timeout) as error:

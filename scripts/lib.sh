@@ -199,7 +199,8 @@ SPIN_OPERATOR="$GO_TOOLS/spin-operator-$SPIN_OPERATOR_VERSION/bin/spin-operator"
 
 # ensure_module_build BIN_DIR DIR PACKAGE[@VERSION][=NAME]...: `go install PACKAGE...` run in
 # DIR into BIN_DIR, once per machine, each binary named NAME or after its package, linked with
-# GO_LDFLAGS if set. DIR is one
+# GO_LDFLAGS and built with the tags GO_TAGS if set; static (CGO_ENABLED=0) unless GO_CGO=1.
+# DIR is one
 # of our wrapper modules (project-tests/e2e/<name>, whose go.mod and go.sum pin the commands
 # that `go install PACKAGE@VERSION` refuses), or any folder for PACKAGE@VERSION.
 ensure_module_build() {
@@ -214,8 +215,8 @@ ensure_module_build() {
   log "building ${packages[*]} (go install, once per machine)"
   local start=$SECONDS staging="$bin_dir.part" package
   rm -rf "$staging"
-  (cd "$module_dir" && GOBIN="$staging" CGO_ENABLED=0 GOTOOLCHAIN=local GOFLAGS=-mod=readonly \
-    go install -trimpath -ldflags="${GO_LDFLAGS:-}" "${packages[@]}")
+  (cd "$module_dir" && GOBIN="$staging" CGO_ENABLED="${GO_CGO:-0}" GOTOOLCHAIN=local GOFLAGS=-mod=readonly \
+    go install -trimpath -tags="${GO_TAGS:-}" -ldflags="${GO_LDFLAGS:-}" "${packages[@]}")
   for spec in "$@"; do
     package="${spec%%=*}"
     [ "$(built_name "$spec")" = "$(basename "${package%@*}")" ] ||
@@ -250,7 +251,7 @@ kubernetes_build() {
 }
 
 ensure_cluster_tools() {
-  kubernetes_build "$KUBERNETES_BIN" kube-apiserver kube-controller-manager
+  kubernetes_build "$KUBERNETES_BIN" kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy
   ensure_module_build "$(dirname "$ETCD")" "$ROOT/project-tests/e2e/etcd" hello-world/e2e/etcd
   ensure_module_build "$(dirname "$SPIN_OPERATOR")" "$ROOT/project-tests/e2e/spin-operator" \
     github.com/spinkube/spin-operator/cmd=spin-operator
@@ -283,6 +284,55 @@ ensure_go() {
   local version; version="$(go env GOVERSION)"; version="${version#go}"
   printf '%s\n%s\n' "$GO_MINIMUM" "$version" | sort -V -C ||
     die "Go $version is too old: Helm and flux-operator need Go $GO_MINIMUM or newer"
+}
+
+# The node of the loopback cluster: containerd with its runc shim, runc, the CNI plugins that
+# give each pod a network namespace on a bridge, and what the images need: distribution's
+# registry, go-containerregistry's crane (which writes and pushes images without a Docker
+# engine) and metrics-server (the HPA's source of CPU figures).
+CONTAINERD_VERSION="v2.2.9"
+CONTAINERD_BIN="$GO_TOOLS/containerd-$CONTAINERD_VERSION/bin"
+RUNC_VERSION="v1.3.7"
+RUNC="$GO_TOOLS/runc-$RUNC_VERSION/bin/runc"
+CNI_PLUGINS_VERSION="v1.9.0"
+CNI_BIN="$GO_TOOLS/cni-plugins-$CNI_PLUGINS_VERSION/bin"
+REGISTRY_VERSION="v3.1.2"
+REGISTRY="$GO_TOOLS/registry-$REGISTRY_VERSION/bin/registry"
+CRANE_VERSION="v0.22.1"
+CRANE="$GO_TOOLS/crane-$CRANE_VERSION/bin/crane"
+METRICS_SERVER_VERSION="v0.8.0"
+METRICS_SERVER="$GO_TOOLS/metrics-server-$METRICS_SERVER_VERSION/bin/metrics-server"
+
+ensure_node_tools() {
+  local containerd=github.com/containerd/containerd/v2/cmd plugins=github.com/containernetworking/plugins/plugins
+  ensure_module_build "$CONTAINERD_BIN" "$ROOT" "$containerd/containerd@$CONTAINERD_VERSION" \
+    "$containerd/containerd-shim-runc-v2@$CONTAINERD_VERSION"
+  # runc's nsenter is C, and its seccomp filters need libseccomp (cgo, `-tags seccomp`).
+  ensure_apt libseccomp-dev gcc libc6-dev pkg-config
+  GO_CGO=1 GO_TAGS=seccomp ensure_go_tool "$RUNC" github.com/opencontainers/runc "$RUNC_VERSION"
+  ensure_module_build "$CNI_BIN" "$ROOT" "$plugins/main/bridge@$CNI_PLUGINS_VERSION" \
+    "$plugins/ipam/host-local@$CNI_PLUGINS_VERSION" "$plugins/main/loopback@$CNI_PLUGINS_VERSION" \
+    "$plugins/meta/portmap@$CNI_PLUGINS_VERSION"
+  ensure_go_tool "$REGISTRY" github.com/distribution/distribution/v3/cmd/registry "$REGISTRY_VERSION"
+  ensure_crane
+  ensure_go_tool "$METRICS_SERVER" sigs.k8s.io/metrics-server/cmd/metrics-server "$METRICS_SERVER_VERSION"
+  # What the node needs of Debian: iptables for kube-proxy and the portmap plugin, conntrack for
+  # kube-proxy, and a C compiler with a static C library for the pause image (project-tests/e2e).
+  ensure_apt iptables conntrack
+}
+
+# export_cluster_tools: the environment project-tests/e2e reads the cluster's tools from
+# (processes.py, TOOLS); the tools must be built (ensure_cluster_tools, ensure_node_tools,
+# ensure_flux_operator).
+export_cluster_tools() {
+  export KUBE_APISERVER="$KUBERNETES_BIN/kube-apiserver" KUBE_CONTROLLER_MANAGER="$KUBERNETES_BIN/kube-controller-manager" \
+    KUBE_SCHEDULER="$KUBERNETES_BIN/kube-scheduler" KUBELET="$KUBERNETES_BIN/kubelet" KUBE_PROXY="$KUBERNETES_BIN/kube-proxy" \
+    CONTAINERD="$CONTAINERD_BIN/containerd" RUNC CNI_BIN REGISTRY CRANE METRICS_SERVER \
+    ETCD FLUX_OPERATOR SPIN_OPERATOR HELM KUBECTL KUBERNETES_VERSION FLUX_OPERATOR_VERSION SPIN_OPERATOR_VERSION
+}
+
+ensure_crane() {
+  ensure_go_tool "$CRANE" github.com/google/go-containerregistry/cmd/crane "$CRANE_VERSION"
 }
 
 # kubectl at the cluster's version, never the machine's: Debian's kubernetes-client is 1.20.2,

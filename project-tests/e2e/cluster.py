@@ -2,14 +2,15 @@
 
 - etcd as the store, kube-apiserver (admission as in any cluster: PodSecurity,
   ServiceAccount, RuntimeClass, NamespaceLifecycle, ...), kube-controller-manager with its
-  default controllers;
+  default controllers, kube-scheduler;
+- an OCI registry on loopback (registry.py) and one node (node.py): containerd, runc, the CNI
+  bridge, the kubelet and kube-proxy, so pods are scheduled, pulled, run and probed, and
+  Services route to them;
 - spin-operator (webhooks off), reconciling SpinApps into Deployments;
 - ResourceSets reconciled with flux-operator's own code: its CLI renders the ResourceSet and
   its providers as read from the API server, and the result is applied server-side under
   flux-operator's field manager (its controller cannot be built from its module; see
   scripts/lib.sh);
-- no kubelet and no scheduler: pods are created and admitted, and stay Pending.
-
 Each binary is built from its module by scripts/lib.sh (ensure_cluster_tools), which exports
 their paths; `mise run e2e` sets them. Every step that fails says which step and what the
 component printed.
@@ -22,109 +23,14 @@ import secrets
 import socket
 import subprocess
 import time
-import urllib.error
-import urllib.request
 
 import yaml
 
-from conftest import DATA
+from paths import DATA, ROOT
+from node import POD_GATEWAY, Node
 from pipeline import build_resourceset
-
-TOOLS = {
-    "kube-apiserver": "KUBE_APISERVER",
-    "kube-controller-manager": "KUBE_CONTROLLER_MANAGER",
-    "etcd": "ETCD",
-    "flux-operator": "FLUX_OPERATOR",
-    "spin-operator": "SPIN_OPERATOR",
-    "helm": "HELM",
-    "kubectl": "KUBECTL",
-}
-
-
-class StepFailed(Exception):
-    """A step of the cluster's start-up failed; the message names the step."""
-
-
-def tool(name: str) -> str:
-    path = os.environ.get(TOOLS[name])
-    if not path or not os.access(path, os.X_OK):
-        raise StepFailed(f"{name}: not built; run `bin/mise run e2e` (it builds it) or set {TOOLS[name]}")
-    return path
-
-
-def tools_missing() -> list[str]:
-    return [name for name, variable in TOOLS.items() if not os.environ.get(variable)]
-
-
-def wait_until(what: str, check, timeout: float = 60, interval: float = 0.25, watch=(), blame=None):
-    """Polls `check` until it returns something true, and returns that. Fails when a `watch`ed
-    process has exited, or after `timeout` seconds, showing what `blame` printed."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        for process in watch:
-            process.check_alive()
-        if time.monotonic() > deadline:
-            raise StepFailed(f"{what}: not so after {timeout:.0f} s" + (f"; {blame.name} printed:\n{blame.tail()}" if blame else ""))
-        time.sleep(interval)
-
-
-def http_status(url: str, host: str | None = None) -> int | None:
-    """The status of GET `url` (with `Host: host`), or None if nothing answers."""
-    request = urllib.request.Request(url, headers={"Host": host} if host else {})
-    try:
-        with urllib.request.urlopen(request, timeout=2) as response:
-            return response.status
-    except urllib.error.HTTPError as error:
-        return error.code
-    except OSError:
-        return None
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def module_dir(module: str, version: str) -> pathlib.Path:
-    """The source of a Go module at a version, from the module cache (the build put it there)."""
-    result = subprocess.run(["go", "mod", "download", "-json", f"{module}@{version}"], capture_output=True, text=True)
-    if result.returncode != 0:
-        raise StepFailed(f"go mod download {module}@{version}: {result.stderr.strip()}")
-    return pathlib.Path(json.loads(result.stdout)["Dir"])
-
-
-class Process:
-    def __init__(self, name: str, command: list[str], workdir: pathlib.Path, env: dict | None = None):
-        self.name = name
-        self.log_path = workdir / f"{name}.log"
-        self.log = open(self.log_path, "w")
-        self.process = subprocess.Popen(
-            command, stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            env={**os.environ, **(env or {})}, start_new_session=True,
-        )
-
-    def tail(self, lines: int = 25) -> str:
-        if not self.log.closed:
-            self.log.flush()
-        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-
-    def check_alive(self):
-        if self.process.poll() is not None:
-            raise StepFailed(f"{self.name} exited with {self.process.returncode}:\n{self.tail()}")
-
-    def stop(self):
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self.log.close()
+from processes import Process, StepFailed, free_port, http_status, module_dir, run, tool, wait_until
+from registry import Registry
 
 
 class Cluster:
@@ -135,12 +41,17 @@ class Cluster:
         self.processes: list[Process] = []
         self.kubeconfig = workdir / "kubeconfig"
         self.timings: dict[str, float] = {}
+        self.registry = Registry(workdir)
+        self.node: Node | None = None
+        self.leftovers: list[str] = []
+        self.release: dict[str, str] = {}  # the harness's inputs that name the published release
 
-    # Start-up, in order: store, API server, CRDs, controllers, operators.
+    # Start-up, in order: store, API server, CRDs, controllers, registry, node, operators.
 
     def start(self):
         for step in (self.start_store, self.start_api_server, self.install_crds,
-                     self.start_controller_manager, self.start_spin_operator):
+                     self.start_controller_manager, self.start_scheduler, self.start_registry,
+                     self.start_node, self.start_metrics_server, self.start_spin_operator):
             began = time.monotonic()
             step()
             self.timings[step.__name__] = time.monotonic() - began
@@ -166,6 +77,19 @@ class Cluster:
         run(["openssl", "rsa", "-in", str(certs / "sa.key"), "-pubout", "-out", str(certs / "sa.pub")], "service account key")
         self.token = secrets.token_hex(16)
         (certs / "tokens.csv").write_text(f"{self.token},admin,admin,system:masters\n")
+        # The aggregation layer's front proxy (metrics-server's API): a CA, and the client
+        # certificate the API server presents when it forwards a request, as kubeadm makes them.
+        front_proxy = [
+            ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=front-proxy-ca",
+             "-keyout", str(certs / "front-proxy-ca.key"), "-out", str(certs / "front-proxy-ca.crt")],
+            ["openssl", "req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=front-proxy-client",
+             "-keyout", str(certs / "front-proxy-client.key"), "-out", str(certs / "front-proxy-client.csr")],
+            ["openssl", "x509", "-req", "-days", "2", "-in", str(certs / "front-proxy-client.csr"),
+             "-CA", str(certs / "front-proxy-ca.crt"), "-CAkey", str(certs / "front-proxy-ca.key"),
+             "-CAcreateserial", "-out", str(certs / "front-proxy-client.crt")],
+        ]
+        for command in front_proxy:
+            run(command, "the front proxy's certificates")
         self.spawn("kube-apiserver", [
             tool("kube-apiserver"),
             f"--etcd-servers=http://127.0.0.1:{self.store_port}",
@@ -178,6 +102,16 @@ class Cluster:
             f"--service-account-signing-key-file={certs / 'sa.key'}",
             "--service-cluster-ip-range=10.96.0.0/16",
             "--enable-priority-and-fairness=false",
+            # The kubelet by its address, never its name: the VM's resolver is off the machine.
+            "--kubelet-preferred-address-types=InternalIP",
+            f"--requestheader-client-ca-file={certs / 'front-proxy-ca.crt'}",
+            "--requestheader-allowed-names=front-proxy-client",
+            "--requestheader-username-headers=X-Remote-User", "--requestheader-group-headers=X-Remote-Group",
+            "--requestheader-extra-headers-prefix=X-Remote-Extra-",
+            f"--proxy-client-cert-file={certs / 'front-proxy-client.crt'}",
+            f"--proxy-client-key-file={certs / 'front-proxy-client.key'}",
+            # Aggregated APIs by their endpoints' addresses, not through a ClusterIP.
+            "--enable-aggregator-routing=true",
         ])
         self.kubeconfig.write_text(yaml.safe_dump({
             "apiVersion": "v1", "kind": "Config", "current-context": "e2e",
@@ -207,10 +141,55 @@ class Cluster:
             # collection, service account tokens signed with the API server's key...).
             tool("kube-controller-manager"), f"--kubeconfig={self.kubeconfig}",
             f"--service-account-private-key-file={self.dir / 'certs' / 'sa.key'}",
+            # Published to every namespace as kube-root-ca.crt, which service account token
+            # volumes mount.
+            f"--root-ca-file={self.dir / 'certs' / 'apiserver.crt'}",
             "--leader-elect=false", "--secure-port=0", "--use-service-account-credentials=false",
         ])
         self.wait_for("the default ServiceAccount", lambda: self.kubectl(
             "get", "serviceaccount", "default", "-n", "default", check=False).returncode == 0, "kube-controller-manager")
+
+    def start_scheduler(self):
+        self.spawn("kube-scheduler", [tool("kube-scheduler"), f"--kubeconfig={self.kubeconfig}",
+                                      "--leader-elect=false", "--secure-port=0"])
+
+    def start_registry(self):
+        self.registry.start(self.processes)
+        self.pause_image = self.registry.push_pause_image()
+
+    def start_node(self):
+        self.node = Node(self.dir, self.kubeconfig, self.pause_image, self.registry.address)
+        self.node.start(self.processes)
+
+    def start_metrics_server(self):
+        """metrics-server, reading the kubelet's resource metrics, behind the API server's
+        aggregation layer as metrics.k8s.io: the source of the HPA's CPU figures. It runs on
+        the host at the node's address, which a selector-less Service's endpoints name."""
+        port = free_port()
+        self.spawn("metrics-server", [
+            tool("metrics-server"), f"--kubeconfig={self.kubeconfig}",
+            f"--authentication-kubeconfig={self.kubeconfig}", f"--authorization-kubeconfig={self.kubeconfig}",
+            f"--bind-address={POD_GATEWAY}", f"--secure-port={port}", f"--cert-dir={self.dir / 'metrics-server'}",
+            # The kubelet's serving certificate is self-signed (no cluster CA signs it here).
+            "--kubelet-insecure-tls", "--kubelet-preferred-address-types=InternalIP",
+            "--kubelet-use-node-status-port", "--metric-resolution=10s", "--kubelet-request-timeout=5s",
+        ])
+        self.kubectl("apply", "-f", "-", input=yaml.safe_dump_all([
+            {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "metrics-server", "namespace": "kube-system"},
+             "spec": {"ports": [{"name": "https", "port": 443, "targetPort": port}]}},
+            {"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
+             "metadata": {"name": "metrics-server", "namespace": "kube-system",
+                          "labels": {"kubernetes.io/service-name": "metrics-server"}},
+             "addressType": "IPv4", "endpoints": [{"addresses": [POD_GATEWAY]}],
+             "ports": [{"name": "https", "port": port, "protocol": "TCP"}]},
+            {"apiVersion": "apiregistration.k8s.io/v1", "kind": "APIService", "metadata": {"name": "v1beta1.metrics.k8s.io"},
+             "spec": {"service": {"name": "metrics-server", "namespace": "kube-system", "port": 443},
+                      "group": "metrics.k8s.io", "version": "v1beta1", "insecureSkipTLSVerify": True,
+                      "groupPriorityMinimum": 100, "versionPriority": 100}},
+        ]))
+        self.wait_for("metrics.k8s.io available", lambda: "True" == self.kubectl(
+            "get", "apiservice", "v1beta1.metrics.k8s.io", "-o", "jsonpath={.status.conditions[?(@.type=='Available')].status}",
+            check=False).stdout, "metrics-server")
 
     def start_spin_operator(self):
         health = free_port()
@@ -219,6 +198,20 @@ class Cluster:
             "--metrics-bind-address=0", f"--health-probe-bind-address=127.0.0.1:{health}", "--enable-webhooks=false",
         ])
         self.wait_for("spin-operator /readyz", lambda: http_status(f"http://127.0.0.1:{health}/readyz") == 200, "spin-operator")
+
+    def publish(self):
+        """`mise-tasks/push native chart` into the cluster's registry, as a release publishes."""
+        version = subprocess.run(["python3", "scripts/version.py", "get"], cwd=ROOT, capture_output=True,
+                                 text=True, check=True).stdout.strip()
+        result = subprocess.run(
+            [str(ROOT / "mise-tasks" / "push"), "native", "chart"], cwd=ROOT, capture_output=True, text=True,
+            env={**os.environ, "IMAGE_REGISTRY": self.registry.address, "REGISTRY_PLAIN_HTTP": "true"})
+        if result.returncode != 0:
+            raise StepFailed(f"mise-tasks/push native chart: {result.stderr.strip()}")
+        self.release = {
+            "APP_IMAGE_REGISTRY": self.registry.address, "APP_IMAGE_VERSION": version,
+            "APP_CHART_REGISTRY": f"{self.registry.address}/charts", "APP_CHART_VERSION": version,
+        }
 
     def reconcile_resourceset(self, name: str, namespace: str = "flux-system"):
         """One reconciliation of a ResourceSet, with flux-operator's code: the ResourceSet and
@@ -277,11 +270,10 @@ class Cluster:
             return s.connect_ex(("127.0.0.1", port)) == 0
 
     def stop(self):
+        """Stops every process; what the node could not put back is in `leftovers`."""
+        if self.node:
+            self.leftovers = self.node.stop()
         for process in reversed(self.processes):
             process.stop()
 
 
-def run(command: list[str], step: str):
-    result = subprocess.run(command, capture_output=True, text=True)
-    if result.returncode != 0:
-        raise StepFailed(f"{step}: {' '.join(command)}: {result.stderr.strip()}")

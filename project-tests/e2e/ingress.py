@@ -1,18 +1,18 @@
-"""The two halves of the access flow that the loopback cluster has no component for:
+"""The ingress controller of the loopback cluster: Debian's nginx, configured from the Ingress
+object the way ingress-nginx configures itself with its defaults (see `nginx_config`), sending
+traffic to the Service's ClusterIP, which kube-proxy's rules take on to a pod.
 
-- a kubelet stand-in, which runs one pod's workload from the pod's own spec (the native pod:
-  runtime-shim, the image's entrypoint, with the pod's args, env and ports; a SpinApp pod:
-  the component under `wasmtime serve` on the address spin-operator gives the shim) and probes
-  the readiness path the spec names, on the port it names;
-- an ingress controller stand-in: Debian's nginx, configured from the Ingress object the way
-  ingress-nginx configures itself with its defaults (see `nginx_config`).
+And the one workload no node here can run: a SpinApp's pod needs containerd-shim-spin, which
+no registry this machine reaches can build (Spin's crates are not on crates.io). Its request
+path is kept under test with the component under `wasmtime serve`, started from the pod's own
+spec on the address spin-operator gives the shim (`run_component`).
 """
 
 import os
 import pathlib
 import subprocess
 
-from cluster import Process, StepFailed, free_port, http_status, wait_until
+from processes import Process, StepFailed, free_port, http_status, wait_until
 
 
 def container_port(container: dict, port) -> int:
@@ -25,23 +25,15 @@ def container_port(container: dict, port) -> int:
     raise StepFailed(f"container {container['name']} declares no port named {port!r}")
 
 
-def env_of(container: dict) -> dict[str, str]:
-    return {e["name"]: e["value"] for e in container.get("env", []) if "value" in e}
-
-
-def run_pod(pod: dict, workdir: pathlib.Path) -> tuple[Process, int]:
-    """Starts what the kubelet would run for `pod`'s first container; returns the process and
-    the port its readiness probe names, once the probe passes."""
+def run_component(pod: dict, workdir: pathlib.Path) -> tuple[Process, int]:
+    """The component under `wasmtime serve` for a SpinApp's `pod`, on the port the pod's
+    readiness probe names, once that probe passes; returns the process and the port."""
     container = pod["spec"]["containers"][0]
-    env = env_of(container)
-    if pod["spec"].get("runtimeClassName"):
-        # containerd-shim-spin serves the component on SPIN_HTTP_LISTEN_ADDR (0.0.0.0:80 unset).
-        listen = env.get("SPIN_HTTP_LISTEN_ADDR", "0.0.0.0:80")
-        command = [os.environ["WASMTIME"], "serve", "-Scli", "--addr", listen, os.environ["HELLO_WORLD_COMPONENT"]]
-    else:
-        # The native image's entrypoint is runtime-shim (Dockerfile), then the pod's args.
-        command = [os.environ["RUNTIME_SHIM"], *container.get("command", [])[1:], *container.get("args", [])]
-    process = Process(f"pod-{pod['metadata']['name']}", command, workdir, env=env)
+    env = {e["name"]: e["value"] for e in container.get("env", []) if "value" in e}
+    # containerd-shim-spin serves the component on SPIN_HTTP_LISTEN_ADDR (0.0.0.0:80 unset).
+    listen = env.get("SPIN_HTTP_LISTEN_ADDR", "0.0.0.0:80")
+    command = [os.environ["WASMTIME"], "serve", "-Scli", "--addr", listen, os.environ["HELLO_WORLD_COMPONENT"]]
+    process = Process(f"component-{pod['metadata']['name']}", command, workdir, env=env)
     probe = container["readinessProbe"]["httpGet"]
     port = container_port(container, probe["port"])
     url = f"http://127.0.0.1:{port}{probe['path']}"
@@ -50,13 +42,15 @@ def run_pod(pod: dict, workdir: pathlib.Path) -> tuple[Process, int]:
     return process, port
 
 
-def nginx_config(ingress: dict, upstream_port: int, listen_port: int, workdir: pathlib.Path) -> str:
+def nginx_config(ingress: dict, upstream: str, listen_port: int, workdir: pathlib.Path) -> str:
     """nginx.conf for `ingress`, with ingress-nginx's defaults (its ConfigMap left empty): one
     server per host rule; `location` per path, proxied to the backend's endpoints over HTTP/1.1
     with upstream keep-alive (upstream-keepalive-connections 320, timeout 60 s); the forwarded
     headers it sets; proxy-buffering "off" and request buffering on; 60 s proxy timeouts;
     large-client-header-buffers "4 8k"; no gzip (use-gzip false); server-tokens off. TLS is left
-    out: the suite speaks plain HTTP, as the pod does behind the controller."""
+    out: the suite speaks plain HTTP, as the pod does behind the controller. `upstream` is
+    host:port: a Service's ClusterIP and port (ingress-nginx's `service-upstream: "true"`), or
+    the stand-in component's loopback port."""
     servers = []
     for rule in ingress["spec"]["rules"]:
         locations = []
@@ -112,7 +106,7 @@ http {{
     client_max_body_size 1m;
     keepalive_timeout 75s;
     upstream backend {{
-        server 127.0.0.1:{upstream_port};
+        server {upstream};
         keepalive 320;
         keepalive_timeout 60s;
         keepalive_requests 10000;
@@ -127,11 +121,11 @@ http {{
 """
 
 
-def run_nginx(ingress: dict, upstream_port: int, workdir: pathlib.Path) -> tuple[Process, int]:
-    workdir.mkdir(exist_ok=True)
-    port = free_port()
+def run_nginx(ingress: dict, upstream: str, workdir: pathlib.Path, port: int | None = None) -> tuple[Process, int]:
+    workdir.mkdir(parents=True, exist_ok=True)
+    port = port or free_port()
     config = workdir / "nginx.conf"
-    config.write_text(nginx_config(ingress, upstream_port, port, workdir))
+    config.write_text(nginx_config(ingress, upstream, port, workdir))
     nginx = os.environ.get("NGINX", "/usr/sbin/nginx")
     test = subprocess.run([nginx, "-t", "-c", str(config), "-p", str(workdir)], capture_output=True, text=True)
     if test.returncode != 0:

@@ -139,6 +139,26 @@ fn sigterm_under_load_serves_every_accepted_request_and_exits_0() {
 }
 
 #[test]
+fn during_the_drain_delay_kept_alive_connections_close_and_new_ones_serve_one_request() {
+    let server = Server::native(runtime_shim!(), &["--drain-delay", "3"], &[]).unwrap();
+    let mut kept = Connection::open(server.addr).unwrap();
+    assert_eq!(kept.send("GET", b"/", &[]).unwrap().status, 200);
+    server.send_signal(Signal::Term);
+    std::thread::sleep(Duration::from_millis(500));
+    // The idle keep-alive connection is closed, so the client's next request reconnects
+    // (through the Service: to a pod that stays).
+    assert_eq!(kept.read_rest().unwrap(), b"");
+    // A connection made during the drain is served, once.
+    let reply = Connection::open(server.addr)
+        .unwrap()
+        .send("GET", b"/", &[])
+        .unwrap();
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.header("connection").as_deref(), Some("close"));
+    assert_eq!(server.wait(Duration::from_secs(10)), Some(0));
+}
+
+#[test]
 fn drain_delay_keeps_serving_new_connections_after_sigterm() {
     let server = Server::native(runtime_shim!(), &["--drain-delay", "2"], &[]).unwrap();
     server.send_signal(Signal::Term);

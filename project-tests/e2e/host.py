@@ -1,0 +1,130 @@
+"""What a node changes on the host, recorded before it starts and put back after it stops.
+
+The kubelet sets sysctls (vm.overcommit_memory, kernel.panic, kernel.panic_on_oops, ...) and
+writes under /var/lib/kubelet and /usr/libexec/kubernetes even with --root-dir; kube-proxy and
+the CNI plugins write iptables rules; containerd and the kubelet mount overlays, shm, netns and
+volumes; the kubelet makes the kubepods cgroups. `HostState.record()` notes what is there
+before, `restore()` removes what the node added and puts back what it changed, and
+`leftovers()` says what is still different afterwards (the e2e asserts it is nothing).
+"""
+
+import os
+import pathlib
+import subprocess
+
+# The sysctls a node may change: the kubelet's (vm.*, kernel.panic*, kernel.keys.*), the CNI
+# bridge plugin's and kube-proxy's (forwarding, route_localnet, bridge netfilter, conntrack).
+SYSCTL_PREFIXES = (
+    "vm.overcommit_memory", "vm.panic_on_oom", "kernel.panic", "kernel.keys.root_max",
+    "net.ipv4.ip_forward", "net.ipv4.conf.all.", "net.ipv4.conf.default.", "net.ipv6.conf.all.forwarding",
+    "net.bridge.", "net.netfilter.nf_conntrack_max", "net.netfilter.nf_conntrack_tcp_timeout_established",
+    "net.netfilter.nf_conntrack_tcp_timeout_close_wait", "net.nf_conntrack_max",
+)
+# Folders the kubelet creates on the host whatever its flags say.
+HOST_FOLDERS = (pathlib.Path("/var/lib/kubelet"), pathlib.Path("/var/log/pods"),
+                pathlib.Path("/var/log/containers"), pathlib.Path("/usr/libexec/kubernetes"))
+CGROUP_ROOT = pathlib.Path("/sys/fs/cgroup")
+
+
+def sysctls() -> dict[str, str]:
+    result = subprocess.run(["sysctl", "-a"], capture_output=True, text=True)
+    values = {}
+    for line in result.stdout.splitlines():
+        key, _, value = line.partition(" = ")
+        if key.startswith(SYSCTL_PREFIXES):
+            values[key] = value.strip()
+    return values
+
+
+def nft_tables() -> set[str]:
+    """The netfilter tables (`family name`): iptables-nft makes them on first use."""
+    result = subprocess.run(["nft", "list", "tables"], capture_output=True, text=True, check=True)
+    return {line.removeprefix("table ").strip() for line in result.stdout.splitlines() if line.startswith("table ")}
+
+
+def iptables_rules() -> dict[str, str]:
+    return {tool: subprocess.run([f"{tool}-save"], capture_output=True, text=True).stdout
+            for tool in ("iptables", "ip6tables")}
+
+
+def rules_only(save: str) -> list[str]:
+    """iptables-save output without its comments and counters, for comparison."""
+    return [line.split(" [", 1)[0] if line.startswith(":") else line
+            for line in save.splitlines() if line and not line.startswith("#")]
+
+
+def mounts_under(folder: pathlib.Path) -> list[str]:
+    points = []
+    for line in pathlib.Path("/proc/self/mountinfo").read_text().splitlines():
+        point = line.split()[4].replace("\\040", " ")
+        if point == str(folder) or point.startswith(f"{folder}/"):
+            points.append(point)
+    return points
+
+
+def kubepods_cgroups() -> list[pathlib.Path]:
+    return [path for path in CGROUP_ROOT.glob("*/kubepods*") if path.is_dir()] + \
+           [path for path in CGROUP_ROOT.glob("unified/kubepods*") if path.is_dir()]
+
+
+class HostState:
+    def __init__(self, workdir: pathlib.Path, bridge: str):
+        self.workdir = workdir
+        self.bridge = bridge
+
+    def record(self):
+        self.sysctls = sysctls()
+        self.tables = nft_tables()
+        self.rules = iptables_rules()
+        self.folders = {folder for folder in HOST_FOLDERS if folder.exists()}
+        self.cgroups = set(kubepods_cgroups())
+
+    def restore(self) -> list[str]:
+        """Undoes what the node did; returns what it could not undo."""
+        problems = []
+        for point in sorted(mounts_under(self.workdir), key=len, reverse=True):
+            if subprocess.run(["umount", point], capture_output=True).returncode != 0:
+                subprocess.run(["umount", "--lazy", point], capture_output=True)
+        for path in sorted(set(kubepods_cgroups()) - self.cgroups):
+            # Leaves first: a cgroup folder can be removed only once its children are gone.
+            for child in sorted((p for p in path.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True):
+                try_rmdir(child, problems)
+            try_rmdir(path, problems)
+        subprocess.run(["ip", "link", "delete", self.bridge], capture_output=True)
+        for family_name in nft_tables() - self.tables:
+            subprocess.run(["nft", "delete", "table", *family_name.split()], capture_output=True)
+        for tool, saved in self.rules.items():
+            if rules_only(iptables_rules()[tool]) != rules_only(saved):
+                subprocess.run([f"{tool}-restore"], input=saved, text=True, capture_output=True)
+        now = sysctls()
+        for key, value in self.sysctls.items():
+            if now.get(key) not in (None, value):
+                result = subprocess.run(["sysctl", "-q", "-w", f"{key}={value}"], capture_output=True, text=True)
+                if result.returncode != 0:
+                    problems.append(f"sysctl {key}={value}: {result.stderr.strip()}")
+        for folder in set(HOST_FOLDERS) - self.folders:
+            if folder.exists():
+                subprocess.run(["rm", "-rf", "--one-file-system", str(folder)], capture_output=True)
+        return problems + self.leftovers()
+
+    def leftovers(self) -> list[str]:
+        """What is still different from before the node started."""
+        found = [f"mount {point}" for point in mounts_under(self.workdir)]
+        found += [f"cgroup {path}" for path in sorted(set(kubepods_cgroups()) - self.cgroups)]
+        if pathlib.Path(f"/sys/class/net/{self.bridge}").exists():
+            found.append(f"bridge {self.bridge}")
+        found += [f"netfilter table {table}" for table in sorted(nft_tables() - self.tables)]
+        found += [f"{tool} rules" for tool, saved in self.rules.items() if rules_only(iptables_rules()[tool]) != rules_only(saved)]
+        now = sysctls()
+        found += [f"sysctl {key} = {now.get(key)} (was {value})" for key, value in self.sysctls.items() if now.get(key) not in (None, value)]
+        found += [f"folder {folder}" for folder in sorted(set(HOST_FOLDERS) - self.folders) if folder.exists()]
+        return found
+
+
+def try_rmdir(path: pathlib.Path, problems: list[str]):
+    try:
+        os.rmdir(path)
+    except FileNotFoundError:
+        pass
+    except OSError as error:
+        problems.append(f"rmdir {path}: {error}")

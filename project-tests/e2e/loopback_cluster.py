@@ -1,0 +1,71 @@
+"""`mise run cluster`: the end-to-end test's cluster, for a person to try the chart with no
+Docker and no cloud. `up` starts it (control plane, registry, node, metrics-server,
+spin-operator), publishes the release into its registry with the project's push path, deploys
+the chart as the deployment docs describe (the harness in test/, the ResourceSet reconciled,
+the chart from the registry), puts nginx in front as the Ingress says, writes STATE and serves
+until SIGTERM or SIGINT; then it stops everything and puts the host back.
+
+  loopback_cluster.py up       run in the foreground (mise-tasks/cluster runs it detached)
+"""
+
+import json
+import os
+import shutil
+import signal
+import sys
+import threading
+
+from chain import deploy, install, running_and_ready
+from cluster import Cluster
+from ingress import run_nginx
+from paths import ROOT
+from pipeline import harness_env
+
+HOME = ROOT / "target" / "cluster"
+STATE = HOME / "state.json"
+
+
+def up(ingress_port: int) -> int:
+    if STATE.exists():
+        sys.exit(f"{STATE} exists: a cluster is running (`bin/mise run cluster -- down` stops it)")
+    workdir = HOME / "run"
+    shutil.rmtree(workdir, ignore_errors=True)
+    workdir.mkdir(parents=True)
+    stopping = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stopping.set())
+    cluster = Cluster(workdir)
+    proxy = None
+    try:
+        cluster.start()
+        cluster.publish()
+        env = harness_env(**cluster.release)
+        runtime, customer = env["APP_RUNTIME"], env["APP_CUSTOMER"]
+        name, repo, release = deploy(cluster, runtime, customer)
+        app = release["spec"]["values"].get("appName", "hello-world")
+        values = install(cluster, repo, release)
+        if runtime == "native":
+            running_and_ready(cluster, name, values.get("replicaCount", 3))
+        ingress = cluster.get("ingress", app, namespace=name)
+        service = cluster.get("service", app, namespace=name)
+        proxy, port = run_nginx(ingress, f"{service['spec']['clusterIP']}:80", workdir / "nginx", port=ingress_port)
+        host = ingress["spec"]["rules"][0]["host"]
+        STATE.write_text(json.dumps({
+            "pid": os.getpid(), "kubeconfig": str(cluster.kubeconfig), "ingress": f"127.0.0.1:{port}", "host": host,
+            "runtime": runtime, "namespace": name, "registry": cluster.registry.address,
+        }, indent=2))
+        print(f"ready: {runtime} runtime in namespace {name}", flush=True)
+        stopping.wait()
+        return 0
+    finally:
+        if proxy:
+            proxy.stop()
+        cluster.stop()
+        STATE.unlink(missing_ok=True)
+        print("stopped; left on the host:", cluster.leftovers or "nothing", flush=True)
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] != ["up"]:
+        sys.exit(__doc__)
+    sys.exit(up(int(os.environ.get("CLUSTER_INGRESS_PORT", "8080"))))

@@ -1,0 +1,61 @@
+"""Autoscaling for real: metrics-server reads the kubelet's resource metrics, the controller
+manager's HPA controller reads them through the aggregation layer, and a bounded load burst
+through the ingress scales the chart's native Deployment from 1 pod to at least 2."""
+
+import threading
+import time
+
+from chain import deploy, install, running_and_ready, wait
+from ingress import run_nginx
+from paths import ROOT
+from rolling_update import Client, pages_of
+
+BURST_SECONDS = 150
+
+
+def test_a_load_burst_scales_the_native_deployment_from_one_pod(cluster):
+    name, repo, release = deploy(cluster, "native", "burst")
+    app = release["spec"]["values"].get("appName", "hello-world")
+    install(cluster, repo, release, autoscaling={"enabled": True, "minReplicas": 1, "maxReplicas": 3,
+                                                 "targetCPUUtilizationPercentage": 50})
+    running_and_ready(cluster, name, 1)
+
+    def hpa() -> dict:
+        return cluster.get("horizontalpodautoscaler", app, namespace=name)["status"]
+
+    # The HPA reads the pod's CPU once metrics-server has two samples of it (until then its
+    # current metric has no `resource`).
+    idle = wait("the HPA's first CPU reading", lambda: cpu(hpa()), timeout=120)
+
+    ingress = cluster.get("ingress", app, namespace=name)
+    service = cluster.get("service", app, namespace=name)
+    proxy, port = run_nginx(ingress, f"{service['spec']['clusterIP']}:80", cluster.dir / "burst" / "nginx")
+    stop = threading.Event()
+    clients = [Client(port, pages_of(ROOT / "site" / "build"), stop, ingress["spec"]["rules"][0]["host"]) for _ in range(4)]
+    began = time.monotonic()
+    try:
+        for client in clients:
+            client.start()
+        # Bounded: the burst ends when the HPA has scaled, or after BURST_SECONDS.
+        scaled = wait(f"the HPA scaling {app}-deployment beyond 1 pod", lambda: (hpa().get("desiredReplicas") or 0) >= 2 and hpa(),
+                      timeout=BURST_SECONDS)
+        took = time.monotonic() - began
+    finally:
+        stop.set()
+        for client in clients:
+            client.join(timeout=30)
+        proxy.stop()
+    busy = cpu(scaled)
+    replicas = cluster.get("deployment", f"{app}-deployment", namespace=name)["spec"]["replicas"]
+    requests = sum(c.counts["pages"] + c.counts["assets"] for c in clients)
+    print(f"autoscaling: CPU {idle}% of the request at rest, {busy}% under {requests} requests in {took:.0f} s; "
+          f"the HPA scaled {app}-deployment to {replicas} (target 50%)")
+    assert replicas >= 2
+
+
+def cpu(status: dict) -> str | None:
+    """The HPA's current CPU utilisation (percent of the pods' request), as a string, or None."""
+    for metric in status.get("currentMetrics") or []:
+        if "resource" in metric:
+            return str(metric["resource"]["current"].get("averageUtilization"))
+    return None
