@@ -4,7 +4,8 @@ The kubelet sets sysctls (vm.overcommit_memory, kernel.panic, kernel.panic_on_oo
 writes under /var/lib/kubelet and /usr/libexec/kubernetes even with --root-dir; kube-proxy and
 the CNI plugins write iptables rules; containerd and the kubelet mount overlays, shm, netns and
 volumes; the kubelet makes the kubepods cgroups. `HostState.record()` notes what is there
-before, `restore()` removes what the node added and puts back what it changed, and
+before (and, on cgroup v2 inside a container, readies the root cgroup: CgroupV2Root),
+`restore()` removes what the node added and puts back what it changed, and
 `leftovers()` says what is still different afterwards (the e2e asserts it is nothing).
 """
 
@@ -62,9 +63,63 @@ def mounts_under(folder: pathlib.Path) -> list[str]:
     return points
 
 
+class CgroupV2Root:
+    """On a cgroup v2 machine the kubelet enables controllers in the root cgroup's
+    subtree_control. Inside a container (CI's debian:bookworm job) that root is the
+    container's cgroup namespace, which holds the container's processes, and cgroup v2 refuses
+    controllers for the children of a cgroup with processes (EBUSY). There, as kind's node image
+    does, the processes move into a child cgroup first. On a host the real root is exempt, and
+    nothing moves. `undo()` puts processes and controllers back."""
+
+    def __init__(self):
+        self.root = CGROUP_ROOT
+        self.moved_to: pathlib.Path | None = None
+        self.enabled: list[str] = []
+
+    def prepare(self):
+        if not (self.root / "cgroup.controllers").exists():
+            return  # cgroup v1: nothing to do
+        wanted = set((self.root / "cgroup.controllers").read_text().split())
+        missing = sorted(wanted - set((self.root / "cgroup.subtree_control").read_text().split()))
+        if not missing:
+            return
+        try:
+            self.enable(missing)
+        except OSError:
+            self.moved_to = self.root / "hello-world-init"
+            self.moved_to.mkdir(exist_ok=True)
+            for pid in (self.root / "cgroup.procs").read_text().split():
+                try:
+                    (self.moved_to / "cgroup.procs").write_text(pid)
+                except OSError:
+                    pass  # a process that exited, or a kernel thread
+            self.enable(missing)
+
+    def enable(self, controllers: list[str]):
+        for controller in controllers:
+            (self.root / "cgroup.subtree_control").write_text(f"+{controller}")
+            self.enabled.append(controller)
+
+    def undo(self, problems: list[str]):
+        for controller in reversed(self.enabled):
+            try:
+                (self.root / "cgroup.subtree_control").write_text(f"-{controller}")
+            except OSError as error:
+                problems.append(f"cgroup.subtree_control -{controller}: {error}")
+        self.enabled = []
+        if self.moved_to:
+            for pid in (self.moved_to / "cgroup.procs").read_text().split():
+                try:
+                    (self.root / "cgroup.procs").write_text(pid)
+                except OSError:
+                    pass
+            try_rmdir(self.moved_to, problems)
+            self.moved_to = None
+
+
 def kubepods_cgroups() -> list[pathlib.Path]:
-    return [path for path in CGROUP_ROOT.glob("*/kubepods*") if path.is_dir()] + \
-           [path for path in CGROUP_ROOT.glob("unified/kubepods*") if path.is_dir()]
+    """The kubelet's cgroups: under each v1 controller's hierarchy, or at the v2 root."""
+    return sorted({path for pattern in ("kubepods*", "*/kubepods*") for path in CGROUP_ROOT.glob(pattern) if path.is_dir()})
 
 
 class HostState:
@@ -78,6 +133,8 @@ class HostState:
         self.rules = iptables_rules()
         self.folders = {folder for folder in HOST_FOLDERS if folder.exists()}
         self.cgroups = set(kubepods_cgroups())
+        self.cgroup_v2 = CgroupV2Root()
+        self.cgroup_v2.prepare()
 
     def restore(self) -> list[str]:
         """Undoes what the node did; returns what it could not undo."""
@@ -90,6 +147,7 @@ class HostState:
             for child in sorted((p for p in path.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True):
                 try_rmdir(child, problems)
             try_rmdir(path, problems)
+        self.cgroup_v2.undo(problems)
         subprocess.run(["ip", "link", "delete", self.bridge], capture_output=True)
         for family_name in nft_tables() - self.tables:
             subprocess.run(["nft", "delete", "table", *family_name.split()], capture_output=True)

@@ -92,6 +92,10 @@ class Node:
             f'server = "http://{self.registry}"\n[host."http://{self.registry}"]\n  capabilities = ["pull", "resolve"]\n')
         config = self.dir / "containerd.toml"
         d = self.dir
+        # The overlay snapshotter cannot keep its layers on an overlay file system (a
+        # container's root, such as CI's debian:bookworm job); there the native one copies.
+        backing = subprocess.run(["stat", "-f", "-c", "%T", str(d)], capture_output=True, text=True).stdout.strip()
+        snapshotter = "native" if backing == "overlayfs" else "overlayfs"
         config.write_text(f"""
 version = 3
 root = "{d}/containerd/root"
@@ -125,6 +129,7 @@ disabled_plugins = ["io.containerd.nri.v1.nri", "io.containerd.snapshotter.v1.bt
     bin_dirs = ["{tool('cni-plugins')}"]
     conf_dir = "{d}/cni"
 [plugins."io.containerd.cri.v1.images"]
+  snapshotter = "{snapshotter}"
   [plugins."io.containerd.cri.v1.images".pinned_images]
     sandbox = "{self.sandbox_image}"
   [plugins."io.containerd.cri.v1.images".registry]
@@ -132,6 +137,10 @@ disabled_plugins = ["io.containerd.nri.v1.nri", "io.containerd.snapshotter.v1.bt
 [plugins."io.containerd.grpc.v1.cri"]
   stream_server_address = "127.0.0.1"
   stream_server_port = "0"
+# Pulls go through the transfer service, which unpacks with overlayfs unless told otherwise.
+[[plugins."io.containerd.transfer.v1.local".unpack_config]]
+  platform = "linux/amd64"
+  snapshotter = "{snapshotter}"
 """)
         shim_dir = os.path.dirname(tool("containerd"))  # containerd-shim-runc-v2 is found on PATH
         self.spawn("containerd", [tool("containerd"), f"--config={config}"],
