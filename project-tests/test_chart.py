@@ -48,6 +48,8 @@ def test_helm_lint_strict_is_clean_with_defaults_and_both_runtimes(tmp_path):
         ({"replicas": 3}, "replicas"),
         ({"service": {"port": 0}}, "/service/port"),
         ({"appName": "Hello_World"}, "appName"),
+        ({"shutdown": {"drainDelaySeconds": -1, "timeoutSeconds": 25}}, "/shutdown/drainDelaySeconds"),
+        ({"shutdown": {"drainDelaySeconds": "5", "timeoutSeconds": 25}}, "/shutdown/drainDelaySeconds"),
         ({"ingress": {"enabled": True, "hostname": "x.example.com"}, "service": {"enabled": False, "port": 80}}, "service.enabled"),
     ],
 )
@@ -77,6 +79,22 @@ def test_spin_renders_a_spinapp_and_no_deployment():
     executor = the(objects, "SpinAppExecutor", "containerd-shim-spin")
     assert executor["metadata"]["namespace"] == app["metadata"]["namespace"]
     assert not find(objects, "Deployment")
+
+
+@pytest.mark.parametrize("shutdown, args, grace", [
+    (None, ["--drain-delay", "5", "--shutdown-timeout", "25"], 35),
+    ({"drainDelaySeconds": 0, "timeoutSeconds": 10}, ["--drain-delay", "0", "--shutdown-timeout", "10"], 15),
+])
+def test_native_shutdown_settings_set_the_drain_and_a_grace_period_that_covers_it(shutdown, args, grace):
+    objects = render("native", **({"shutdown": shutdown} if shutdown else {}))
+    pod = the(objects, "Deployment", "hello-world-deployment")["spec"]["template"]["spec"]
+    assert the_container(pod)["args"] == args
+    assert pod["terminationGracePeriodSeconds"] == grace
+
+
+def test_native_rollout_starts_every_new_pod_before_an_old_one_stops():
+    strategy = the(render("native"), "Deployment", "hello-world-deployment")["spec"]["strategy"]
+    assert strategy == {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": "100%", "maxUnavailable": 0}}
 
 
 def test_native_renders_a_hardened_deployment_and_no_spinapp():
