@@ -27,14 +27,28 @@ HOST_FOLDERS = (pathlib.Path("/var/lib/kubelet"), pathlib.Path("/var/log/pods"),
 CGROUP_ROOT = pathlib.Path("/sys/fs/cgroup")
 
 
+PROC_SYS = pathlib.Path("/proc/sys")
+
+
 def sysctls() -> dict[str, str]:
-    result = subprocess.run(["sysctl", "-a"], capture_output=True, text=True)
+    """The sysctls of SYSCTL_PREFIXES, read from /proc/sys (a bare debian:bookworm has no
+    `sysctl` command: procps is not in it)."""
     values = {}
-    for line in result.stdout.splitlines():
-        key, _, value = line.partition(" = ")
-        if key.startswith(SYSCTL_PREFIXES):
-            values[key] = value.strip()
+    for folder in {prefix.rsplit(".", 1)[0] if not prefix.endswith(".") else prefix[:-1] for prefix in SYSCTL_PREFIXES}:
+        root = PROC_SYS / folder.replace(".", "/")
+        for path in [root] if root.is_file() else root.rglob("*") if root.is_dir() else []:
+            key = ".".join(path.relative_to(PROC_SYS).parts)
+            if not key.startswith(SYSCTL_PREFIXES) or not path.is_file():
+                continue
+            try:
+                values[key] = path.read_text().strip()
+            except OSError:
+                pass  # write-only or not readable here
     return values
+
+
+def set_sysctl(key: str, value: str):
+    (PROC_SYS / key.replace(".", "/")).write_text(value)
 
 
 def nft_tables() -> set[str]:
@@ -157,9 +171,10 @@ class HostState:
         now = sysctls()
         for key, value in self.sysctls.items():
             if now.get(key) not in (None, value):
-                result = subprocess.run(["sysctl", "-q", "-w", f"{key}={value}"], capture_output=True, text=True)
-                if result.returncode != 0:
-                    problems.append(f"sysctl {key}={value}: {result.stderr.strip()}")
+                try:
+                    set_sysctl(key, value)
+                except OSError as error:
+                    problems.append(f"sysctl {key}={value}: {error}")
         for folder in set(HOST_FOLDERS) - self.folders:
             if folder.exists():
                 subprocess.run(["rm", "-rf", "--one-file-system", str(folder)], capture_output=True)
