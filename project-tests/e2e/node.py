@@ -27,7 +27,7 @@ import time
 
 import yaml
 
-from processes import Process, StepFailed, free_port, tool, wait_until
+from processes import Process, StepFailed, free_port, run, tool, wait_until
 from host import HostState
 
 NODE_NAME = "loopback-node"
@@ -270,8 +270,3 @@ def kill(pid: int):
             return
         time.sleep(0.1)
 
-
-def run(command: list[str], step: str):
-    result = subprocess.run(command, capture_output=True, text=True)
-    if result.returncode != 0:
-        raise StepFailed(f"{step}: {' '.join(command)}: {result.stderr.strip()}")
