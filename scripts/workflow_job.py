@@ -148,6 +148,11 @@ class Root:
         (self.path / "etc/hosts").write_text("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n")
         for folder in (WORKSPACE, TEMP + "/_runner_file_commands", HOME, "/__t"):
             self.inside(folder).mkdir(parents=True, exist_ok=True)
+        # A container's root is a mount point; a folder is not, and programs that look up the
+        # mount of a path (the kubelet, for its root directory) find none. So the root is
+        # bind-mounted onto itself first, as the container runtime mounts its overlay.
+        run(["mount", "--bind", str(self.path), str(self.path)])
+        self.mounts.append(self.path)
         run(["mount", "-t", "proc", "proc", str(self.inside("/proc"))])
         self.mounts.append(self.inside("/proc"))
         for shared in ("/sys", "/dev"):
