@@ -11,6 +11,7 @@ and for the component under `wasmtime serve`.
 """
 
 import argparse
+import contextlib
 import html.parser
 import http.client
 import pathlib
@@ -135,6 +136,27 @@ class Client(threading.Thread):
                     break
 
 
+
+@contextlib.contextmanager
+def loading(port: int, pages: list[str], count: int, host: str | None = None):
+    """`count` Clients loading `pages` through the proxy on `port` while the block runs; they
+    stop, and are waited for, when it ends."""
+    stop = threading.Event()
+    clients = [Client(port, pages, stop, host) for _ in range(count)]
+    for client in clients:
+        client.start()
+    try:
+        yield clients
+    finally:
+        stop.set()
+        for client in clients:
+            client.join(timeout=30)
+
+
+def totals(clients: list[Client]) -> dict[str, int]:
+    """The clients' counts, summed."""
+    return {key: sum(c.counts[key] for c in clients) for key in clients[0].counts}
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -199,8 +221,6 @@ def run(args) -> int:
     old = start(args.old, old_port)
     proxy = nginx(workdir, proxy_port, old_port)
     new = None
-    stop = threading.Event()
-    clients = [Client(proxy_port, pages, stop) for _ in range(args.clients)]
     straddle = {"checked": 0, "failed": []}
     try:
         start_deadline = time.time() + 10
@@ -212,47 +232,43 @@ def run(args) -> int:
                 if time.time() > start_deadline:
                     sys.exit("nginx did not start")
                 time.sleep(0.1)
-        for client in clients:
-            client.start()
-        # A page that the old version serves, whose assets are asked for after the switch.
-        probe = Client(proxy_port, [], stop)
-        _, body = probe.get("/")
-        parser = Assets("/")
-        parser.feed(body.decode("utf-8", "replace"))
-        time.sleep(args.seconds)
+        with loading(proxy_port, pages, args.clients) as clients:
+            # A page that the old version serves, whose assets are asked for after the switch.
+            probe = Client(proxy_port, [], threading.Event())
+            _, body = probe.get("/")
+            parser = Assets("/")
+            parser.feed(body.decode("utf-8", "replace"))
+            time.sleep(args.seconds)
 
-        new = start(args.new, new_port)
-        nginx(workdir, proxy_port, new_port, reload=True)
-        time.sleep(1)  # nginx's old worker finishes what it has in hand, then exits
-        for asset in parser.found:
-            status, _ = probe.get(asset)
-            straddle["checked"] += 1
-            if status != 200:
-                straddle["failed"].append(f"{asset}: {status}")
-        old.send_signal(getattr(signal, args.stop))
-        old.wait(timeout=30)
-        time.sleep(args.seconds)
+            new = start(args.new, new_port)
+            nginx(workdir, proxy_port, new_port, reload=True)
+            time.sleep(1)  # nginx's old worker finishes what it has in hand, then exits
+            for asset in parser.found:
+                status, _ = probe.get(asset)
+                straddle["checked"] += 1
+                if status != 200:
+                    straddle["failed"].append(f"{asset}: {status}")
+            old.send_signal(getattr(signal, args.stop))
+            old.wait(timeout=30)
+            time.sleep(args.seconds)
     finally:
-        stop.set()
-        for client in clients:
-            client.join(timeout=30)
         for process in (proxy, new, old):
             if process and process.poll() is None:
                 process.terminate()
                 process.wait(timeout=30)
         shutil.rmtree(workdir, ignore_errors=True)
 
-    totals = {key: sum(c.counts[key] for c in clients) for key in clients[0].counts}
+    counts = totals(clients)
     failures = [f for c in clients for f in c.failures] + straddle["failed"]
     print(
-        f"rolling update ({args.name}): {totals['pages']} pages and {totals['assets']} assets "
+        f"rolling update ({args.name}): {counts['pages']} pages and {counts['assets']} assets "
         f"loaded across the switch, {straddle['checked']} of the old version's assets asked for "
-        f"after it; {totals['asset 404s']} asset 404s, {totals['5xx']} 5xx, "
-        f"{totals['resets']} reset connections, {len(straddle['failed'])} old assets missing"
+        f"after it; {counts['asset 404s']} asset 404s, {counts['5xx']} 5xx, "
+        f"{counts['resets']} reset connections, {len(straddle['failed'])} old assets missing"
     )
     for failure in failures[:20]:
         print(f"  {failure}")
-    if totals["pages"] == 0 or straddle["checked"] == 0:
+    if counts["pages"] == 0 or straddle["checked"] == 0:
         print("  nothing was loaded: the test measured nothing")
         return 1
     return 1 if failures else 0

@@ -316,15 +316,22 @@ ensure_node_tools() {
   ensure_go_tool "$REGISTRY" github.com/distribution/distribution/v3/cmd/registry "$REGISTRY_VERSION"
   ensure_crane
   ensure_go_tool "$METRICS_SERVER" sigs.k8s.io/metrics-server/cmd/metrics-server "$METRICS_SERVER_VERSION"
-  # What the node needs of Debian: iptables for kube-proxy and the portmap plugin, conntrack for
-  # kube-proxy, and a C compiler with a static C library for the pause image (project-tests/e2e).
-  ensure_apt iptables conntrack
+  # What the node needs of Debian (the C compiler above also builds the pause image): iptables
+  # for kube-proxy and the portmap plugin, conntrack for kube-proxy, iproute2 for the bridge,
+  # nftables to put the host's netfilter tables back (project-tests/e2e/host.py).
+  ensure_apt iptables conntrack iproute2 nftables
 }
 
-# export_cluster_tools: the environment project-tests/e2e reads the cluster's tools from
-# (processes.py, TOOLS); the tools must be built (ensure_cluster_tools, ensure_node_tools,
-# ensure_flux_operator).
-export_cluster_tools() {
+# ensure_loopback_cluster: everything project-tests/e2e's cluster needs (the e2e task and
+# `mise run cluster`): its tools built, openssl for its certificates, nginx as its ingress, and
+# the environment it reads them from (processes.py, TOOLS).
+ensure_loopback_cluster() {
+  ensure_venv
+  ensure_cluster_tools
+  ensure_node_tools
+  ensure_flux_operator
+  command -v openssl >/dev/null || ensure_apt openssl
+  ensure_apt nginx
   export KUBE_APISERVER="$KUBERNETES_BIN/kube-apiserver" KUBE_CONTROLLER_MANAGER="$KUBERNETES_BIN/kube-controller-manager" \
     KUBE_SCHEDULER="$KUBERNETES_BIN/kube-scheduler" KUBELET="$KUBERNETES_BIN/kubelet" KUBE_PROXY="$KUBERNETES_BIN/kube-proxy" \
     CONTAINERD="$CONTAINERD_BIN/containerd" RUNC CNI_BIN REGISTRY CRANE METRICS_SERVER \

@@ -4,14 +4,14 @@ cluster's registry as helm-controller would, and waiting for what the controller
 kubelet make of it."""
 
 import copy
-import subprocess
 import tempfile
 
 import yaml
 
 from cluster import Cluster
 from pipeline import harness_env, harness_objects, seed_shaped
-from processes import StepFailed, tool, wait_until
+from processes import StepFailed, wait_until
+from registry import crane
 
 
 def inputs(cluster: Cluster, runtime: str, customer: str) -> dict[str, str]:
@@ -99,6 +99,6 @@ def running_and_ready(cluster: Cluster, namespace: str, want: int, selector: str
         raise StepFailed(f"{error}; events in {namespace}:\n{events(cluster, namespace)}") from None
 
 
+
 def image_digest(ref: str) -> str:
-    result = subprocess.run([tool("crane"), "--insecure", "digest", ref], capture_output=True, text=True, check=True)
-    return result.stdout.strip()
+    return crane("digest", ref).decode().strip()

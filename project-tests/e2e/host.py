@@ -25,8 +25,6 @@ SYSCTL_PREFIXES = (
 HOST_FOLDERS = (pathlib.Path("/var/lib/kubelet"), pathlib.Path("/var/log/pods"),
                 pathlib.Path("/var/log/containers"), pathlib.Path("/usr/libexec/kubernetes"))
 CGROUP_ROOT = pathlib.Path("/sys/fs/cgroup")
-
-
 PROC_SYS = pathlib.Path("/proc/sys")
 
 
@@ -34,9 +32,8 @@ def sysctls() -> dict[str, str]:
     """The sysctls of SYSCTL_PREFIXES, read from /proc/sys (a bare debian:bookworm has no
     `sysctl` command: procps is not in it)."""
     values = {}
-    for folder in {prefix.rsplit(".", 1)[0] if not prefix.endswith(".") else prefix[:-1] for prefix in SYSCTL_PREFIXES}:
-        root = PROC_SYS / folder.replace(".", "/")
-        for path in [root] if root.is_file() else root.rglob("*") if root.is_dir() else []:
+    for top in sorted({prefix.split(".")[0] for prefix in SYSCTL_PREFIXES}):
+        for path in (PROC_SYS / top).rglob("*"):
             key = ".".join(path.relative_to(PROC_SYS).parts)
             if not key.startswith(SYSCTL_PREFIXES) or not path.is_file():
                 continue
@@ -165,8 +162,9 @@ class HostState:
         subprocess.run(["ip", "link", "delete", self.bridge], capture_output=True)
         for family_name in nft_tables() - self.tables:
             subprocess.run(["nft", "delete", "table", *family_name.split()], capture_output=True)
+        current = iptables_rules()
         for tool, saved in self.rules.items():
-            if rules_only(iptables_rules()[tool]) != rules_only(saved):
+            if rules_only(current[tool]) != rules_only(saved):
                 subprocess.run([f"{tool}-restore"], input=saved, text=True, capture_output=True)
         now = sysctls()
         for key, value in self.sysctls.items():
@@ -187,7 +185,8 @@ class HostState:
         if pathlib.Path(f"/sys/class/net/{self.bridge}").exists():
             found.append(f"bridge {self.bridge}")
         found += [f"netfilter table {table}" for table in sorted(nft_tables() - self.tables)]
-        found += [f"{tool} rules" for tool, saved in self.rules.items() if rules_only(iptables_rules()[tool]) != rules_only(saved)]
+        current = iptables_rules()
+        found += [f"{tool} rules" for tool, saved in self.rules.items() if rules_only(current[tool]) != rules_only(saved)]
         now = sysctls()
         found += [f"sysctl {key} = {now.get(key)} (was {value})" for key, value in self.sysctls.items() if now.get(key) not in (None, value)]
         found += [f"folder {folder}" for folder in sorted(set(HOST_FOLDERS) - self.folders) if folder.exists()]

@@ -135,3 +135,13 @@ def run_nginx(ingress: dict, upstream: str, workdir: pathlib.Path, port: int | N
     wait_until(f"nginx on :{port} answers for {host}", lambda: http_status(f"http://127.0.0.1:{port}/.healthz", host) == 200,
                timeout=10, interval=0.1, watch=[process], blame=process)
     return process, port
+
+
+def run_ingress(cluster, namespace: str, app: str, workdir: pathlib.Path, port: int | None = None) -> tuple[Process, int, str]:
+    """nginx as the app's Ingress says, sending traffic to the ClusterIP of the Service its rule
+    names (kube-proxy takes it on to a pod); returns the process, nginx's port and the host."""
+    ingress = cluster.get("ingress", app, namespace=namespace)
+    backend = ingress["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]
+    service = cluster.get("service", backend["name"], namespace=namespace)
+    proxy, port = run_nginx(ingress, f"{service['spec']['clusterIP']}:{backend['port']['number']}", workdir, port)
+    return proxy, port, ingress["spec"]["rules"][0]["host"]

@@ -17,7 +17,7 @@ import threading
 
 from chain import deploy, install, running_and_ready
 from cluster import Cluster
-from ingress import run_nginx
+from ingress import run_ingress
 from paths import ROOT
 from pipeline import harness_env
 
@@ -46,10 +46,7 @@ def up(ingress_port: int) -> int:
         values = install(cluster, repo, release)
         if runtime == "native":
             running_and_ready(cluster, name, values.get("replicaCount", 3))
-        ingress = cluster.get("ingress", app, namespace=name)
-        service = cluster.get("service", app, namespace=name)
-        proxy, port = run_nginx(ingress, f"{service['spec']['clusterIP']}:80", workdir / "nginx", port=ingress_port)
-        host = ingress["spec"]["rules"][0]["host"]
+        proxy, port, host = run_ingress(cluster, name, app, workdir / "nginx", port=ingress_port)
         STATE.write_text(json.dumps({
             "pid": os.getpid(), "kubeconfig": str(cluster.kubeconfig), "ingress": f"127.0.0.1:{port}", "host": host,
             "runtime": runtime, "namespace": name, "registry": cluster.registry.address,

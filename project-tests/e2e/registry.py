@@ -57,3 +57,8 @@ def push_image(binary: pathlib.Path, user: str, port: int | None, refs: list[str
                             capture_output=True, text=True, env={**os.environ, "REGISTRY_PLAIN_HTTP": "true"})
     if result.returncode != 0:
         raise StepFailed(f"scripts/push-image {binary} {' '.join(refs)}: {result.stderr.strip()}")
+
+
+def crane(*args: str) -> bytes:
+    """go-containerregistry's crane against the cluster's registry (plain HTTP)."""
+    return subprocess.run([tool("crane"), "--insecure", *args], capture_output=True, check=True).stdout

@@ -2,13 +2,12 @@
 manager's HPA controller reads them through the aggregation layer, and a bounded load burst
 through the ingress scales the chart's native Deployment from 1 pod to at least 2."""
 
-import threading
 import time
 
 from chain import deploy, install, running_and_ready, wait
-from ingress import run_nginx
+from ingress import run_ingress
 from paths import ROOT
-from rolling_update import Client, pages_of
+from rolling_update import loading, pages_of, totals
 
 BURST_SECONDS = 150
 
@@ -27,27 +26,20 @@ def test_a_load_burst_scales_the_native_deployment_from_one_pod(cluster):
     # current metric has no `resource`).
     idle = wait("the HPA's first CPU reading", lambda: cpu(hpa()), timeout=120)
 
-    ingress = cluster.get("ingress", app, namespace=name)
-    service = cluster.get("service", app, namespace=name)
-    proxy, port = run_nginx(ingress, f"{service['spec']['clusterIP']}:80", cluster.dir / "burst" / "nginx")
-    stop = threading.Event()
-    clients = [Client(port, pages_of(ROOT / "site" / "build"), stop, ingress["spec"]["rules"][0]["host"]) for _ in range(4)]
+    proxy, port, host = run_ingress(cluster, name, app, cluster.dir / "burst" / "nginx")
     began = time.monotonic()
     try:
-        for client in clients:
-            client.start()
-        # Bounded: the burst ends when the HPA has scaled, or after BURST_SECONDS.
-        scaled = wait(f"the HPA scaling {app}-deployment beyond 1 pod", lambda: (hpa().get("desiredReplicas") or 0) >= 2 and hpa(),
-                      timeout=BURST_SECONDS)
-        took = time.monotonic() - began
+        with loading(port, pages_of(ROOT / "site" / "build"), 4, host) as clients:
+            # Bounded: the burst ends when the HPA has scaled, or after BURST_SECONDS.
+            scaled = wait(f"the HPA scaling {app}-deployment beyond 1 pod",
+                          lambda: (hpa().get("desiredReplicas") or 0) >= 2 and hpa(), timeout=BURST_SECONDS)
+            took = time.monotonic() - began
     finally:
-        stop.set()
-        for client in clients:
-            client.join(timeout=30)
         proxy.stop()
     busy = cpu(scaled)
     replicas = cluster.get("deployment", f"{app}-deployment", namespace=name)["spec"]["replicas"]
-    requests = sum(c.counts["pages"] + c.counts["assets"] for c in clients)
+    counts = totals(clients)
+    requests = counts["pages"] + counts["assets"]
     print(f"autoscaling: CPU {idle}% of the request at rest, {busy}% under {requests} requests in {took:.0f} s; "
           f"the HPA scaled {app}-deployment to {replicas} (target 50%)")
     assert replicas >= 2

@@ -3,14 +3,9 @@ Docker engine), read back from the cluster's registry: the contract the old Dock
 
 import io
 import json
-import subprocess
 import tarfile
 
-from processes import tool
-
-
-def crane(*args: str) -> bytes:
-    return subprocess.run([tool("crane"), "--insecure", *args], capture_output=True, check=True).stdout
+from registry import crane
 
 
 def test_the_native_image_holds_the_release_binary_and_only_the_libraries_it_links(cluster):

@@ -11,15 +11,14 @@ catches."""
 
 import os
 import pathlib
-import threading
 import time
 
 import pytest
 
 from chain import deploy, install, running_and_ready, wait
-from ingress import run_nginx
+from ingress import run_ingress
 from registry import push_image
-from rolling_update import Client, pages_of
+from rolling_update import loading, pages_of, totals
 
 CLIENTS = 4
 REPLICAS = 3
@@ -43,42 +42,33 @@ def roll(cluster, customer: str, releases: list[str], rollouts: int = 1, **chart
     app = release["spec"]["values"].get("appName", "hello-world")
     install(cluster, repo, release, image={"tag": releases[0]}, replicaCount=REPLICAS, **chart_values)
     running_and_ready(cluster, name, REPLICAS)
-    ingress = cluster.get("ingress", app, namespace=name)
-    service = cluster.get("service", app, namespace=name)
-    proxy, port = run_nginx(ingress, f"{service['spec']['clusterIP']}:80", cluster.dir / customer / "nginx")
-    stop = threading.Event()
+    proxy, port, host = run_ingress(cluster, name, app, cluster.dir / customer / "nginx")
     pages = pages_of(pathlib.Path(os.environ["ROLLOUT_SITE"]))
-    host = ingress["spec"]["rules"][0]["host"]
-    clients = [Client(port, pages, stop, host) for _ in range(CLIENTS)]
     took = []
     try:
-        for client in clients:
-            client.start()
-        time.sleep(3)
-        for rollout in range(1, rollouts + 1):
-            old, new = releases[(rollout - 1) % 2], releases[rollout % 2]
-            began = time.monotonic()
-            install(cluster, repo, release, image={"tag": new}, replicaCount=REPLICAS, **chart_values)
-
-            def rolled():
-                pods = cluster.get("pods", namespace=name)["items"]
-                return len(pods) == REPLICAS and all(
-                    p["spec"]["containers"][0]["image"].endswith(f":{new}") and p["status"].get("phase") == "Running"
-                    and all(c.get("ready") for c in p["status"].get("containerStatuses", [{}])) for p in pods)
-
-            # Until every pod of the old release has exited, not only until the new one is
-            # Ready: the drain happens then.
-            wait(f"{app}-deployment rolled to {new}, every pod of {old} gone", rolled, timeout=240)
-            took.append(round(time.monotonic() - began, 1))
+        with loading(port, pages, CLIENTS, host) as clients:
             time.sleep(3)
-            if any(c.failures for c in clients):
-                break
+            for rollout in range(1, rollouts + 1):
+                old, new = releases[(rollout - 1) % 2], releases[rollout % 2]
+                began = time.monotonic()
+                install(cluster, repo, release, image={"tag": new}, replicaCount=REPLICAS, **chart_values)
+
+                def rolled():
+                    pods = cluster.get("pods", namespace=name)["items"]
+                    return len(pods) == REPLICAS and all(
+                        p["spec"]["containers"][0]["image"].endswith(f":{new}") and p["status"].get("phase") == "Running"
+                        and all(c.get("ready") for c in p["status"].get("containerStatuses", [{}])) for p in pods)
+
+                # Until every pod of the old release has exited, not only until the new one is
+                # Ready: the drain happens then.
+                wait(f"{app}-deployment rolled to {new}, every pod of {old} gone", rolled, timeout=240)
+                took.append(round(time.monotonic() - began, 1))
+                time.sleep(3)
+                if any(c.failures for c in clients):
+                    break
     finally:
-        stop.set()
-        for client in clients:
-            client.join(timeout=30)
         proxy.stop()
-    counts = {key: sum(c.counts[key] for c in clients) for key in clients[0].counts}
+    counts = totals(clients)
     counts["seconds"] = took
     counts["failures"] = [f for c in clients for f in c.failures]
     return counts
