@@ -1,6 +1,8 @@
 """charts/hello-world on its own: lint, schema, both runtimes, and what must not change
 between them."""
 
+import base64
+import json
 import shutil
 import subprocess
 
@@ -179,6 +181,23 @@ def test_namespace_is_optional_and_labelled_for_pod_security():
     spin = the(render("spin"), "Namespace", "hello-world")
     assert spin["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "baseline"
     assert spin["metadata"]["labels"]["pod-security.kubernetes.io/warn"] == "restricted"
+
+
+@pytest.mark.parametrize("runtime", ["spin", "native"])
+def test_registry_credentials_become_the_pull_secret_the_pods_name_in_their_namespace(runtime):
+    # As the HelmRelease's valuesFrom passes the platform's pull secret: its .dockerconfigjson.
+    config = {"auths": {"registry.example.com": {"auth": base64.b64encode(b"tenant:s3cret").decode()}}}
+    objects = render(runtime, **yaml.safe_load(json.dumps(config)))
+    secret = the(objects, "Secret", "image-pull-secret")
+    assert secret["metadata"]["namespace"] == "hello-world"
+    assert secret["type"] == "kubernetes.io/dockerconfigjson"
+    assert json.loads(base64.b64decode(secret["data"][".dockerconfigjson"])) == config
+    workload = the(objects, "SpinApp" if runtime == "spin" else "Deployment")
+    pod = workload["spec"] if runtime == "spin" else workload["spec"]["template"]["spec"]
+    assert pod["imagePullSecrets"] == [{"name": "image-pull-secret"}]
+    validate(secret)
+    # Without credentials, no secret: the namespace must have one already.
+    assert not find(render(runtime), "Secret")
 
 
 def test_every_object_carries_the_standard_labels():

@@ -105,6 +105,19 @@ def test_helm_release_installs_the_chart_with_the_inputs(stages):
     assert secret["metadata"]["namespace"] == repo["metadata"]["namespace"]
 
 
+def test_helm_release_reverts_drift_and_reads_the_pull_secret_and_the_tenants_values_configmap(stages):
+    env, _, generated, _, _ = stages
+    name = f"{env['APP_NAME']}-{env['APP_CUSTOMER']}"
+    spec = the(generated, "HelmRelease", name)["spec"]
+    assert spec["driftDetection"] == {"mode": "enabled"}
+    # The pull secret's docker config becomes the chart's `auths` value (test_chart.py renders
+    # the secret from it); the tenant's own values come after it, and the inline values win.
+    assert spec["valuesFrom"] == [
+        {"kind": "Secret", "name": "image-pull-secret", "valuesKey": ".dockerconfigjson", "optional": True},
+        {"kind": "ConfigMap", "name": f"{name}-values", "valuesKey": "values.yaml", "optional": True},
+    ]
+
+
 def test_installed_objects_land_in_the_tenant_namespace_the_chart_labels(stages):
     env, _, _, installed, _ = stages
     namespace = f"{env['APP_NAME']}-{env['APP_CUSTOMER']}"

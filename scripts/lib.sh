@@ -322,6 +322,53 @@ ensure_node_tools() {
   ensure_apt iptables conntrack iproute2 nftables
 }
 
+# Flux's controllers in the loopback cluster: flux-operator's controller (the version of its
+# CLI), source-controller and helm-controller at versions flux-operator v0.58.0 supports and the
+# proxy serves. Each needs a workaround, recorded at its pin:
+# - source-controller and helm-controller: `go install ...@version` is refused (the proxy does not
+#   serve their version lists) and their `replace .../api => ./api` names a folder the module
+#   zip lacks: built through wrapper modules (project-tests/e2e/<name>/go.mod says the rest);
+# - flux-operator's controller embeds its web UI from web/dist, which the module does not ship,
+#   and requires go-containerregistry/pkg/authn/kubernetes at a pseudo-version the proxy does not
+#   serve: built from a copy of the module with a placeholder web/dist/index.html (only the web
+#   UI differs: it shows that page) and that requirement replaced by the proxy's @latest. It is
+#   built as its Makefile builds it: in FIPS 140-3 mode (GOFIPS140), without which it refuses to
+#   start, and with its version.
+SOURCE_CONTROLLER_VERSION="v1.9.6"
+SOURCE_CONTROLLER="$GO_TOOLS/source-controller-$SOURCE_CONTROLLER_VERSION/bin/source-controller"
+HELM_CONTROLLER_VERSION="v1.4.3"
+HELM_CONTROLLER="$GO_TOOLS/helm-controller-$HELM_CONTROLLER_VERSION/bin/helm-controller"
+FLUX_OPERATOR_CONTROLLER="$GO_TOOLS/flux-operator-controller-$FLUX_OPERATOR_VERSION/bin/flux-operator"
+FLUX_OPERATOR_AUTHN_KUBERNETES="v0.0.0-20260224031529-85f2bf5f7303"
+
+ensure_flux_controllers() {
+  ensure_module_build "$(dirname "$SOURCE_CONTROLLER")" "$ROOT/project-tests/e2e/source-controller" \
+    github.com/fluxcd/source-controller
+  ensure_module_build "$(dirname "$HELM_CONTROLLER")" "$ROOT/project-tests/e2e/helm-controller" \
+    github.com/fluxcd/helm-controller
+  ensure_flux_operator_controller
+}
+
+ensure_flux_operator_controller() {
+  [ -x "$FLUX_OPERATOR_CONTROLLER" ] && return 0
+  ensure_go
+  local module=github.com/controlplaneio-fluxcd/flux-operator authn=github.com/google/go-containerregistry/pkg/authn/kubernetes
+  local start=$SECONDS dir src="$GO_TOOLS/flux-operator-controller-$FLUX_OPERATOR_VERSION/src"
+  log "building flux-operator $FLUX_OPERATOR_VERSION's controller from a copy of its module (once per machine)"
+  dir="$(cd "$ROOT" && GOTOOLCHAIN=local GOFLAGS=-mod=mod go mod download -json "$module@$FLUX_OPERATOR_VERSION" |
+    python3 -c 'import json, sys; print(json.load(sys.stdin)["Dir"])')"
+  rm -rf "$src" && mkdir -p "$(dirname "$src")"
+  cp -r "$dir" "$src" && chmod -R u+w "$src"
+  mkdir -p "$src/web/dist"
+  printf '<!doctype html>\n<title>flux-operator</title>\n<p>This flux-operator was built from its Go module, which does not ship the web UI.</p>\n' \
+    >"$src/web/dist/index.html"
+  (cd "$src" && go mod edit -replace "$authn=$authn@$FLUX_OPERATOR_AUTHN_KUBERNETES" &&
+    GOTOOLCHAIN=local GOFLAGS=-mod=mod CGO_ENABLED=0 GOFIPS140=latest go build -trimpath \
+      -ldflags="-X main.VERSION=${FLUX_OPERATOR_VERSION#v}" -o "$FLUX_OPERATOR_CONTROLLER.part" ./cmd/operator)
+  mv "$FLUX_OPERATOR_CONTROLLER.part" "$FLUX_OPERATOR_CONTROLLER"
+  log "built flux-operator $FLUX_OPERATOR_VERSION's controller in $((SECONDS - start)) s"
+}
+
 # ensure_loopback_cluster: everything project-tests/e2e's cluster needs (the e2e task and
 # `mise run cluster`): its tools built, openssl for its certificates, nginx as its ingress, and
 # the environment it reads them from (processes.py, TOOLS).
@@ -329,13 +376,14 @@ ensure_loopback_cluster() {
   ensure_venv
   ensure_cluster_tools
   ensure_node_tools
-  ensure_flux_operator
+  ensure_flux_controllers
   command -v openssl >/dev/null || ensure_apt openssl
   ensure_apt nginx
   export KUBE_APISERVER="$KUBERNETES_BIN/kube-apiserver" KUBE_CONTROLLER_MANAGER="$KUBERNETES_BIN/kube-controller-manager" \
     KUBE_SCHEDULER="$KUBERNETES_BIN/kube-scheduler" KUBELET="$KUBERNETES_BIN/kubelet" KUBE_PROXY="$KUBERNETES_BIN/kube-proxy" \
     CONTAINERD="$CONTAINERD_BIN/containerd" RUNC CNI_BIN REGISTRY CRANE METRICS_SERVER \
-    ETCD FLUX_OPERATOR SPIN_OPERATOR HELM KUBECTL KUBERNETES_VERSION FLUX_OPERATOR_VERSION SPIN_OPERATOR_VERSION
+    ETCD SPIN_OPERATOR HELM KUBECTL FLUX_OPERATOR_CONTROLLER SOURCE_CONTROLLER HELM_CONTROLLER \
+    KUBERNETES_VERSION FLUX_OPERATOR_VERSION SPIN_OPERATOR_VERSION SOURCE_CONTROLLER_VERSION HELM_CONTROLLER_VERSION
 }
 
 ensure_crane() {

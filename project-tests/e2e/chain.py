@@ -1,10 +1,11 @@
-"""The steps of the delivery chain that every end-to-end test takes: the harness applied for
-a tenant, the ResourceSet reconciled (flux-operator's code), the chart installed from the
-cluster's registry as helm-controller would, and waiting for what the controllers and the
-kubelet make of it."""
+"""The steps of the delivery chain that every end-to-end test takes, as a Flux user takes them:
+the harness applied for a tenant (`kubectl kustomize test/`, variables filled, `kubectl apply`),
+and then only waiting, on Ready conditions, for what Flux's controllers make of it: the
+ResourceSet (flux-operator), the OCIRepository (source-controller, the chart pulled from the
+cluster's registry) and the HelmRelease (helm-controller), then the workload the kubelet runs."""
 
-import copy
-import tempfile
+import json
+import time
 
 import yaml
 
@@ -13,61 +14,112 @@ from pipeline import harness_env, harness_objects, seed_shaped
 from processes import StepFailed, wait_until
 from registry import crane
 
+FLUX = "flux-system"
 
-def inputs(cluster: Cluster, runtime: str, customer: str) -> dict[str, str]:
+
+def inputs(cluster: Cluster, runtime: str, customer: str, **overrides: str) -> dict[str, str]:
     """The harness's inputs for a tenant, with the release in the cluster's registry."""
-    return harness_env(APP_RUNTIME=runtime, APP_CUSTOMER=customer, **cluster.release)
+    return harness_env(APP_RUNTIME=runtime, APP_CUSTOMER=customer, **{**cluster.release, **overrides})
 
 
-def harness(cluster: Cluster, runtime: str, customer: str, shape: str = "extended") -> list[dict]:
+def harness(cluster: Cluster, runtime: str, customer: str, shape: str = "extended", replicas: int | None = None,
+            **overrides: str) -> list[dict]:
     """The seed's harness, `kubectl kustomize test/` with the variables filled; in the seed
-    shape, the providers carry only the platform's keys."""
-    objects = harness_objects(inputs(cluster, runtime, customer))
-    return seed_shaped(objects) if shape == "seed" else objects
+    shape, the providers carry only the platform's keys. The chart registry is the cluster's,
+    which speaks plain HTTP (the optional `app.chart.insecure` input, as CI's overlay sets it)."""
+    objects = harness_objects(inputs(cluster, runtime, customer, **overrides))
+    objects = seed_shaped(objects) if shape == "seed" else objects
+    for provider in (o for o in objects if o["kind"] == "ResourceSetInputProvider"):
+        app = provider["spec"]["defaultValues"].get("app")
+        if app:
+            app["chart"]["insecure"] = True
+            if replicas is not None:
+                app["replicas"] = replicas
+    return objects
 
 
 def wait(what: str, check, timeout: float = 90):
     return wait_until(what, check, timeout, interval=0.5)
 
 
-def reconciled(cluster: Cluster, name: str):
-    """Reconciles ResourceSet hello-world; returns the OCIRepository and HelmRelease for `name`."""
-    cluster.reconcile_resourceset("hello-world")
-    def both():
-        repos = cluster.get("ocirepositories", namespace="flux-system")["items"]
-        releases = cluster.get("helmreleases", namespace="flux-system")["items"]
-        repo = next((r for r in repos if r["metadata"]["name"] == name), None)
-        release = next((r for r in releases if r["metadata"]["name"] == name), None)
-        return (repo, release) if repo and release else None
-    return wait(f"ResourceSet hello-world reconciled into {name}", both, timeout=10)
+def condition(obj: dict, kind: str = "Ready") -> dict:
+    return next((c for c in obj.get("status", {}).get("conditions", []) if c["type"] == kind), {})
 
 
-def deploy(cluster: Cluster, runtime: str, customer: str, shape: str = "extended") -> tuple[str, dict, dict]:
-    """Applies the harness for a tenant and reconciles it; returns the app's namespace, the
-    OCIRepository and the HelmRelease."""
+def chart_version(release: dict) -> str:
+    """The chart version of a HelmRelease's latest release. From an OCIRepository,
+    helm-controller adds the artifact's digest as build metadata (`0.1.0+878cb1ca6d03`)."""
+    return release.get("status", {}).get("history", [{}])[0].get("chartVersion", "").split("+")[0]
+
+
+def reconcile(cluster: Cluster, kind: str, name: str, timeout: float = 120) -> dict:
+    """`flux reconcile`: asks the controller to reconcile now (the requestedAt annotation) and
+    waits until it has handled that request and reports Ready for the object's generation, as
+    `kubectl wait --for=condition=Ready` would after it."""
+    requested = str(time.time_ns())
+    cluster.kubectl("annotate", "--overwrite", kind, name, "-n", FLUX, f"reconcile.fluxcd.io/requestedAt={requested}")
+
+    def done():
+        obj = cluster.get(kind, name, namespace=FLUX)
+        status = obj.get("status", {})
+        ready = condition(obj)
+        handled = status.get("lastHandledReconcileAt") == requested
+        # flux-operator's objects carry the generation in the condition only.
+        current = status.get("observedGeneration", ready.get("observedGeneration")) == obj["metadata"]["generation"]
+        return obj if handled and current and ready.get("status") == "True" else None
+
+    try:
+        return wait(f"{kind} {name} reconciled and Ready", done, timeout)
+    except StepFailed as error:
+        obj = cluster.get(kind, name, namespace=FLUX)
+        raise StepFailed(f"{error}; its conditions: {obj.get('status', {}).get('conditions')}") from None
+
+
+def apply_tenant(cluster: Cluster, runtime: str, customer: str, shape: str = "extended", replicas: int | None = None,
+                 values: dict | None = None, pull_secret: dict | None = None, **overrides: str) -> str:
+    """`kubectl apply` of the harness for a tenant: with `values`, the tenant's chart values
+    ConfigMap too (`<name>-values`, which the HelmRelease reads with valuesFrom); with
+    `pull_secret`, a docker config for the harness's image-pull-secret. Returns the tenant's
+    name (the app's namespace, and the name of its OCIRepository and HelmRelease)."""
     name = f"{inputs(cluster, runtime, customer)['APP_NAME']}-{customer}"
-    cluster.kubectl("apply", "-f", "-", input=yaml.safe_dump_all(harness(cluster, runtime, customer, shape)))
-    repo, release = reconciled(cluster, name)
+    objects = harness(cluster, runtime, customer, shape, replicas, **overrides)
+    if runtime == "spin":
+        # No node here can start a SpinApp's pods (no containerd-shim-spin, test_cluster.py), so
+        # their disruption budget is never met, and helm-controller, which waits for the
+        # release's objects (kstatus: a budget is ready when currentHealthy >= desiredHealthy),
+        # would time out. A budget that allows every pod down keeps the object and its selector.
+        values = {"podDisruptionBudget": {"enabled": True, "maxUnavailable": "100%"}, **(values or {})}
+    if values is not None:
+        objects.append({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {
+            "name": f"{name}-values", "namespace": FLUX,
+            # helm-controller reconciles on a change of a values source that carries this label.
+            "labels": {"reconcile.fluxcd.io/watch": "Enabled"}},
+            "data": {"values.yaml": yaml.safe_dump(values)}})
+    if pull_secret is not None:
+        secret = next(o for o in objects if o["kind"] == "Secret" and o["metadata"]["name"] == "image-pull-secret")
+        secret["stringData"] = {".dockerconfigjson": json.dumps(pull_secret)}
+    cluster.kubectl("apply", "-f", "-", input=yaml.safe_dump_all(objects))
+    return name
+
+
+def reconcile_sources(cluster: Cluster, name: str) -> dict:
+    """`flux reconcile` of the providers, the ResourceSet and the tenant's OCIRepository, each
+    waited on until Ready; returns the OCIRepository."""
+    for provider in ("tenant-config", "cluster-config"):
+        reconcile(cluster, "resourcesetinputprovider", provider)
+    reconcile(cluster, "resourceset", "hello-world")
+    return reconcile(cluster, "ocirepository", name)
+
+
+def deploy(cluster: Cluster, runtime: str, customer: str, shape: str = "extended", replicas: int | None = None,
+           values: dict | None = None, pull_secret: dict | None = None, **overrides: str) -> tuple[str, dict, dict]:
+    """Applies the harness for a tenant (apply_tenant), then waits as a Flux user does: the
+    providers and the ResourceSet reconciled, the OCIRepository and the HelmRelease Ready.
+    Returns the app's namespace, the OCIRepository and the HelmRelease."""
+    name = apply_tenant(cluster, runtime, customer, shape, replicas, values, pull_secret, **overrides)
+    repo = reconcile_sources(cluster, name)
+    release = reconcile(cluster, "helmrelease", name, timeout=180)
     return name, repo, release
-
-
-def install(cluster: Cluster, repo: dict, release: dict, **overrides) -> dict:
-    """`helm upgrade --install` as helm-controller runs it for `release`, with the chart the
-    OCIRepository `repo` names, pulled from the cluster's registry; returns the values."""
-    spec = release["spec"]
-    values = copy.deepcopy(spec.get("values") or {})
-    for key, value in overrides.items():
-        if isinstance(value, dict) and isinstance(values.get(key), dict):
-            values[key] = {**values[key], **value}
-        else:
-            values[key] = value
-    with tempfile.NamedTemporaryFile("w", suffix=".yaml") as file:
-        yaml.safe_dump(values, file)
-        file.flush()
-        cluster.helm("upgrade", "--install", spec["releaseName"], repo["spec"]["url"],
-                     "--version", repo["spec"]["ref"]["semver"], "--plain-http",
-                     "--namespace", spec["storageNamespace"], "--values", file.name, "--wait=false")
-    return values
 
 
 def pods_of(cluster: Cluster, namespace: str, want: int) -> list[dict]:

@@ -7,10 +7,9 @@
   bridge, the kubelet and kube-proxy, so pods are scheduled, pulled, run and probed, and
   Services route to them;
 - spin-operator (webhooks off), reconciling SpinApps into Deployments;
-- ResourceSets reconciled with flux-operator's own code: its CLI renders the ResourceSet and
-  its providers as read from the API server, and the result is applied server-side under
-  flux-operator's field manager (its controller cannot be built from its module; see
-  scripts/lib.sh);
+- Flux (flux.py): flux-operator's controller, source-controller and helm-controller, which
+  reconcile the ResourceSet into OCIRepositories and HelmReleases and install the chart.
+
 Each binary is built from its module by scripts/lib.sh (ensure_cluster_tools), which exports
 their paths; `mise run e2e` sets them. Every step that fails says which step and what the
 component printed.
@@ -27,8 +26,8 @@ import time
 import yaml
 
 from paths import DATA, ROOT
+from flux import Flux
 from node import POD_GATEWAY, Node
-from pipeline import build_resourceset
 from processes import Process, StepFailed, free_port, http_status, module_dir, run, tool, wait_until
 from registry import Registry
 
@@ -51,7 +50,7 @@ class Cluster:
     def start(self):
         for step in (self.start_store, self.start_api_server, self.install_crds,
                      self.start_controller_manager, self.start_scheduler, self.start_registry,
-                     self.start_node, self.start_metrics_server, self.start_spin_operator):
+                     self.start_node, self.start_metrics_server, self.start_spin_operator, self.start_flux):
             began = time.monotonic()
             step()
             self.timings[step.__name__] = time.monotonic() - began
@@ -123,15 +122,18 @@ class Cluster:
                       "kube-apiserver", timeout=120)
 
     def install_crds(self):
-        """The upstream CRDs: flux-operator's and spin-operator's from their modules at the built
-        versions; Flux's and cert-manager's as vendored in project-tests/data/crds."""
-        flux_operator = module_dir("github.com/controlplaneio-fluxcd/flux-operator", os.environ["FLUX_OPERATOR_VERSION"])
-        spin_operator = module_dir("github.com/spinkube/spin-operator", os.environ["SPIN_OPERATOR_VERSION"])
-        files = sorted((flux_operator / "config" / "crd" / "bases").glob("*.yaml"))
-        files += sorted((spin_operator / "config" / "crd" / "bases").glob("*.yaml"))
-        files += sorted((DATA / "crds" / "flux").glob("*.yaml")) + sorted((DATA / "crds" / "cert-manager").glob("*.yaml"))
+        """The upstream CRDs: flux-operator's, source-controller's, helm-controller's and
+        spin-operator's from their modules at the built versions; cert-manager's as vendored in
+        project-tests/data/crds. The cluster is new: each is created."""
+        modules = [("github.com/controlplaneio-fluxcd/flux-operator", "FLUX_OPERATOR_VERSION"),
+                   ("github.com/fluxcd/source-controller", "SOURCE_CONTROLLER_VERSION"),
+                   ("github.com/fluxcd/helm-controller", "HELM_CONTROLLER_VERSION"),
+                   ("github.com/spinkube/spin-operator", "SPIN_OPERATOR_VERSION")]
+        files = [f for module, version in modules
+                 for f in sorted((module_dir(module, os.environ[version]) / "config" / "crd" / "bases").glob("*.yaml"))]
+        files += sorted((DATA / "crds" / "cert-manager").glob("*.yaml"))
         for file in files:
-            self.kubectl("apply", "--server-side", "-f", str(file))
+            self.kubectl("create", "-f", str(file))
         names = [yaml.safe_load(f.read_text())["metadata"]["name"] for f in files]
         self.kubectl("wait", "--for=condition=Established", "--timeout=60s", *[f"crd/{n}" for n in names])
 
@@ -199,6 +201,9 @@ class Cluster:
         ])
         self.wait_for("spin-operator /readyz", lambda: http_status(f"http://127.0.0.1:{health}/readyz") == 200, "spin-operator")
 
+    def start_flux(self):
+        Flux(self).start()
+
     def publish(self):
         """`mise-tasks/push native chart` into the cluster's registry, as a release publishes."""
         version = subprocess.run(["python3", "scripts/version.py", "get"], cwd=ROOT, capture_output=True,
@@ -213,30 +218,6 @@ class Cluster:
             "APP_CHART_REGISTRY": f"{self.registry.address}/charts", "APP_CHART_VERSION": version,
         }
 
-    def reconcile_resourceset(self, name: str, namespace: str = "flux-system"):
-        """One reconciliation of a ResourceSet, with flux-operator's code: the ResourceSet and
-        its input providers as the API server holds them, rendered by `flux-operator build
-        resourceset`, applied server-side as flux-operator applies (its field manager), and
-        what an earlier reconciliation applied but this one no longer renders is deleted."""
-        resourceset = self.get("resourceset", name, namespace=namespace)
-        providers = [
-            self.get(ref["kind"].lower(), ref["name"], namespace=namespace)
-            for ref in resourceset["spec"].get("inputsFrom", [])
-        ]
-        tool("flux-operator")  # built, or say how to build it
-        rendered = build_resourceset(resourceset, providers)
-        self.kubectl("apply", "--server-side", "--field-manager=flux-operator", "--force-conflicts", "-f", "-",
-                     input=yaml.safe_dump_all(rendered))
-        # Garbage collection of the previous inventory, by the owner labels flux-operator sets.
-        keep = {(o["kind"], o["metadata"]["namespace"], o["metadata"]["name"]) for o in rendered}
-        selector = f"resourceset.fluxcd.controlplane.io/name={name},resourceset.fluxcd.controlplane.io/namespace={namespace}"
-        for kind in sorted({o["kind"] for o in rendered}):
-            for obj in self.get(kind.lower(), namespace=None, selector=selector)["items"]:
-                key = (obj["kind"], obj["metadata"]["namespace"], obj["metadata"]["name"])
-                if key not in keep:
-                    self.kubectl("delete", kind.lower(), obj["metadata"]["name"], "-n", obj["metadata"]["namespace"])
-        return rendered
-
     # Talking to the cluster.
 
     def kubectl(self, *args: str, input: str | None = None, check: bool = True) -> subprocess.CompletedProcess:
@@ -249,12 +230,6 @@ class Cluster:
         args = ["get", kind] + ([name] if name else []) + (["-n", namespace] if namespace else ["-A"] if not name else [])
         args += ["-l", selector] if selector else []
         return json.loads(self.kubectl(*args, "-o", "json").stdout)
-
-    def helm(self, *args: str) -> subprocess.CompletedProcess:
-        result = subprocess.run([tool("helm"), f"--kubeconfig={self.kubeconfig}", *args], capture_output=True, text=True)
-        if result.returncode != 0:
-            raise StepFailed(f"helm {' '.join(args)}: {result.stderr.strip()}")
-        return result
 
     def wait_for(self, what: str, ready, component: str, timeout: float = 60):
         """Waits for `ready` while every process of the cluster is up; blames `component`."""

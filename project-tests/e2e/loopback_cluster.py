@@ -15,7 +15,7 @@ import signal
 import sys
 import threading
 
-from chain import deploy, install, running_and_ready
+from chain import deploy, running_and_ready
 from cluster import Cluster
 from ingress import run_ingress
 from paths import ROOT
@@ -43,9 +43,8 @@ def up(ingress_port: int) -> int:
         runtime, customer = env["APP_RUNTIME"], env["APP_CUSTOMER"]
         name, repo, release = deploy(cluster, runtime, customer)
         app = release["spec"]["values"].get("appName", "hello-world")
-        values = install(cluster, repo, release)
         if runtime == "native":
-            running_and_ready(cluster, name, values.get("replicaCount", 3))
+            running_and_ready(cluster, name, release["spec"]["values"].get("replicaCount", 3))
         proxy, port, host = run_ingress(cluster, name, app, workdir / "nginx", port=ingress_port)
         STATE.write_text(json.dumps({
             "pid": os.getpid(), "kubeconfig": str(cluster.kubeconfig), "ingress": f"127.0.0.1:{port}", "host": host,

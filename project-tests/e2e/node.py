@@ -85,11 +85,16 @@ class Node:
         }, indent=2))
         (self.dir / "resolv.conf").write_text("nameserver 127.0.0.1\n")
 
-    def start_containerd(self, watch):
-        certs = self.dir / "certs.d" / self.registry
+    def pull_over_http(self, registry: str):
+        """Lets containerd pull from `registry` (host:port) over plain HTTP; it reads certs.d at
+        each pull, so a registry started later is added the same way."""
+        certs = self.dir / "certs.d" / registry
         certs.mkdir(parents=True)
         (certs / "hosts.toml").write_text(
-            f'server = "http://{self.registry}"\n[host."http://{self.registry}"]\n  capabilities = ["pull", "resolve"]\n')
+            f'server = "http://{registry}"\n[host."http://{registry}"]\n  capabilities = ["pull", "resolve"]\n')
+
+    def start_containerd(self, watch):
+        self.pull_over_http(self.registry)
         config = self.dir / "containerd.toml"
         d = self.dir
         # The overlay snapshotter cannot keep its layers on an overlay file system (a

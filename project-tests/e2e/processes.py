@@ -26,10 +26,12 @@ TOOLS = {
     "crane": "CRANE",
     "metrics-server": "METRICS_SERVER",
     "etcd": "ETCD",
-    "flux-operator": "FLUX_OPERATOR",
+    "flux-operator-controller": "FLUX_OPERATOR_CONTROLLER",
+    "source-controller": "SOURCE_CONTROLLER",
+    "helm-controller": "HELM_CONTROLLER",
     "spin-operator": "SPIN_OPERATOR",
-    "helm": "HELM",
     "kubectl": "KUBECTL",
+    "helm": "HELM",
 }
 
 

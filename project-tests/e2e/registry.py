@@ -1,14 +1,20 @@
-"""The loopback cluster's OCI registry: distribution's registry (v3, built from its module) on
-127.0.0.1, plain HTTP, storing in the cluster's folder. containerd pulls every image from it:
-the sandbox's pause image, built here from Kubernetes' own pause.c, and the images the
-project's push path puts there (`mise-tasks/push`, scripts/push-image).
+"""The loopback cluster's OCI registries: distribution's registry (v3, built from its module) on
+127.0.0.1, plain HTTP, storing in the cluster's folder. containerd pulls every image from the
+cluster's own: the sandbox's pause image, built here from Kubernetes' own pause.c, and the
+images the project's push path puts there (`mise-tasks/push`, scripts/push-image). A private
+one, which requires a login (htpasswd, as a platform's registry does), is for the pull secret's
+test (test_flux.py).
 """
+
+import base64
+import json
 
 import os
 import pathlib
 import re
 import subprocess
 
+import bcrypt
 import yaml
 
 from paths import ROOT
@@ -16,25 +22,47 @@ from processes import Process, StepFailed, free_port, http_status, module_dir, r
 
 
 class Registry:
-    def __init__(self, workdir: pathlib.Path):
-        self.dir = workdir / "registry"
+    def __init__(self, workdir: pathlib.Path, name: str = "registry", login: tuple[str, str] | None = None):
+        """`login`: (user, password) the registry requires of every request; none: open."""
+        self.name = name
+        self.dir = workdir / name
         self.port = free_port()
         self.address = f"127.0.0.1:{self.port}"
+        self.login = login
 
     def start(self, processes: list[Process]):
         self.dir.mkdir()
-        config = self.dir / "config.yaml"
-        config.write_text(yaml.safe_dump({
+        config = {
             "version": 0.1,
             "log": {"level": "warn", "accesslog": {"disabled": True}},
             "storage": {"filesystem": {"rootdirectory": str(self.dir / "storage")}, "delete": {"enabled": True}},
             "http": {"addr": self.address, "debug": {"addr": ""}},
-        }))
-        process = Process("registry", [tool("registry"), "serve", str(config)], self.dir,
+        }
+        if self.login:
+            user, password = self.login
+            htpasswd = self.dir / "htpasswd"
+            htpasswd.write_text(f"{user}:{bcrypt.hashpw(password.encode(), bcrypt.gensalt()).decode()}\n")
+            config["auth"] = {"htpasswd": {"realm": self.name, "path": str(htpasswd)}}
+        (self.dir / "config.yaml").write_text(yaml.safe_dump(config))
+        process = Process(self.name, [tool("registry"), "serve", str(self.dir / "config.yaml")], self.dir,
                           env={"OTEL_TRACES_EXPORTER": "none"})
         processes.append(process)
-        wait_until("the registry's /v2/", lambda: http_status(f"http://{self.address}/v2/") == 200, 30,
-                   watch=processes, blame=process)
+        # /v2/ answers 200, or 401 with the challenge when a login is required.
+        wait_until(f"the {self.name}'s /v2/", lambda: http_status(f"http://{self.address}/v2/") == (401 if self.login else 200),
+                   30, watch=processes, blame=process)
+
+    def docker_config(self) -> dict:
+        """The docker config (a kubernetes.io/dockerconfigjson secret's content) that logs in."""
+        user, password = self.login
+        return {"auths": {self.address: {"auth": base64.b64encode(f"{user}:{password}".encode()).decode()}}}
+
+    def copy_from(self, source: "Registry", repositories: list[str]):
+        """`crane copy` of each `repository:tag` from `source`, logged in to this registry."""
+        config = self.dir / "docker"
+        config.mkdir(exist_ok=True)
+        (config / "config.json").write_text(json.dumps(self.docker_config()))
+        for repository in repositories:
+            crane("copy", f"{source.address}/{repository}", f"{self.address}/{repository}", env={"DOCKER_CONFIG": str(config)})
 
     def push_pause_image(self) -> str:
         """Kubernetes' pause, compiled statically from build/pause/linux/pause.c of the cluster's
@@ -59,6 +87,9 @@ def push_image(binary: pathlib.Path, user: str, port: int | None, refs: list[str
         raise StepFailed(f"scripts/push-image {binary} {' '.join(refs)}: {result.stderr.strip()}")
 
 
-def crane(*args: str) -> bytes:
-    """go-containerregistry's crane against the cluster's registry (plain HTTP)."""
-    return subprocess.run([tool("crane"), "--insecure", *args], capture_output=True, check=True).stdout
+def crane(*args: str, env: dict | None = None) -> bytes:
+    """go-containerregistry's crane against the cluster's registries (plain HTTP)."""
+    result = subprocess.run([tool("crane"), "--insecure", *args], capture_output=True, env={**os.environ, **(env or {})})
+    if result.returncode != 0:
+        raise StepFailed(f"crane {' '.join(args)}: {result.stderr.decode().strip()}")
+    return result.stdout

@@ -4,7 +4,7 @@ through the ingress scales the chart's native Deployment from 1 pod to at least 
 
 import time
 
-from chain import deploy, install, running_and_ready, wait
+from chain import deploy, running_and_ready, wait
 from ingress import run_ingress
 from paths import ROOT
 from rolling_update import loading, pages_of, totals
@@ -13,10 +13,9 @@ BURST_SECONDS = 150
 
 
 def test_a_load_burst_scales_the_native_deployment_from_one_pod(cluster):
-    name, repo, release = deploy(cluster, "native", "burst")
+    autoscaling = {"enabled": True, "minReplicas": 1, "maxReplicas": 3, "targetCPUUtilizationPercentage": 50}
+    name, repo, release = deploy(cluster, "native", "burst", values={"autoscaling": autoscaling})
     app = release["spec"]["values"].get("appName", "hello-world")
-    install(cluster, repo, release, autoscaling={"enabled": True, "minReplicas": 1, "maxReplicas": 3,
-                                                 "targetCPUUtilizationPercentage": 50})
     running_and_ready(cluster, name, 1)
 
     def hpa() -> dict:

@@ -1,13 +1,9 @@
-"""The delivery chain on a real cluster (cluster.py, with one node): the harness applied as the
-seed's docs say (`kubectl kustomize test/`, variables filled, `kubectl apply`), the ResourceSet
-reconciled with flux-operator's code, the chart installed by Helm with the HelmRelease's values
-from the OCI registry the OCIRepository names, spin-operator and the controller manager making
-Deployments, ReplicaSets and Pods, Pod Security admission judging every pod, and the kubelet
-running them: the native image pulled from the loopback registry, probed and Ready.
-
-Without helm-controller and source-controller (not built here), Helm itself installs the chart
-as helm-controller would: the OCIRepository's chart, into `spec.targetNamespace`, the release
-stored in `spec.storageNamespace`.
+"""The delivery chain on a real cluster (cluster.py, with one node), driven by Flux alone: the
+harness applied as the seed's docs say (`kubectl kustomize test/`, variables filled, `kubectl
+apply`), flux-operator reconciling the ResourceSet, source-controller pulling the chart from the
+loopback registry, helm-controller installing it, spin-operator and the controller manager
+making Deployments, ReplicaSets and Pods, Pod Security admission judging every pod, and the
+kubelet running them: the native image pulled from the loopback registry, probed and Ready.
 """
 
 import json
@@ -15,7 +11,7 @@ import json
 import pytest
 import yaml
 
-from chain import deploy, image_digest, inputs, install, pods_of, running_and_ready, wait
+from chain import chart_version, condition, deploy, image_digest, inputs, pods_of, running_and_ready, wait
 from cluster import Cluster
 from node import NODE_NAME
 
@@ -33,7 +29,11 @@ def test_the_chain_from_resourceset_to_pods_on_the_node(cluster, runtime, shape,
     env = inputs(cluster, runtime, customer)
     name, repo, release = deploy(cluster, runtime, customer, shape)
 
-    # flux-operator: one OCIRepository and one HelmRelease for the tenant × cluster pair.
+    # flux-operator: one OCIRepository and one HelmRelease for the tenant × cluster pair, each
+    # Ready: the chart pulled, the release installed.
+    resourceset = cluster.get("resourceset", "hello-world", namespace="flux-system")
+    for obj in (resourceset, repo, release):
+        print(f"{shape} {runtime}: {obj['kind']} {obj['metadata']['name']} Ready: {condition(obj).get('message')}")
     assert repo["spec"]["url"] == f"oci://{env['APP_CHART_REGISTRY']}/hello-world"
     assert repo["spec"]["ref"] == {"semver": env["APP_CHART_VERSION"]}
     spec = release["spec"]
@@ -43,9 +43,9 @@ def test_the_chain_from_resourceset_to_pods_on_the_node(cluster, runtime, shape,
     assert values["ingress"]["hostname"] == f"{customer}.{env['APP_NAME']}.{env['CLUSTER_FQDN']}"
     assert values.get("runtime") == (runtime if shape == "extended" else None)
 
-    # Helm installs the chart with those values; its Namespace carries the Pod Security level
-    # the runtime's pods meet.
-    installed = install(cluster, repo, release)
+    # helm-controller installed the chart with those values; its Namespace carries the Pod
+    # Security level the runtime's pods meet.
+    assert chart_version(release) == env["APP_CHART_VERSION"]
     namespace = cluster.get("namespace", name)
     enforce = namespace["metadata"]["labels"]["pod-security.kubernetes.io/enforce"]
     assert enforce == ("restricted" if runtime == "native" else "baseline")
@@ -53,7 +53,7 @@ def test_the_chain_from_resourceset_to_pods_on_the_node(cluster, runtime, shape,
     # The workload: spin-operator turns the SpinApp into a Deployment; the controller manager
     # makes the ReplicaSet and the Pods, which admission (PodSecurity, ServiceAccount,
     # RuntimeClass) accepts and the scheduler binds to the node.
-    replicas = installed.get("replicaCount", 3)
+    replicas = values.get("replicaCount", 3)
     deployment_name = f"{env['APP_NAME']}-spin" if runtime == "spin" else f"{env['APP_NAME']}-deployment"
     deployment = wait(f"Deployment {deployment_name}", lambda: cluster.kubectl(
         "get", "deployment", deployment_name, "-n", name, "-o", "json", check=False).stdout or None)
@@ -147,9 +147,9 @@ def spin_pods_wait_for_their_shim(cluster: Cluster, namespace: str, replicas: in
 
 @pytest.mark.parametrize("runtime", ["spin", "native"])
 def test_autoscaling_is_admitted_for_either_runtime(cluster, runtime):
-    name, repo, release = deploy(cluster, runtime, f"scale-{runtime}")
+    autoscaling = {"enabled": True, "minReplicas": 2, "maxReplicas": 5, "targetCPUUtilizationPercentage": 80}
+    name, repo, release = deploy(cluster, runtime, f"scale-{runtime}", values={"autoscaling": autoscaling})
     app = release["spec"]["values"].get("appName", "hello-world")
-    install(cluster, repo, release, autoscaling={"enabled": True, "minReplicas": 2, "maxReplicas": 5, "targetCPUUtilizationPercentage": 80})
     hpa = cluster.get("horizontalpodautoscaler", app, namespace=name)["spec"]
     target = f"{app}-{'spin' if runtime == 'spin' else 'deployment'}"
     assert hpa["scaleTargetRef"]["name"] == target
@@ -157,8 +157,16 @@ def test_autoscaling_is_admitted_for_either_runtime(cluster, runtime):
     wait(f"Deployment {target}", lambda: cluster.kubectl("get", "deployment", target, "-n", name, check=False).returncode == 0)
 
 
-def test_switching_the_runtime_keeps_host_tls_and_service(cluster):
-    name, repo, release = deploy(cluster, "spin", "hooli")
+def workloads(cluster: Cluster, namespace: str) -> dict[str, list[str]]:
+    """The app's workloads in `namespace`: SpinApps, and Deployments that are not being deleted."""
+    spinapps = [o["metadata"]["name"] for o in cluster.get("spinapps", namespace=namespace)["items"]]
+    deployments = [o["metadata"]["name"] for o in cluster.get("deployments", namespace=namespace)["items"]
+                   if "deletionTimestamp" not in o["metadata"]]
+    return {"spinapps": sorted(spinapps), "deployments": sorted(deployments)}
+
+
+def test_switching_the_runtime_leaves_one_workload_and_keeps_host_tls_and_service(cluster):
+    name, repo, release = deploy(cluster, "spin", "hooli", replicas=1)
     app = release["spec"]["values"].get("appName", "hello-world")
 
     def address():
@@ -167,15 +175,19 @@ def test_switching_the_runtime_keeps_host_tls_and_service(cluster):
         return (ingress["spec"]["rules"][0]["host"], ingress["spec"]["tls"][0]["secretName"],
                 service["metadata"]["uid"], service["spec"]["ports"][0]["port"])
 
-    install(cluster, repo, release)
     before = address()
-    install(cluster, repo, release, runtime="native", replicaCount=1)
-    # The native Deployment's pods run under the stricter level of its namespace.
+    spin = {"spinapps": [f"{app}-spin"], "deployments": [f"{app}-spin"]}
+    native = {"spinapps": [], "deployments": [f"{app}-deployment"]}
+    wait("only the SpinApp and its Deployment", lambda: workloads(cluster, name) == spin)
+
+    # To native: helm-controller upgrades the release; the SpinApp and the Deployment
+    # spin-operator made for it are gone, not only joined by the native Deployment.
+    deploy(cluster, "native", "hooli", replicas=1)
     assert cluster.get("namespace", name)["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
-    wait(f"Deployment {app}-deployment Ready on the node", lambda: cluster.kubectl(
-        "get", "deployment", f"{app}-deployment", "-n", name, "-o", "jsonpath={.status.readyReplicas}",
-        check=False).stdout == "1", timeout=120)
-    assert address() == before
-    install(cluster, repo, release, runtime="spin")
+    running_and_ready(cluster, name, 1)
+    wait("only the native Deployment", lambda: workloads(cluster, name) == native)
     assert address() == before
 
+    deploy(cluster, "spin", "hooli", replicas=1)
+    wait("only the SpinApp and its Deployment again", lambda: workloads(cluster, name) == spin)
+    assert address() == before

@@ -10,15 +10,14 @@ import pytest
 
 from ingress import container_port, run_component, run_nginx
 from paths import ROOT
-from chain import deploy, install, pods_of, running_and_ready
+from chain import deploy, pods_of, running_and_ready
 
 
 @pytest.mark.parametrize("runtime", ["native", "spin"])
 def test_the_conformance_suite_passes_through_the_ingress(cluster, runtime):
     customer = f"edge-{runtime}"
-    name, repo, release = deploy(cluster, runtime, customer)
+    name, repo, release = deploy(cluster, runtime, customer, replicas=1)
     app = release["spec"]["values"].get("appName", "hello-world")
-    install(cluster, repo, release, replicaCount=1)
     ingress = cluster.get("ingress", app, namespace=name)
     backend = ingress["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]
     service = cluster.get("service", backend["name"], namespace=name)

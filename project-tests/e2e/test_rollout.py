@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from chain import deploy, install, running_and_ready, wait
+from chain import deploy, running_and_ready, wait
 from ingress import run_ingress
 from registry import push_image
 from rolling_update import loading, pages_of, totals
@@ -35,12 +35,12 @@ def releases(cluster):
     return list(binaries)
 
 
-def roll(cluster, customer: str, releases: list[str], rollouts: int = 1, **chart_values) -> dict:
+def roll(cluster, customer: str, releases: list[str], rollouts: int = 1, chart_values: dict | None = None) -> dict:
     """Serves release N, then rolls between N and N+1 under load through the ingress: once, or
     up to `rollouts` times until the clients lose something. Returns the clients' counts."""
-    name, repo, release = deploy(cluster, "native", customer)
+    name, repo, release = deploy(cluster, "native", customer, replicas=REPLICAS, values=chart_values,
+                                 APP_IMAGE_VERSION=releases[0])
     app = release["spec"]["values"].get("appName", "hello-world")
-    install(cluster, repo, release, image={"tag": releases[0]}, replicaCount=REPLICAS, **chart_values)
     running_and_ready(cluster, name, REPLICAS)
     proxy, port, host = run_ingress(cluster, name, app, cluster.dir / customer / "nginx")
     pages = pages_of(pathlib.Path(os.environ["ROLLOUT_SITE"]))
@@ -51,7 +51,9 @@ def roll(cluster, customer: str, releases: list[str], rollouts: int = 1, **chart
             for rollout in range(1, rollouts + 1):
                 old, new = releases[(rollout - 1) % 2], releases[rollout % 2]
                 began = time.monotonic()
-                install(cluster, repo, release, image={"tag": new}, replicaCount=REPLICAS, **chart_values)
+                # The tenant's image version changes in its provider: flux-operator renders the
+                # HelmRelease anew, and helm-controller upgrades the release.
+                deploy(cluster, "native", customer, replicas=REPLICAS, values=chart_values, APP_IMAGE_VERSION=new)
 
                 def rolled():
                     pods = cluster.get("pods", namespace=name)["items"]
@@ -93,7 +95,7 @@ def test_the_same_rollout_without_drain_loses_requests(cluster, releases):
     falls into that second is a race, so the rollout goes back and forth (N+1, N, N+1, ...) up
     to 6 times, until the clients lose something."""
     counts = roll(cluster, "rollout-nodrain", releases, rollouts=6,
-                  shutdown={"drainDelaySeconds": 0, "timeoutSeconds": 25})
+                  chart_values={"shutdown": {"drainDelaySeconds": 0, "timeoutSeconds": 25}})
     print(report("the same rollout without drain (drain delay 0)", counts))
     for failure in counts["failures"][:3]:
         print(f"  {failure}")
