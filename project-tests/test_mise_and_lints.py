@@ -59,7 +59,7 @@ def test_every_task_is_a_file_in_mise_tasks_with_a_description():
 
 def test_test_runs_every_part():
     assert task("test")["depends"] == [
-        "test:rust", "test:wasm", "test:deploy", "test:rolling-update", "e2e", "fuzz"
+        "test:rust", "test:wasm", "test:deploy", "test:rolling-update", "test:docs", "e2e", "fuzz"
     ]
 
 

@@ -31,6 +31,14 @@ def test_every_job_that_builds_with_go_sets_up_go_1_26():
             assert setups and str(setups[0]["with"]["go-version"]).startswith("1.26"), name
 
 
+def test_the_release_builds_its_pages_with_the_published_docs_as_canonical_url():
+    # mkdocs' site_url defaults to http://localhost:8000/ (site/mkdocs.yml): every page the
+    # release serves would name that as its canonical URL.
+    published = WORKFLOWS["site.yaml"]["jobs"]["deploy"]["env"]["SITE_URL"]
+    assert published.startswith("https://")
+    assert WORKFLOWS["release.yaml"]["jobs"]["publish"]["env"]["SITE_URL"] == published
+
+
 def test_the_test_job_may_start_a_node():
     assert "--privileged" in WORKFLOWS["CI.yaml"]["jobs"]["test"]["container"]["options"]
 
