@@ -5,7 +5,6 @@ console error, no failed request and no 4xx/5xx, every Mermaid diagram drawn at 
 and a height a reader can take in."""
 
 import os
-import pathlib
 import subprocess
 import xml.etree.ElementTree as ElementTree
 from urllib.parse import urlsplit
