@@ -1,7 +1,16 @@
-//! Writing a path into a `Location` (RFC 3986 §3.3): a decoded site path, percent-encoded
-//! wherever a byte is not allowed in a path segment. The core writes its redirects with this at
-//! request time and the site compiler writes the redirects it finds at build time, so both send
-//! the same bytes for the same path.
+//! A site's paths, shared by the core (request time) and the site compiler (build time), so
+//! both agree byte for byte:
+//! - the one URL of a page (`page_path`): a folder's `index.html` is asked for by its folder;
+//! - writing a path into a `Location` (RFC 3986 §3.3): a decoded site path, percent-encoded
+//!   wherever a byte is not allowed in a path segment;
+//! - whether a redirect rule applies to a path (`redirect_match`).
+
+/// The path of a page's one URL, without its leading `/`, for the key of its file: a folder's
+/// `index.html` is asked for by the folder (`guide/index.html` → `guide/`, `index.html` → ``),
+/// and any other file by its own name. Keys are decoded paths relative to the site's root.
+pub fn page_path(key: &str) -> &str {
+    key.strip_suffix("index.html").unwrap_or(key)
+}
 
 /// Appends `path` to `out`, keeping `/`, unreserved characters and sub-delims, `:` and `@`
 /// (RFC 3986 `pchar`), and percent-encoding every other byte.
@@ -25,7 +34,7 @@ const HEX: &[u8; 16] = b"0123456789ABCDEF";
 /// `index.html`: the URLs its page had. The core answers requests with this, and the site
 /// compiler checks with it that no page of the previous release is left without an answer.
 pub fn redirect_match<'a>(from: &str, splat: bool, path: &'a str) -> Option<&'a str> {
-    let exact = path.strip_suffix("index.html").unwrap_or(path);
+    let exact = page_path(path);
     let exact = exact.strip_suffix('/').unwrap_or(exact);
     if splat {
         path.strip_prefix(from)
@@ -38,6 +47,14 @@ pub fn redirect_match<'a>(from: &str, splat: bool, path: &'a str) -> Option<&'a 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_folders_page_is_asked_for_by_the_folder_and_any_other_file_by_its_name() {
+        assert_eq!(page_path("index.html"), "");
+        assert_eq!(page_path("guide/index.html"), "guide/");
+        assert_eq!(page_path("guide/page.html"), "guide/page.html");
+        assert_eq!(page_path("assets/app.js"), "assets/app.js");
+    }
 
     #[test]
     fn a_rule_matches_its_page_s_urls_and_a_splat_everything_below() {

@@ -142,7 +142,7 @@ pub fn compile(options: &Options) -> Result<Summary, String> {
     for file in &mut compiled {
         // A folder's page is asked for by the folder's URL, its one URL.
         let key = &file.file.key;
-        let url = format!("/{}", key.strip_suffix("index.html").unwrap_or(key));
+        let url = format!("/{}", http_text::path::page_path(key));
         file.headers = headers::for_url(&header_rules, &url)?;
         if file.content_type.starts_with("text/html") {
             let html = String::from_utf8_lossy(&file.file.bytes);

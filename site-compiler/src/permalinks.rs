@@ -59,7 +59,7 @@ impl Manifest {
 
 /// The URL a client asks for a page by: `/`, `/guide/`, `/page.html`.
 fn url(key: &str) -> String {
-    format!("/{}", key.strip_suffix("index.html").unwrap_or(key))
+    format!("/{}", http_text::path::page_path(key))
 }
 
 /// Every `id`, and every `name` of an `<a>`, on a page: what a `#fragment` can point at.

@@ -282,8 +282,8 @@ fn stubs(files: &[SiteFile], keys: &HashSet<&str>) -> Result<Vec<Rule>, String> 
             }
         };
         let mut to = String::from("/");
-        http_text::path::encode_into(&mut to, key.strip_suffix("index.html").unwrap_or(&key));
-        let from = file.key.strip_suffix("index.html").unwrap_or(&file.key);
+        http_text::path::encode_into(&mut to, http_text::path::page_path(&key));
+        let from = http_text::path::page_path(&file.key);
         rules.push(Rule {
             origin: file.key.clone(),
             from: from.trim_end_matches('/').to_owned(),

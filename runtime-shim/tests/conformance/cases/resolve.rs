@@ -132,7 +132,7 @@ fn missing_page_is_never_200(t: &Target) -> Result<(), String> {
 fn every_file_arrives_byte_for_byte_in_every_coding(t: &Target) -> Result<(), String> {
     for asset in hello_world::site::assets() {
         // A folder's page is asked for by its one URL, the folder's.
-        let path = url_path(asset.path.strip_suffix("index.html").unwrap_or(asset.path));
+        let path = url_path(http_text::path::page_path(asset.path));
         let file = t.site.file(asset.path);
         let codings = [
             ("identity", true),
