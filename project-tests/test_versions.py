@@ -12,7 +12,7 @@ import yaml
 from conftest import ROOT, cargo_version
 from pipeline import helm_template
 
-VERSION_FILES = ["Cargo.toml", "Cargo.lock", "charts/hello-world/Chart.yaml", "spin.toml", "test/mise.toml"]
+VERSION_FILES = ["Cargo.toml", "Cargo.lock", "charts/hello-world/Chart.yaml", "spin.toml", "deployment/test/mise.toml"]
 
 
 def plan(cwd=ROOT, **env) -> dict:
@@ -24,14 +24,14 @@ def plan(cwd=ROOT, **env) -> dict:
 def written_versions(root=ROOT) -> dict[str, str]:
     chart = yaml.safe_load((root / "charts/hello-world/Chart.yaml").read_text())
     spin = tomllib.loads((root / "spin.toml").read_text())
-    harness = tomllib.loads((root / "test/mise.toml").read_text())["env"]
+    harness = tomllib.loads((root / "deployment/test/mise.toml").read_text())["env"]
     lock = tomllib.loads((root / "Cargo.lock").read_text())
     found = {
         "Chart.yaml version": str(chart["version"]),
         "Chart.yaml appVersion": str(chart["appVersion"]),
         "spin.toml application.version": spin["application"]["version"],
-        "test/mise.toml APP_CHART_VERSION": harness["APP_CHART_VERSION"],
-        "test/mise.toml APP_IMAGE_VERSION": harness["APP_IMAGE_VERSION"],
+        "deployment/test/mise.toml APP_CHART_VERSION": harness["APP_CHART_VERSION"],
+        "deployment/test/mise.toml APP_IMAGE_VERSION": harness["APP_IMAGE_VERSION"],
     }
     for package in lock["package"]:
         if "source" not in package:  # the workspace's own crates
@@ -88,7 +88,7 @@ def test_registry_defaults_agree():
     p = plan()
     registry = p["native_images"][0].rsplit("/hello-world:", 1)[0]
     values = yaml.safe_load((ROOT / "charts/hello-world/values.yaml").read_text())
-    harness = tomllib.loads((ROOT / "test/mise.toml").read_text())["env"]
+    harness = tomllib.loads((ROOT / "deployment/test/mise.toml").read_text())["env"]
     assert values["image"]["registry"] == registry == harness["APP_IMAGE_REGISTRY"]
     assert p["chart_repository"] == f"oci://{harness['APP_CHART_REGISTRY']}"
 

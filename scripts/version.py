@@ -7,7 +7,7 @@ follows it:
   plan   print, as JSON, the name of every release artifact: assets, image and Spin artifact
          tags, the chart repository (registries from IMAGE_REGISTRY / CHART_REGISTRY)
   sync   write the version into Cargo.lock, Chart.yaml (version, appVersion), spin.toml and the
-         deployment harness (test/mise.toml)
+         deployment harness (deployment/test/mise.toml)
   bump   raise the patch version in Cargo.toml (0.1.0 -> 0.1.1), then sync
 
 It works on the git repository of the current directory, so the release tests can run it on a
@@ -77,7 +77,7 @@ def sync(root: pathlib.Path) -> None:
     replace(chart, r'^version: .*$', f"version: {version}")
     replace(chart, r'^appVersion: .*$', f'appVersion: "{version}"')
     replace(root / "spin.toml", r'^(\[application\](?:\n(?!\[).*)*?\nversion = )"[^"]*"', rf'\g<1>"{version}"')
-    harness = root / "test" / "mise.toml"
+    harness = root / "deployment" / "test" / "mise.toml"
     for key in ("APP_CHART_VERSION", "APP_IMAGE_VERSION"):
         replace(harness, rf'^{key} = "[^"]*"', f'{key} = "{version}"')
 

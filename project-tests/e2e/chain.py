@@ -1,5 +1,5 @@
 """The steps of the delivery chain that every end-to-end test takes, as a Flux user takes them:
-the harness applied for a tenant (`kubectl kustomize test/`, variables filled, `kubectl apply`),
+the harness applied for a tenant (`kubectl kustomize deployment/test/`, variables filled, `kubectl apply`),
 and then only waiting, on Ready conditions, for what Flux's controllers make of it: the
 ResourceSet (flux-operator), the OCIRepository (source-controller, the chart pulled from the
 cluster's registry) and the HelmRelease (helm-controller), then the workload the kubelet runs."""
@@ -24,7 +24,7 @@ def inputs(cluster: Cluster, runtime: str, customer: str, **overrides: str) -> d
 
 def harness(cluster: Cluster, runtime: str, customer: str, shape: str = "extended", replicas: int | None = None,
             **overrides: str) -> list[dict]:
-    """The seed's harness, `kubectl kustomize test/` with the variables filled; in the seed
+    """The seed's harness, `kubectl kustomize deployment/test/` with the variables filled; in the seed
     shape, the providers carry only the platform's keys. The chart registry is the cluster's,
     which speaks plain HTTP (the optional `app.chart.insecure` input, as CI's overlay sets it)."""
     objects = harness_objects(inputs(cluster, runtime, customer, **overrides))

@@ -1,5 +1,5 @@
 """The delivery chain on a real cluster (cluster.py, with one node), driven by Flux alone: the
-harness applied as the seed's docs say (`kubectl kustomize test/`, variables filled, `kubectl
+harness applied as the seed's docs say (`kubectl kustomize deployment/test/`, variables filled, `kubectl
 apply`), flux-operator reconciling the ResourceSet, source-controller pulling the chart from the
 loopback registry, helm-controller installing it, spin-operator and the controller manager
 making Deployments, ReplicaSets and Pods, Pod Security admission judging every pod, and the

@@ -24,6 +24,7 @@ import yaml
 from chain import (FLUX, apply_tenant, chart_version, condition, deploy, reconcile, reconcile_sources, running_and_ready,
                    wait)
 from paths import ROOT
+from pipeline import kustomize
 from processes import StepFailed, tool
 from registry import Registry, crane
 
@@ -138,8 +139,7 @@ def test_a_tenant_whose_inputs_are_gone_is_pruned(cluster):
 
     # The tenant removed from the fleet: the harness's objects deleted, as Flux's Kustomization
     # prunes them when they leave the repository. The ResourceSet's finalizer prunes the rest.
-    harness = subprocess.run([tool("kubectl"), "kustomize", str(ROOT / "test")], capture_output=True, text=True, check=True)
-    kinds = [(o["kind"], o["metadata"]["name"]) for o in yaml.safe_load_all(harness.stdout)
+    kinds = [(o["kind"], o["metadata"]["name"]) for o in yaml.safe_load_all(kustomize())
              if o and o["kind"] in ("ResourceSet", "ResourceSetInputProvider")]
     for kind, obj in kinds:
         cluster.kubectl("delete", kind.lower(), obj, "-n", FLUX, "--wait=false")
