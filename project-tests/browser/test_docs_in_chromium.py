@@ -52,7 +52,8 @@ def pages() -> list[str]:
 def browser():
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=os.environ.get("CHROMIUM", "/usr/bin/chromium"),
-                                             args=["--no-sandbox"])
+                                             # Root in a container: no sandbox, and /dev/shm may be 64 MiB.
+                                             args=["--no-sandbox", "--disable-dev-shm-usage"])
         yield browser
         browser.close()
 
