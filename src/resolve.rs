@@ -39,7 +39,7 @@ pub fn resolve(path: &str, query: Option<&str>) -> Resolution {
 /// Built from the table and not from the request, so it cannot start with `//` or `/\` and
 /// cannot point off-site, whatever the request held.
 fn location(index: &Asset, query: Option<&str>) -> String {
-    let directory = http_text::path::page_path(&index.path);
+    let directory = http_text::path::page_path(index.path);
     let mut location = String::with_capacity(directory.len() + 2);
     location.push('/');
     http_text::path::encode_into(&mut location, directory);
