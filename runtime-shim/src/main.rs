@@ -51,6 +51,7 @@ fn main() -> ExitCode {
                 return ExitCode::FAILURE;
             }
         };
+        let signal = server::shutdown_signal();
         let address = listener.local_addr().unwrap_or(config.listen);
         let figures = hello_world::site::figures();
         log::event(
@@ -66,7 +67,7 @@ fn main() -> ExitCode {
                 hello_world::HEALTH_PATH,
             ),
         );
-        match server::serve(listener, config).await {
+        match server::serve(listener, config, signal).await {
             Ok(()) => ExitCode::SUCCESS,
             Err(error) => {
                 eprintln!("runtime-shim: {error}");

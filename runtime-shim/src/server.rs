@@ -17,6 +17,7 @@
 //! 4. when the last connection is gone, or `--shutdown-timeout` has passed, the process exits 0.
 
 use std::convert::Infallible;
+use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -40,7 +41,12 @@ use crate::timeouts::Timeouts;
 const MAX_HEAD_BYTES: usize = 16 * 1024;
 const MAX_HEADER_FIELDS: usize = 64;
 
-pub async fn serve(listener: TcpListener, config: Config) -> io::Result<()> {
+/// Serves `listener` until `signal` (from [`shutdown_signal`]) resolves, then drains.
+pub async fn serve(
+    listener: TcpListener,
+    config: Config,
+    signal: impl Future<Output = &'static str>,
+) -> io::Result<()> {
     let mut http = http1::Builder::new();
     http.keep_alive(true)
         .max_buf_size(MAX_HEAD_BYTES)
@@ -63,7 +69,7 @@ pub async fn serve(listener: TcpListener, config: Config) -> io::Result<()> {
         };
         tokio::spawn(connection.serve(stream, peer));
     };
-    let mut signal = std::pin::pin!(shutdown_signal());
+    let mut signal = std::pin::pin!(signal);
     let mut draining_until = None;
 
     loop {
@@ -241,22 +247,28 @@ impl Connection {
     }
 }
 
-/// Resolves with the signal's name on SIGTERM (Kubernetes) or SIGINT (Ctrl-C).
-async fn shutdown_signal() -> &'static str {
+/// Resolves with the signal's name on SIGTERM (Kubernetes) or SIGINT (Ctrl-C). The handlers are
+/// installed when this is called, not when it is first polled: called before the server says it
+/// listens, a signal sent from then on starts the drain instead of killing the process (a pod
+/// stopped right after it started, or a test that signals at once).
+pub fn shutdown_signal() -> impl Future<Output = &'static str> {
     use tokio::signal::unix::{signal, SignalKind};
-    let (Ok(mut term), Ok(mut int)) = (
+    let handlers = (
         signal(SignalKind::terminate()),
         signal(SignalKind::interrupt()),
-    ) else {
-        log::event(
-            Level::Error,
-            "cannot install signal handlers; graceful shutdown is off",
-            "",
-        );
-        return std::future::pending().await;
-    };
-    tokio::select! {
-        _ = term.recv() => "SIGTERM",
-        _ = int.recv() => "SIGINT",
+    );
+    async move {
+        let (Ok(mut term), Ok(mut int)) = handlers else {
+            log::event(
+                Level::Error,
+                "cannot install signal handlers; graceful shutdown is off",
+                "",
+            );
+            return std::future::pending().await;
+        };
+        tokio::select! {
+            _ = term.recv() => "SIGTERM",
+            _ = int.recv() => "SIGINT",
+        }
     }
 }
