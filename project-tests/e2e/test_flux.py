@@ -193,7 +193,12 @@ def test_a_registry_that_requires_a_login_is_pulled_from_with_the_pull_secret(cl
                            APP_IMAGE_REGISTRY=private.address, APP_CHART_REGISTRY=f"{private.address}/charts")
     assert repo["spec"]["url"].startswith(f"oci://{private.address}/")
     (pod,) = running_and_ready(cluster, name, 1)
-    assert pod["status"]["containerStatuses"][0]["image"] == f"{private.address}/hello-world:{version}"
+    ref = f"{private.address}/hello-world:{version}"
+    assert pod["spec"]["containers"][0]["image"] == ref
+    # The kubelet pulled that ref, logged in (its status may name the same image by another
+    # registry's ref when containerd holds that digest already, so the event is what counts).
+    pulled = [e for e in cluster.get("events", namespace=name)["items"] if e["reason"] == "Pulled" and f"Successfully pulled image \"{ref}\"" in e["message"]]
+    assert pulled, [e["message"] for e in cluster.get("events", namespace=name)["items"]]
     secret = cluster.get("secret", "image-pull-secret", namespace=name)
     assert secret["metadata"]["labels"]["app.kubernetes.io/managed-by"] == "Helm"
     assert json.loads(base64.b64decode(secret["data"][".dockerconfigjson"])) == private.docker_config()
