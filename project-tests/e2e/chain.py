@@ -46,10 +46,15 @@ def condition(obj: dict, kind: str = "Ready") -> dict:
     return next((c for c in obj.get("status", {}).get("conditions", []) if c["type"] == kind), {})
 
 
+def latest_release(release: dict) -> dict:
+    """The newest Helm release a HelmRelease recorded (its status history), or {}."""
+    return release.get("status", {}).get("history", [{}])[0]
+
+
 def chart_version(release: dict) -> str:
     """The chart version of a HelmRelease's latest release. From an OCIRepository,
     helm-controller adds the artifact's digest as build metadata (`0.1.0+878cb1ca6d03`)."""
-    return release.get("status", {}).get("history", [{}])[0].get("chartVersion", "").split("+")[0]
+    return latest_release(release).get("chartVersion", "").split("+")[0]
 
 
 def reconcile(cluster: Cluster, kind: str, name: str, timeout: float = 120) -> dict:
@@ -130,6 +135,12 @@ def pods_of(cluster: Cluster, namespace: str, want: int) -> list[dict]:
         return wait(f"{want} pods in {namespace}", created)
     except StepFailed as error:
         raise StepFailed(f"{error}; events in {namespace}:\n{events(cluster, namespace)}") from None
+
+
+def events_for(cluster: Cluster, namespace: str, reason: str, name: str | None = None) -> list[dict]:
+    """The events in `namespace` with `reason`, about the object `name` if given."""
+    listed = cluster.get("events", namespace=namespace)["items"]
+    return [e for e in listed if e["reason"] == reason and name in (None, e["involvedObject"]["name"])]
 
 
 def events(cluster: Cluster, namespace: str) -> str:

@@ -6,12 +6,11 @@ making Deployments, ReplicaSets and Pods, Pod Security admission judging every p
 kubelet running them: the native image pulled from the loopback registry, probed and Ready.
 """
 
-import json
 
 import pytest
 import yaml
 
-from chain import chart_version, condition, deploy, image_digest, inputs, pods_of, running_and_ready, wait
+from chain import chart_version, condition, deploy, events_for, image_digest, inputs, pods_of, running_and_ready, wait
 from cluster import Cluster
 from node import NODE_NAME
 
@@ -131,11 +130,8 @@ def spin_pods_wait_for_their_shim(cluster: Cluster, namespace: str, replicas: in
     pods = pods_of(cluster, namespace, replicas)
     handler = cluster.get("runtimeclass", pods[0]["spec"]["runtimeClassName"])["handler"]
 
-    def refused():
-        listed = json.loads(cluster.kubectl("get", "events", "-n", namespace, "-o", "json").stdout)["items"]
-        return [e for e in listed if e["reason"] == "FailedCreatePodSandBox"]
-
-    failures = wait("the kubelet's FailedCreatePodSandBox events", lambda: refused() or None)
+    failures = wait("the kubelet's FailedCreatePodSandBox events",
+                    lambda: events_for(cluster, namespace, "FailedCreatePodSandBox") or None)
     for pod in cluster.get("pods", namespace=namespace)["items"]:
         assert pod["spec"]["nodeName"] == NODE_NAME
         assert pod["spec"]["runtimeClassName"] == "wasmtime-spin-v2"

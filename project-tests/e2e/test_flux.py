@@ -21,8 +21,8 @@ import tempfile
 import pytest
 import yaml
 
-from chain import (FLUX, apply_tenant, chart_version, condition, deploy, reconcile, reconcile_sources, running_and_ready,
-                   wait)
+from chain import (FLUX, apply_tenant, chart_version, condition, deploy, events_for, latest_release, reconcile,
+                   reconcile_sources, running_and_ready, wait)
 from paths import ROOT
 from pipeline import kustomize
 from processes import StepFailed, tool
@@ -34,11 +34,6 @@ def helm_releases(cluster, name: str) -> list[str]:
     return [s["metadata"]["name"] for s in cluster.get("secrets", namespace=FLUX, selector=f"owner=helm,name={name}")["items"]]
 
 
-def events_of(cluster, name: str, reason: str) -> list[dict]:
-    listed = cluster.get("events", namespace=FLUX)["items"]
-    return [e for e in listed if e["involvedObject"]["name"] == name and e["reason"] == reason]
-
-
 def exists(cluster, kind: str, name: str, namespace: str | None = None) -> bool:
     args = ["get", kind, name] + (["-n", namespace] if namespace else [])
     return cluster.kubectl(*args, check=False).returncode == 0
@@ -48,7 +43,7 @@ def test_a_value_changed_in_a_provider_rolls_the_release_by_itself(cluster):
     name, _, release = deploy(cluster, "native", "values", replicas=1, CLUSTER_ENV="staging")
     pods = running_and_ready(cluster, name, 1)
     assert pods[0]["metadata"]["labels"]["environment"] == "staging"
-    revision = release["status"]["history"][0]["version"]
+    revision = latest_release(release)["version"]
 
     # The platform changes the cluster's provider; nothing asks Flux to reconcile: the provider
     # controller exports the new inputs, the ResourceSet renders the HelmRelease anew, and
@@ -57,14 +52,14 @@ def test_a_value_changed_in_a_provider_rolls_the_release_by_itself(cluster):
 
     def upgraded():
         release = cluster.get("helmrelease", name, namespace=FLUX)
-        latest = release.get("status", {}).get("history", [{}])[0]
+        latest = latest_release(release)
         return release if latest.get("version", 0) > revision and latest.get("status") == "deployed" else None
 
     release = wait(f"HelmRelease {name} upgraded past revision {revision}", upgraded, timeout=180)
     assert release["spec"]["values"]["podLabels"] == {"environment": "production"}
     pods = wait("the pods rolled to the new label", lambda: [
         p for p in running_and_ready(cluster, name, 1) if p["metadata"]["labels"].get("environment") == "production"])
-    print(f"provider change: revision {revision} -> {release['status']['history'][0]['version']}, "
+    print(f"provider change: revision {revision} -> {latest_release(release)['version']}, "
           f"pod {pods[0]['metadata']['name']} has environment=production")
 
 
@@ -92,8 +87,8 @@ def test_a_chart_version_pushed_within_the_semver_range_is_installed(cluster, tm
 
     def upgraded():
         release = cluster.get("helmrelease", name, namespace=FLUX)
-        latest = release.get("status", {}).get("history", [{}])[0]
-        return release if chart_version(release) == newer and latest.get("status") == "deployed" else None
+        deployed = latest_release(release).get("status") == "deployed"
+        return release if chart_version(release) == newer and deployed else None
 
     wait(f"HelmRelease {name} upgraded to chart {newer}", upgraded, timeout=180)
     deployment = cluster.get("deployment", "hello-world-deployment", namespace=name)
@@ -113,7 +108,7 @@ def test_a_change_by_hand_to_the_deployment_is_reverted(cluster):
     deployment = cluster.get("deployment", "hello-world-deployment", namespace=name)
     assert deployment["spec"]["replicas"] == 2
     assert deployment["metadata"]["labels"]["app.kubernetes.io/part-of"] == "hello-world"
-    (event, *_) = events_of(cluster, name, "DriftDetected")
+    (event, *_) = events_for(cluster, FLUX, "DriftDetected", name)
     print(f"drift: {event['message'][:160]}")
     assert "hello-world-deployment" in event["message"]
     running_and_ready(cluster, name, 2)
@@ -162,7 +157,7 @@ def test_a_chart_that_cannot_be_installed_fails_the_release_and_says_why(cluster
     message = condition(release)["message"]
     print(f"failed install: Ready=False, {condition(release)['reason']}: {message[:200]}")
     assert "/shutdown/drainDelaySeconds" in message
-    (event, *_) = events_of(cluster, name, "InstallFailed")
+    (event, *_) = events_for(cluster, FLUX, "InstallFailed", name)
     assert "/shutdown/drainDelaySeconds" in event["message"]
     assert not exists(cluster, "deployment", "hello-world-deployment", name)
 
@@ -197,8 +192,8 @@ def test_a_registry_that_requires_a_login_is_pulled_from_with_the_pull_secret(cl
     assert pod["spec"]["containers"][0]["image"] == ref
     # The kubelet pulled that ref, logged in (its status may name the same image by another
     # registry's ref when containerd holds that digest already, so the event is what counts).
-    pulled = [e for e in cluster.get("events", namespace=name)["items"] if e["reason"] == "Pulled" and f"Successfully pulled image \"{ref}\"" in e["message"]]
-    assert pulled, [e["message"] for e in cluster.get("events", namespace=name)["items"]]
+    pulls = [e["message"] for e in events_for(cluster, name, "Pulled")]
+    assert any(f'Successfully pulled image "{ref}"' in message for message in pulls), pulls
     secret = cluster.get("secret", "image-pull-secret", namespace=name)
     assert secret["metadata"]["labels"]["app.kubernetes.io/managed-by"] == "Helm"
     assert json.loads(base64.b64decode(secret["data"][".dockerconfigjson"])) == private.docker_config()
