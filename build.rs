@@ -82,20 +82,6 @@ fn run() -> Result<(), String> {
         previous_assets_budget,
     };
     let summary = site_compiler::compile(&options)?;
-    // For mise-tasks/build-component's size report: how much of the artifact is the site.
-    std::fs::write(
-        options.out_dir.join("site-figures.txt"),
-        format!(
-            "files={} raw_bytes={} brotli_bytes={} gzip_bytes={} carried_files={} carried_bytes={}\n",
-            summary.files.len(),
-            summary.raw_bytes,
-            summary.brotli_bytes,
-            summary.gzip_bytes,
-            summary.carried_files.len(),
-            summary.carried_bytes,
-        ),
-    )
-    .map_err(|e| format!("cannot write site-figures.txt: {e}"))?;
     for link in &summary.broken_links {
         println!("cargo:warning=broken link: {link}");
     }

@@ -37,24 +37,25 @@ ensure_venv() {
   echo "$want" >"$stamp"
 }
 
-# The wasm32-wasip2 toolchain. Where rustup can add the target (a normal developer machine) that
-# is all it takes. Offline machines cannot download it, so there we use Debian's rustc-web, which
-# ships the std sources (rust-web-src) and wasm-component-ld, builds std with -Zbuild-std, links
-# with lld and takes its C runtime from Debian's wasi-libc.
+# component_packer COMMAND...: the component's build tool (component-packer/), which also decides
+# which wasm32-wasip2 toolchain builds here: `build-component`, `cargo-wasm`, `wasm-toolchain`.
+component_packer() {
+  (cd "$ROOT" && cargo run --quiet -p component-packer -- "$@")
+}
+
+# Debian's rustc-web and cargo-web: the offline wasm toolchain, and the newest rustc here.
 DEBIAN_RUSTC=/usr/bin/rustc
 DEBIAN_CARGO=/usr/bin/cargo
 DEBIAN_SELF_CONTAINED=/usr/lib/rustlib/wasm32-wasip2/lib/self-contained
 
-# WASM_TOOLCHAIN=debian forces the offline path on a machine where rustup works (to test it).
-WASM_TOOLCHAIN="${WASM_TOOLCHAIN:-auto}"
-
-rustup_has_wasm() {
-  [ "$WASM_TOOLCHAIN" != debian ] && rustup target list --installed 2>/dev/null | grep -qx wasm32-wasip2
-}
-
+# ensure_wasm_toolchain: a toolchain that builds for wasm32-wasip2. Where rustup can add the
+# target (a normal developer machine) that is all it takes. Offline machines cannot download it,
+# so there we install Debian's rustc-web, which ships the std sources (rust-web-src) and
+# wasm-component-ld, builds std with -Zbuild-std, links with lld and takes its C runtime from
+# Debian's wasi-libc. WASM_TOOLCHAIN=debian forces that path where rustup works (to test it).
 ensure_wasm_toolchain() {
-  rustup_has_wasm && return 0
-  if [ "$WASM_TOOLCHAIN" != debian ] && command -v rustup >/dev/null &&
+  component_packer wasm-toolchain >/dev/null 2>&1 && return 0
+  if [ "${WASM_TOOLCHAIN:-auto}" != debian ] && command -v rustup >/dev/null &&
     timeout 120 rustup target add wasm32-wasip2 >/dev/null 2>&1; then
     return 0
   fi
@@ -65,16 +66,7 @@ ensure_wasm_toolchain() {
   for f in $(dpkg -L wasi-libc | grep -E '\.(a|o)$'); do
     [ -e "$DEBIAN_SELF_CONTAINED/$(basename "$f")" ] || as_root ln -s "$f" "$DEBIAN_SELF_CONTAINED/"
   done
-}
-
-# cargo_wasm ARGS...: `cargo ARGS` for the wasm32-wasip2 target with whichever toolchain works.
-cargo_wasm() {
-  if rustup_has_wasm; then
-    cargo "$@" --target wasm32-wasip2
-  else
-    RUSTC="$DEBIAN_RUSTC" RUSTC_BOOTSTRAP=1 "$DEBIAN_CARGO" "$@" \
-      -Zbuild-std=std,panic_abort --target wasm32-wasip2
-  fi
+  component_packer wasm-toolchain >/dev/null
 }
 
 # Tools shared by every clone on this machine (a scratch clone reuses them).

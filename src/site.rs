@@ -8,7 +8,7 @@ use core::cmp::Ordering;
 ///
 /// Natively the blob is a static of the binary ([`Span::bytes`]). In the wasm component it is
 /// not in linear memory at all: `component-packer` moves it into a passive data segment, and the
-/// component copies out only the bytes a response needs. A host that resets linear memory after
+/// component copies out only the bytes a response needs, through the table's `copy_bodies`. A host that resets linear memory after
 /// every request (Spin keeps and rewrites the first 2 MiB) then resets a few pages, not the site.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Span {

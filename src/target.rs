@@ -5,6 +5,8 @@
 
 use std::borrow::Cow;
 
+use http_text::path::Undecodable;
+
 /// Longer targets get 414. Generous for any real page, tight enough to bound the work.
 pub const MAX_TARGET_BYTES: usize = 8 * 1024;
 
@@ -97,37 +99,15 @@ pub fn parse(target: &[u8]) -> Result<Target<'_>, Rejection> {
     })
 }
 
-/// Percent-decodes the path once. Borrows when there is nothing to decode.
+/// Percent-decodes the path once (`http_text::path::decode`, which the site compiler's link
+/// check shares), with this module's reasons for what it refuses.
 fn decode(raw: &[u8]) -> Result<Cow<'_, str>, Rejection> {
-    if !raw.contains(&b'%') {
-        return Ok(Cow::Borrowed(ascii(raw)));
-    }
-    let mut out = Vec::with_capacity(raw.len());
-    let mut i = 0;
-    while i < raw.len() {
-        if raw[i] != b'%' {
-            out.push(raw[i]);
-            i += 1;
-            continue;
-        }
-        let byte = raw
-            .get(i + 1..i + 3)
-            .and_then(|hex| Some(hex_value(hex[0])? << 4 | hex_value(hex[1])?))
-            .ok_or(Rejection::BadPercentEscape)?;
-        match byte {
-            b'/' | b'\\' => return Err(Rejection::EncodedSeparator),
-            0..=0x1f | 0x7f => return Err(Rejection::ControlCharacter),
-            _ => out.push(byte),
-        }
-        i += 3;
-    }
-    String::from_utf8(out)
-        .map(Cow::Owned)
-        .map_err(|_| Rejection::NotUtf8)
-}
-
-fn hex_value(digit: u8) -> Option<u8> {
-    (digit as char).to_digit(16).map(|d| d as u8)
+    http_text::path::decode(ascii(raw)).map_err(|undecodable| match undecodable {
+        Undecodable::BadPercentEscape => Rejection::BadPercentEscape,
+        Undecodable::EncodedSeparator => Rejection::EncodedSeparator,
+        Undecodable::ControlCharacter => Rejection::ControlCharacter,
+        Undecodable::NotUtf8 => Rejection::NotUtf8,
+    })
 }
 
 /// The caller has checked that `bytes` is ASCII.

@@ -2,7 +2,8 @@
 //!
 //! The component crate (`component/`) links to a core module whose linear memory holds the code's
 //! own data but not the site: the site's bodies are one blob (`bodies.bin`, written by the site
-//! compiler) and the module reads them through one import, [`BODIES_IMPORT`]. [`pack`] puts the
+//! compiler) and the module reads them through one import, the site compiler's
+//! [`BODIES_IMPORT`](site_compiler::artifacts::BODIES_IMPORT). [`pack`] puts the
 //! blob into a passive data segment, turns that import into `memory.init` from it
 //! ([`site_segment`]), and makes the module a component with `wit-component`, as
 //! `wasm-component-ld` would have.
@@ -13,14 +14,12 @@
 //! segment is part of the module, not of any instance's memory: the memory stays a few pages,
 //! and a response copies in only the bytes it sends.
 
+pub mod build_component;
 pub mod site_segment;
+pub mod wasm_toolchain;
 
-/// The import through which the component copies site bytes: `(destination, start, len)`, as
-/// declared in `component/src/lib.rs`.
-pub const BODIES_IMPORT: (&str, &str) = ("hello-world:site", "copy-bodies");
-
-/// The component for `core_module`, with `bodies` in a passive data segment behind
-/// [`BODIES_IMPORT`].
+/// The component for `core_module`, with `bodies` in a passive data segment behind the
+/// bodies import.
 pub fn pack(core_module: &[u8], bodies: &[u8]) -> Result<Vec<u8>, String> {
     let module = site_segment::move_in(core_module, bodies)?;
     componentize(&module)

@@ -1,27 +1,80 @@
-//! `component-packer CORE_MODULE BODIES OUTPUT`: writes the component for the core module that
-//! `component/` links to and the site's blob of bodies (`bodies.bin` in the core's build output).
-//! `mise run build-component` runs it; see the crate's documentation for why.
+//! `component-packer COMMAND`, run with `cargo run -p component-packer -- COMMAND`:
+//! - `build-component`: builds the wasm component, `target/component/hello-world.wasm`, reports
+//!   its size against its budget on stderr and prints its path;
+//! - `cargo-wasm SUBCOMMAND ARGS…`: runs `cargo SUBCOMMAND ARGS… --target wasm32-wasip2` with the
+//!   wasm toolchain this machine has (the benchmark's empty component);
+//! - `wasm-toolchain`: prints that toolchain, `rustup` or `debian`; fails when there is none.
 
 use std::process::ExitCode;
 
+use component_packer::build_component::{build_component, Built};
+use component_packer::wasm_toolchain::WasmToolchain;
+
+const USAGE: &str =
+    "usage: component-packer build-component | cargo-wasm SUBCOMMAND [ARGS…] | wasm-toolchain";
+
+/// The component's budget beyond the site: its code and the shell's data.
+const CODE_BUDGET: u64 = 512 * 1024;
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let [module, bodies, output] = args.as_slice() else {
-        eprintln!("usage: component-packer CORE_MODULE BODIES OUTPUT");
-        return ExitCode::from(2);
+    let result = match args.split_first() {
+        Some((command, [])) if command == "build-component" => {
+            WasmToolchain::find().and_then(build_component).map(report)
+        }
+        Some((command, [subcommand, rest @ ..])) if command == "cargo-wasm" => {
+            WasmToolchain::find().and_then(|toolchain| {
+                let status = toolchain
+                    .cargo(subcommand, rest)
+                    .status()
+                    .map_err(|e| format!("cannot run {}: {e}", toolchain.cargo_path()))?;
+                match status.code() {
+                    Some(0) => Ok(()),
+                    _ => Err(format!("cargo {subcommand} failed ({status})")),
+                }
+            })
+        }
+        Some((command, [])) if command == "wasm-toolchain" => {
+            WasmToolchain::find().map(|toolchain| println!("{}", toolchain.name()))
+        }
+        _ => {
+            eprintln!("{USAGE}");
+            return ExitCode::from(2);
+        }
     };
-    let read = |path: &str| std::fs::read(path).map_err(|e| format!("{path}: {e}"));
-    let packed = read(module)
-        .and_then(|module| Ok((module, read(bodies)?)))
-        .and_then(|(module, bodies)| component_packer::pack(&module, &bodies))
-        .and_then(|component| {
-            std::fs::write(output, component).map_err(|e| format!("{output}: {e}"))
-        });
-    match packed {
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
             eprintln!("component-packer: {message}");
             ExitCode::FAILURE
         }
     }
+}
+
+/// What the component is made of, on stderr; its path on stdout, for scripts.
+fn report(built: Built) {
+    let Built {
+        component,
+        bytes,
+        figures: f,
+    } = built;
+    let site = f.site_bytes() as u64;
+    let budget = site + CODE_BUDGET;
+    eprintln!("component: {bytes:>9} bytes  {}", component.display());
+    eprintln!(
+        "  site:    {site:>9} bytes  ({} files: raw {} + brotli {} + gzip {})",
+        f.files, f.raw_bytes, f.brotli_bytes, f.gzip_bytes
+    );
+    eprintln!(
+        "  code:    {:>9} bytes  (budget: site + 512 KiB = {budget}; {})",
+        bytes.saturating_sub(site),
+        if bytes <= budget { "within" } else { "OVER" }
+    );
+    if f.carried_files > 0 {
+        eprintln!(
+            "  of the raw bytes, {} are {} fingerprinted files of PREVIOUS_SITE, kept for version skew",
+            f.carried_bytes, f.carried_files
+        );
+    }
+    println!("{}", component.display());
 }

@@ -15,7 +15,7 @@ use wasm_encoder::reencode::{self, Reencode};
 use wasm_encoder::{DataCountSection, DataSection, Function, Instruction, SectionId};
 use wasmparser::{Parser, Payload, TypeRef, ValType};
 
-use crate::BODIES_IMPORT;
+use site_compiler::artifacts::BODIES_IMPORT;
 
 /// `core_module` with `bodies` as its last data segment, passive, read by the function that
 /// replaces [`BODIES_IMPORT`].

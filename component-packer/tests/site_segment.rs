@@ -1,13 +1,14 @@
 //! The rewrite on a small module written for it: what the import becomes, where every call
 //! goes afterwards, and what the packer refuses.
 
+use site_compiler::artifacts::BODIES_IMPORT;
 use wasmparser::{DataKind, Name, Operator, Parser, Payload};
 
 const MODULE: &str = r#"
 (module
   (type $copy (func (param i32 i32 i32)))
   (import "host" "before" (func $before))
-  (import "hello-world:site" "copy-bodies" (func $copy (type $copy)))
+  (import BODIES_IMPORT (func $copy (type $copy)))
   (import "host" "after" (func $after))
   (memory 1)
   (func $serve (export "serve")
@@ -34,7 +35,10 @@ struct Rewritten {
     data_count: Option<u32>,
 }
 
+/// Rewrites `wat`, in which `BODIES_IMPORT` stands for the import's module and name.
 fn rewrite(wat: &str) -> Result<Rewritten, String> {
+    let (module, name) = BODIES_IMPORT;
+    let wat = wat.replace("BODIES_IMPORT", &format!("{module:?} {name:?}"));
     let module = wat::parse_str(wat).unwrap();
     let bytes = component_packer::site_segment::move_in(&module, BODIES)?;
     let mut out = Rewritten {
@@ -153,19 +157,18 @@ fn a_module_without_the_import_is_refused_with_the_reason() {
     let error = rewrite(r#"(module (memory 1) (func (export "serve")))"#)
         .err()
         .unwrap();
+    let (module, name) = BODIES_IMPORT;
     assert!(
-        error.contains("does not import `hello-world:site` `copy-bodies`"),
+        error.contains(&format!("does not import `{module}` `{name}`")),
         "{error}"
     );
 }
 
 #[test]
 fn an_import_of_another_shape_is_refused() {
-    let error = rewrite(
-        r#"(module (import "hello-world:site" "copy-bodies" (func (param i32))) (memory 1))"#,
-    )
-    .err()
-    .unwrap();
+    let error = rewrite(r#"(module (import BODIES_IMPORT (func (param i32))) (memory 1))"#)
+        .err()
+        .unwrap();
     assert!(
         error.contains("must be (destination: i32, start: i32, len: i32) -> ()"),
         "{error}"

@@ -4,8 +4,8 @@
 //! outgoing requests, so every host runs the same file.
 //!
 //! The site's bytes are not in this module's linear memory: cargo links it to a core module
-//! (see `build.rs`) and `component-packer` puts the site in a passive data segment behind
-//! [`copy_bodies`] before it makes the component. A response copies in only what it sends, a
+//! (see `build.rs`) and `component-packer` puts the site in a passive data segment behind the
+//! table's `copy_bodies` import before it makes the component. A response copies in only what it sends, a
 //! chunk at a time, so the memory a host resets after each request stays a few pages.
 //!
 //! The shell exists only for wasm32: on other targets this crate is empty, so `cargo test
@@ -19,16 +19,8 @@ use wasi::http::types::{
 };
 use wasi::io::streams::{OutputStream, StreamError};
 
+use hello_world::site::copy_bodies;
 use hello_world::{respond, Body, Request, RequestHeaders};
-
-#[link(wasm_import_module = "hello-world:site")]
-extern "C" {
-    /// Copies `len` bytes of the site's blob, from `start`, to `destination`. Not a host
-    /// import: component-packer replaces it with `memory.init` from the site's segment (its
-    /// `BODIES_IMPORT`), which traps rather than read outside the blob.
-    #[link_name = "copy-bodies"]
-    fn copy_bodies(destination: *mut u8, start: u32, len: u32);
-}
 
 /// The most site bytes in linear memory at once: every page a copy touches is a page the host
 /// resets after the request, and 64 KiB already answers most files in one write.

@@ -1,15 +1,68 @@
 //! A site's paths, shared by the core (request time) and the site compiler (build time), so
 //! both agree byte for byte:
 //! - the one URL of a page (`page_path`): a folder's `index.html` is asked for by its folder;
+//! - reading a path out of a URL (`decode`): percent-escapes decoded once, the way the core
+//!   reads a request's path, so a link the build accepts is a path the server serves;
 //! - writing a path into a `Location` (RFC 3986 §3.3): a decoded site path, percent-encoded
 //!   wherever a byte is not allowed in a path segment;
 //! - whether a redirect rule applies to a path (`redirect_match`).
+
+use std::borrow::Cow;
 
 /// The path of a page's one URL, without its leading `/`, for the key of its file: a folder's
 /// `index.html` is asked for by the folder (`guide/index.html` → `guide/`, `index.html` → ``),
 /// and any other file by its own name. Keys are decoded paths relative to the site's root.
 pub fn page_path(key: &str) -> &str {
     key.strip_suffix("index.html").unwrap_or(key)
+}
+
+/// Why a URL path does not decode to a site path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Undecodable {
+    /// A `%` not followed by two hex digits.
+    BadPercentEscape,
+    /// `%2F` or `%5C`: a separator hidden from the path's segments.
+    EncodedSeparator,
+    /// `%00`–`%1F` or `%7F`: no file name needs one, and a log or header should never get one.
+    ControlCharacter,
+    NotUtf8,
+}
+
+/// Percent-decodes a URL path once (RFC 3986 §2.1), borrowing when there is nothing to decode.
+/// Strict where a lax decoder would let one path mean two things: an encoded separator, an
+/// encoded control character or bytes that are not UTF-8 are refused, not decoded. The core
+/// refuses such a request with 400; the site compiler calls such a link broken.
+pub fn decode(raw: &str) -> Result<Cow<'_, str>, Undecodable> {
+    if !raw.contains('%') {
+        return Ok(Cow::Borrowed(raw));
+    }
+    let raw = raw.as_bytes();
+    let mut out = Vec::with_capacity(raw.len());
+    let mut i = 0;
+    while i < raw.len() {
+        if raw[i] != b'%' {
+            out.push(raw[i]);
+            i += 1;
+            continue;
+        }
+        let byte = raw
+            .get(i + 1..i + 3)
+            .and_then(|hex| Some(hex_value(hex[0])? << 4 | hex_value(hex[1])?))
+            .ok_or(Undecodable::BadPercentEscape)?;
+        match byte {
+            b'/' | b'\\' => return Err(Undecodable::EncodedSeparator),
+            0..=0x1f | 0x7f => return Err(Undecodable::ControlCharacter),
+            _ => out.push(byte),
+        }
+        i += 3;
+    }
+    String::from_utf8(out)
+        .map(Cow::Owned)
+        .map_err(|_| Undecodable::NotUtf8)
+}
+
+fn hex_value(digit: u8) -> Option<u8> {
+    (digit as char).to_digit(16).map(|d| d as u8)
 }
 
 /// Appends `path` to `out`, keeping `/`, unreserved characters and sub-delims, `:` and `@`
@@ -47,6 +100,28 @@ pub fn redirect_match<'a>(from: &str, splat: bool, path: &'a str) -> Option<&'a 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_path_decodes_once_and_borrows_when_nothing_is_escaped() {
+        assert!(matches!(decode("guide/"), Ok(Cow::Borrowed("guide/"))));
+        assert_eq!(decode("my%20page/%C3%A9t%C3%A9").unwrap(), "my page/été");
+        assert_eq!(decode("a%252e").unwrap(), "a%2e");
+    }
+
+    #[test]
+    fn a_path_that_could_mean_two_things_does_not_decode() {
+        for (raw, why) in [
+            ("a%2", Undecodable::BadPercentEscape),
+            ("a%zz", Undecodable::BadPercentEscape),
+            ("..%2fetc", Undecodable::EncodedSeparator),
+            ("a%5Cb", Undecodable::EncodedSeparator),
+            ("a%0d%0a", Undecodable::ControlCharacter),
+            ("a%7f", Undecodable::ControlCharacter),
+            ("%c0%ae", Undecodable::NotUtf8),
+        ] {
+            assert_eq!(decode(raw), Err(why), "{raw}");
+        }
+    }
 
     #[test]
     fn a_folders_page_is_asked_for_by_the_folder_and_any_other_file_by_its_name() {

@@ -3,6 +3,7 @@
 //! cache policy, and a check that no internal link is broken. `build.rs` of the hello-world
 //! crate calls [`compile`]; the request path then only looks things up.
 
+pub mod artifacts;
 mod cache_policy;
 mod compress;
 mod content_type;
@@ -11,6 +12,7 @@ mod links;
 mod permalinks;
 mod preload;
 mod redirects;
+mod site_url;
 mod skew;
 mod table;
 mod walk;
@@ -19,6 +21,7 @@ use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+pub use artifacts::SiteFigures;
 pub use links::BrokenLink;
 pub use redirects::Rule;
 
@@ -49,9 +52,8 @@ pub struct Options {
 #[derive(Debug, Default)]
 pub struct Summary {
     pub files: Vec<FileSummary>,
-    pub raw_bytes: usize,
-    pub brotli_bytes: usize,
-    pub gzip_bytes: usize,
+    /// The sizes, as written to `OUT_DIR` for the component's size report.
+    pub figures: SiteFigures,
     pub skipped_hidden: Vec<String>,
     pub broken_links: Vec<BrokenLink>,
     /// The rules of `_redirects`, then the mkdocs-redirects pages, in the order they match.
@@ -59,10 +61,8 @@ pub struct Summary {
     /// Page URLs of the previous release that this site neither serves nor redirects (when
     /// they do not fail the build).
     pub dead_permalinks: Vec<String>,
-    /// The previous release's fingerprinted files embedded for version skew, and their raw
-    /// bytes (part of `raw_bytes`).
+    /// The previous release's fingerprinted files embedded for version skew.
     pub carried_files: Vec<String>,
-    pub carried_bytes: usize,
 }
 
 /// One file as the table describes it.
@@ -105,8 +105,8 @@ pub fn compile(options: &Options) -> Result<Summary, String> {
     }
     let redirects = redirects::compile(&mut walk.files)?;
     let manifest = permalinks::Manifest::of(&walk.files);
-    table::write_if_changed(
-        &options.out_dir.join("manifest.json"),
+    artifacts::write_if_changed(
+        &options.out_dir.join(artifacts::MANIFEST),
         manifest.to_json().as_bytes(),
     )?;
     let previous = match &options.previous_site {
@@ -155,7 +155,7 @@ pub fn compile(options: &Options) -> Result<Summary, String> {
         &options.out_dir,
         &options.content_security_policy,
     )?;
-    table::write_if_changed(&options.out_dir.join("site.rs"), code.as_bytes())?;
+    artifacts::write_if_changed(&options.out_dir.join(artifacts::TABLE), code.as_bytes())?;
     let variant_bytes = |pick: fn(&compress::Variants) -> &Option<Vec<u8>>| {
         compiled
             .iter()
@@ -163,8 +163,8 @@ pub fn compile(options: &Options) -> Result<Summary, String> {
             .map(Vec::len)
             .sum()
     };
-    Ok(Summary {
-        files: compiled.iter().map(file_summary).collect(),
+    let figures = SiteFigures {
+        files: compiled.len(),
         raw_bytes: compiled.iter().map(|c| c.file.bytes.len()).sum::<usize>()
             + redirects
                 .iter()
@@ -173,12 +173,18 @@ pub fn compile(options: &Options) -> Result<Summary, String> {
                 .sum::<usize>(),
         brotli_bytes: variant_bytes(|v| &v.brotli),
         gzip_bytes: variant_bytes(|v| &v.gzip),
+        carried_files: carried_files.len(),
+        carried_bytes,
+    };
+    figures.write(&options.out_dir)?;
+    Ok(Summary {
+        files: compiled.iter().map(file_summary).collect(),
+        figures,
         skipped_hidden: walk.skipped_hidden,
         broken_links,
         redirects,
         dead_permalinks,
         carried_files,
-        carried_bytes,
     })
 }
 

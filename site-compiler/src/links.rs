@@ -6,6 +6,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use html5gum::{DefaultEmitter, Token, Tokenizer};
 
 use crate::permalinks;
+use crate::site_url::{self, Resolved};
 use crate::walk::SiteFile;
 
 #[derive(Debug, PartialEq, Eq)]
@@ -158,7 +159,7 @@ fn check(
     from: &str,
     link: &str,
 ) -> Option<String> {
-    let page = match resolve(keys, from, link) {
+    let page = match site_url::resolve(keys, from, link) {
         Resolved::External => return None,
         Resolved::SamePage => from.to_owned(),
         Resolved::File(key) => key,
@@ -172,118 +173,19 @@ fn check(
         .split_once('#')
         .map(|(_, f)| f)
         .unwrap_or_default();
-    let fragment = percent_decode(fragment).unwrap_or_else(|| fragment.to_owned());
+    // HTML decodes a fragment more loosely than a path (any byte, then lossy UTF-8). MkDocs'
+    // ids are slugs, so the path decoder serves; a fragment it refuses is compared as written,
+    // which can only report a link as broken, never hide a broken one.
+    let fragment =
+        http_text::path::decode(fragment).unwrap_or(std::borrow::Cow::Borrowed(fragment));
     // `#top` is the top of any page (HTML, "the indicated part of the document").
     let names_nothing = fragment.is_empty() || fragment.eq_ignore_ascii_case("top");
     match ids.get(page.as_str()) {
-        Some(ids) if !names_nothing && !ids.contains(&fragment) => Some(format!(
+        Some(ids) if !names_nothing && !ids.contains(fragment.as_ref()) => Some(format!(
             "points at #{fragment}, which no element of {page} has (a heading renamed?)"
         )),
         _ => None,
     }
-}
-
-/// Where a link found in the file `from` points.
-#[derive(Debug, PartialEq, Eq)]
-pub(crate) enum Resolved {
-    /// Another origin, or a scheme such as `mailto:`.
-    External,
-    /// `#top`, `?q=x` or the empty link.
-    SamePage,
-    /// The key of the file it names (a directory's `index.html` for a directory).
-    File(String),
-    /// The key it would name, which the site does not have.
-    Missing(String),
-    Invalid(String),
-}
-
-pub(crate) fn resolve(keys: &HashSet<&str>, from: &str, link: &str) -> Resolved {
-    // HTML strips leading and trailing ASCII whitespace from URL attributes.
-    let link = link.trim_matches(|c: char| c.is_ascii_whitespace());
-    if is_external(link) {
-        return Resolved::External;
-    }
-    let path = link.split(['#', '?']).next().unwrap_or_default();
-    if path.is_empty() {
-        return Resolved::SamePage;
-    }
-    let decoded = match percent_decode(path) {
-        Some(d) => d,
-        None => return Resolved::Invalid("has an invalid percent-escape".to_owned()),
-    };
-    let base = if decoded.starts_with('/') {
-        ""
-    } else {
-        from.rsplit_once('/').map_or("", |(dir, _)| dir)
-    };
-    let mut segments: Vec<&str> = base.split('/').filter(|s| !s.is_empty()).collect();
-    for segment in decoded.split('/') {
-        match segment {
-            "" | "." => {}
-            ".." => {
-                if segments.pop().is_none() {
-                    return Resolved::Invalid("climbs above the site root".to_owned());
-                }
-            }
-            s => segments.push(s),
-        }
-    }
-    let target = segments.join("/");
-    let names_directory = decoded.ends_with('/') || decoded.ends_with("/.") || decoded == ".";
-    let index = if target.is_empty() {
-        "index.html".to_owned()
-    } else {
-        format!("{target}/index.html")
-    };
-    if names_directory || target.is_empty() {
-        return if keys.contains(index.as_str()) {
-            Resolved::File(index)
-        } else {
-            Resolved::Missing(index)
-        };
-    }
-    if keys.contains(target.as_str()) {
-        Resolved::File(target)
-    } else if keys.contains(index.as_str()) {
-        Resolved::File(index)
-    } else {
-        Resolved::Missing(target)
-    }
-}
-
-/// A scheme (`https:`, `mailto:`, `data:`) or a network-path reference (`//host/...`).
-fn is_external(link: &str) -> bool {
-    if link.starts_with("//") {
-        return true;
-    }
-    match link.find(':') {
-        Some(colon) => {
-            let scheme = &link[..colon];
-            !scheme.is_empty()
-                && scheme.starts_with(|c: char| c.is_ascii_alphabetic())
-                && scheme
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
-        }
-        None => false,
-    }
-}
-
-pub(crate) fn percent_decode(s: &str) -> Option<String> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = s.get(i + 1..i + 3)?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
 }
 
 #[cfg(test)]
@@ -383,6 +285,24 @@ mod tests {
             ("a&b.html", ""),
         ]);
         assert_eq!(broken_links(&files), vec![]);
+    }
+
+    #[test]
+    fn a_link_the_server_would_refuse_is_broken() {
+        let files = site(&[
+            (
+                "index.html",
+                r#"<a href="a%2Fb.html">s</a><a href="a%00.html">c</a>"#,
+            ),
+            ("a/b.html", ""),
+        ]);
+        let problems: Vec<String> = broken_links(&files)
+            .into_iter()
+            .map(|b| b.problem)
+            .collect();
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(problems[0].contains("encoded /"), "{problems:?}");
+        assert!(problems[1].contains("control character"), "{problems:?}");
     }
 
     #[test]

@@ -9,12 +9,13 @@ use std::io::Read;
 use std::path::Path;
 
 use html5gum::{DefaultEmitter, Token, Tokenizer};
+use serde::Serialize;
 
 use crate::redirects::Rule;
 use crate::walk::{self, SiteFile};
 
 /// Page URLs (as clients ask for them: a folder's page by the folder's URL) and their ids.
-#[derive(Debug, Default, PartialEq, Eq)]
+#[derive(Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Manifest {
     pub pages: BTreeMap<String, BTreeSet<String>>,
 }
@@ -32,28 +33,7 @@ impl Manifest {
 
     /// The manifest as JSON: `{"pages": {"/url/": ["id", ...], ...}}`.
     pub fn to_json(&self) -> String {
-        let quote = |s: &str| {
-            let mut out = String::from('"');
-            for c in s.chars() {
-                match c {
-                    '"' => out.push_str("\\\""),
-                    '\\' => out.push_str("\\\\"),
-                    c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-                    c => out.push(c),
-                }
-            }
-            out.push('"');
-            out
-        };
-        let pages: Vec<String> = self
-            .pages
-            .iter()
-            .map(|(url, ids)| {
-                let ids: Vec<String> = ids.iter().map(|id| quote(id)).collect();
-                format!("    {}: [{}]", quote(url), ids.join(", "))
-            })
-            .collect();
-        format!("{{\n  \"pages\": {{\n{}\n  }}\n}}\n", pages.join(",\n"))
+        serde_json::to_string_pretty(self).expect("strings and sets of strings serialize") + "\n"
     }
 }
 
@@ -164,9 +144,10 @@ mod tests {
         ]);
         let urls: Vec<&str> = manifest.pages.keys().map(String::as_str).collect();
         assert_eq!(urls, ["/", "/guide/"]);
+        let json: serde_json::Value = serde_json::from_str(&manifest.to_json()).unwrap();
         assert_eq!(
-            manifest.to_json(),
-            "{\n  \"pages\": {\n    \"/\": [\"old-anchor\", \"top\", \"x\"],\n    \"/guide/\": [\"a\\\"b\"]\n  }\n}\n"
+            json,
+            serde_json::json!({"pages": {"/": ["old-anchor", "top", "x"], "/guide/": ["a\"b"]}})
         );
     }
 }

@@ -14,7 +14,7 @@ use std::collections::HashSet;
 
 use html5gum::{DefaultEmitter, Token, Tokenizer};
 
-use crate::links::{self, Resolved};
+use crate::site_url::{self, Resolved};
 
 /// Enough for a page's own stylesheets and scripts; more would push the first ones' fetches
 /// behind the page's less urgent ones.
@@ -24,7 +24,7 @@ pub const MAX_HINTS: usize = 6;
 pub fn link_value(keys: &HashSet<&str>, key: &str, html: &str) -> Option<String> {
     let mut hints: Vec<String> = Vec::new();
     let mut add = |href: &str, relation: &str| {
-        if let Resolved::File(target) = links::resolve(keys, key, href) {
+        if let Resolved::File(target) = site_url::resolve(keys, key, href) {
             let mut url = String::from("</");
             http_text::path::encode_into(&mut url, &target);
             let hint = format!("{url}>; {relation}");

@@ -14,7 +14,7 @@ use std::collections::{HashMap, HashSet};
 
 use html5gum::{DefaultEmitter, Token, Tokenizer};
 
-use crate::links::{self, Resolved};
+use crate::site_url::{self, Resolved};
 use crate::walk::SiteFile;
 
 /// The file at the site root that holds the rules. It is configuration, not a page: it is not
@@ -141,8 +141,8 @@ fn parse_rule(line: &str, origin: String) -> Result<Rule, String> {
     if to.contains(":splat") && !splat {
         return Err(format!("{to}: :splat needs a source ending in /*"));
     }
-    let decoded = links::percent_decode(path)
-        .ok_or_else(|| format!("{from}: has an invalid percent-escape"))?;
+    let decoded = http_text::path::decode(path)
+        .map_err(|e| format!("{from}: has {}", site_url::problem(e)))?;
     let decoded = decoded.trim_start_matches('/');
     Ok(Rule {
         origin,
@@ -175,17 +175,19 @@ fn parse_status(status: &str) -> Result<u16, String> {
 
 /// The path a rule sends clients to, decoded, without the leading `/`; for a splat, the part
 /// before `:splat`.
-fn target_path(rule: &Rule) -> String {
+fn target_path(rule: &Rule) -> Result<String, String> {
     let path = rule.to.split(['?', '#']).next().unwrap_or_default();
     let path = path.split(":splat").next().unwrap_or_default();
-    links::percent_decode(path.trim_start_matches('/')).unwrap_or_default()
+    http_text::path::decode(path.trim_start_matches('/'))
+        .map(|p| p.into_owned())
+        .map_err(|e| format!("{}: {} has {}", rule.origin, rule.to, site_url::problem(e)))
 }
 
 /// The target of a rule must be one file of the site: not missing, and not a folder without
 /// its slash (that would be a second hop). A splat's files cannot be listed: its folder must
 /// hold some.
 fn check_target(keys: &HashSet<&str>, rule: &Rule) -> Result<(), String> {
-    let target = target_path(rule);
+    let target = target_path(rule)?;
     let origin = &rule.origin;
     if target.split('/').any(|s| s == "." || s == "..") {
         return Err(format!(
@@ -231,7 +233,7 @@ fn check_target(keys: &HashSet<&str>, rule: &Rule) -> Result<(), String> {
 /// round trips, or never arrive.
 fn check_hops<'a>(rules: impl Iterator<Item = &'a Rule> + Clone) -> Result<(), String> {
     for rule in rules.clone() {
-        let target = target_path(rule);
+        let target = target_path(rule)?;
         let exact = target.trim_end_matches('/');
         for other in rules.clone() {
             let hit = match other.splat {
@@ -264,7 +266,7 @@ fn stubs(files: &[SiteFile], keys: &HashSet<&str>) -> Result<Vec<Rule>, String> 
         let Some(url) = std::str::from_utf8(&file.bytes).ok().and_then(refresh_only) else {
             continue;
         };
-        let key = match links::resolve(keys, &file.key, &url) {
+        let key = match site_url::resolve(keys, &file.key, &url) {
             Resolved::File(key) => key,
             Resolved::External => continue,
             Resolved::Missing(wanted) => {

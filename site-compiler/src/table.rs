@@ -7,11 +7,11 @@
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
-use std::fs;
 use std::path::Path;
 
 use sha2::{Digest, Sha256};
 
+use crate::artifacts::{self, BODIES_IMPORT};
 use crate::compress::Variants;
 use crate::redirects::Rule;
 use crate::walk::SiteFile;
@@ -113,8 +113,8 @@ pub fn generate(
             bodies.len()
         ));
     }
-    let bodies_path = out_dir.join("bodies.bin");
-    write_if_changed(&bodies_path, &bodies)?;
+    let bodies_path = out_dir.join(artifacts::BODIES);
+    artifacts::write_if_changed(&bodies_path, &bodies)?;
     let bodies_path = bodies_path.to_str().ok_or_else(|| {
         format!(
             "{}: OUT_DIR is not a UTF-8 path; build from a UTF-8 path",
@@ -140,6 +140,19 @@ pub fn generate(
         "#[cfg(not(target_arch = \"wasm32\"))]\n\
          static BODIES: &[u8; {}] = include_bytes!({bodies_path:?});",
         bodies.len()
+    )
+    .unwrap();
+    let (module, name) = BODIES_IMPORT;
+    writeln!(
+        code,
+        "#[cfg(target_arch = \"wasm32\")]\n\
+         #[link(wasm_import_module = {module:?})]\n\
+         extern \"C\" {{\n    \
+         /// Copies `len` bytes of the blob, from `start`, to `destination`; traps on bytes\n    \
+         /// outside it. Not a host import: component-packer makes it `memory.init`.\n    \
+         #[link_name = {name:?}]\n    \
+         pub fn copy_bodies(destination: *mut u8, start: u32, len: u32);\n\
+         }}"
     )
     .unwrap();
     code.push_str(
@@ -179,12 +192,4 @@ impl StringPool {
         });
         format!("text({start}, {})", s.len())
     }
-}
-
-/// Keeps the mtime of an unchanged file, so cargo does not recompile the crate for nothing.
-pub fn write_if_changed(path: &Path, bytes: &[u8]) -> Result<(), String> {
-    if fs::read(path).is_ok_and(|old| old == bytes) {
-        return Ok(());
-    }
-    fs::write(path, bytes).map_err(|e| format!("{}: {e}", path.display()))
 }

@@ -38,10 +38,12 @@ fn a_site_compiles_into_a_sorted_table() {
     assert_eq!(paths, ["css/site.css", "guide/index.html", "index.html"]);
     let table = f.table();
     assert!(table.contains("pub static ASSETS: [Asset; 3]"));
-    let bodies = fs::read(f.out.path().join("bodies.bin")).unwrap();
+    let bodies = fs::read(f.out.path().join(site_compiler::artifacts::BODIES)).unwrap();
+    assert_eq!(bodies.len(), summary.figures.site_bytes());
     assert_eq!(
-        bodies.len(),
-        summary.raw_bytes + summary.brotli_bytes + summary.gzip_bytes
+        site_compiler::SiteFigures::read(f.out.path()),
+        Ok(summary.figures),
+        "the figures component-packer reads back are the build's"
     );
     assert!(table.contains(&format!(
         "CONTENT_SECURITY_POLICY: &str = {DEFAULT_CONTENT_SECURITY_POLICY:?}"
@@ -112,7 +114,10 @@ fn variants_that_save_under_5_percent_are_dropped() {
     }
     let f = Fixture::new(&[("noise.txt", &noise)]);
     let summary = f.compile().unwrap();
-    assert_eq!((summary.brotli_bytes, summary.gzip_bytes), (0, 0));
+    assert_eq!(
+        (summary.figures.brotli_bytes, summary.figures.gzip_bytes),
+        (0, 0)
+    );
     assert_eq!(file(&summary, "noise.txt").etags.len(), 1);
 }
 

@@ -36,9 +36,19 @@ fn with_previous(
 fn the_build_writes_the_manifest_of_pages_and_ids() {
     let f = Fixture::new(&[("index.html", PAGE), ("guide/index.html", b"<h2 id=\"a\">")]);
     f.compile().unwrap();
-    let manifest = fs::read_to_string(f.out.path().join("manifest.json")).unwrap();
-    assert!(manifest.contains("\"/\": [\"intro\"]"), "{manifest}");
-    assert!(manifest.contains("\"/guide/\": [\"a\"]"), "{manifest}");
+    let manifest =
+        fs::read_to_string(f.out.path().join(site_compiler::artifacts::MANIFEST)).unwrap();
+    let manifest: serde_json::Value = serde_json::from_str(&manifest).unwrap();
+    assert_eq!(
+        manifest["pages"]["/"],
+        serde_json::json!(["intro"]),
+        "{manifest}"
+    );
+    assert_eq!(
+        manifest["pages"]["/guide/"],
+        serde_json::json!(["a"]),
+        "{manifest}"
+    );
 }
 
 #[test]

@@ -1,0 +1,69 @@
+//! What the site compiler leaves in `OUT_DIR`, under the names the other build steps read it
+//! by: the core includes the table, `component-packer` reads the blob and the figures. Each name
+//! is written here once, and the crates that read them import them from here.
+
+use std::fs;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+/// The Rust source of the static table, which the core includes.
+pub const TABLE: &str = "site.rs";
+/// Every body of the site, one after another; the table's spans cut it.
+pub const BODIES: &str = "bodies.bin";
+/// The page URLs and their ids (see `permalinks.rs`).
+pub const MANIFEST: &str = "manifest.json";
+/// [`SiteFigures`] as JSON.
+pub const FIGURES: &str = "site-figures.json";
+
+/// The import through which the wasm component copies bytes of [`BODIES`]:
+/// `(destination: *mut u8, start: u32, len: u32)`. The table declares it for wasm32 (see
+/// `table.rs`), the component calls it, and `component-packer` replaces it with `memory.init`
+/// from the passive segment that holds the blob.
+pub const BODIES_IMPORT: (&str, &str) = ("hello-world:site", "copy-bodies");
+
+/// How much of an artifact is the site: what `mise run build-component` reports against the
+/// component's budget (site + 512 KiB of code).
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SiteFigures {
+    pub files: usize,
+    /// Raw bytes of every file and of the redirect pages, `carried_bytes` included.
+    pub raw_bytes: usize,
+    pub brotli_bytes: usize,
+    pub gzip_bytes: usize,
+    /// The previous release's fingerprinted files kept for version skew, and their raw bytes.
+    pub carried_files: usize,
+    pub carried_bytes: usize,
+}
+
+impl SiteFigures {
+    /// Every byte of the blob: raw files and the kept brotli and gzip variants.
+    pub fn site_bytes(&self) -> usize {
+        self.raw_bytes + self.brotli_bytes + self.gzip_bytes
+    }
+
+    /// The figures a build left in `out_dir`.
+    pub fn read(out_dir: &Path) -> Result<SiteFigures, String> {
+        let path = out_dir.join(FIGURES);
+        let text = fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        serde_json::from_str(&text).map_err(|e| {
+            format!(
+                "{}: {e}; rebuild the hello-world crate to rewrite it",
+                path.display()
+            )
+        })
+    }
+
+    pub(crate) fn write(&self, out_dir: &Path) -> Result<(), String> {
+        let json = serde_json::to_string_pretty(self).expect("plain numbers serialize");
+        write_if_changed(&out_dir.join(FIGURES), json.as_bytes())
+    }
+}
+
+/// Keeps the mtime of an unchanged file, so cargo does not recompile the crate for nothing.
+pub(crate) fn write_if_changed(path: &Path, bytes: &[u8]) -> Result<(), String> {
+    if fs::read(path).is_ok_and(|old| old == bytes) {
+        return Ok(());
+    }
+    fs::write(path, bytes).map_err(|e| format!("{}: {e}", path.display()))
+}
