@@ -41,7 +41,7 @@ def test_the_conformance_suite_passes_through_the_ingress(cluster, runtime):
         proxy, port = run_nginx(ingress, upstream, workdir / "nginx")
         try:
             result = subprocess.run(
-                ["cargo", "test", "--quiet", "-p", "runtime-shim", "--test", "conformance", "--", "ingress::"],
+                ["cargo", "test", "--quiet", "-p", "conformance", "--", "ingress::"],
                 cwd=ROOT, capture_output=True, text=True,
                 env={**os.environ, "HELLO_WORLD_INGRESS": f"127.0.0.1:{port}",
                      "HELLO_WORLD_HOST": ingress["spec"]["rules"][0]["host"]},

@@ -2,17 +2,11 @@
 //! the site embedded in the hello-world core on 0.0.0.0:8000, as the old
 //! `python3 -m http.server 8000` container did, with the core's HTTP rules.
 
-mod config;
-mod handler;
-mod listener_close;
-mod log;
-mod server;
-mod timeouts;
-
 use std::process::ExitCode;
 
-use config::Command;
-use log::Level;
+use runtime_shim::config::{self, Command};
+use runtime_shim::log::{self, Level};
+use runtime_shim::server;
 
 fn main() -> ExitCode {
     let command = config::parse(std::env::args().skip(1), |key| std::env::var(key).ok());

@@ -1,7 +1,9 @@
 //! The HTTP conformance suite: every case in `cases/` runs against every target over real
 //! HTTP/1.1, so a test name reads `<target>::<rule>::<case>`:
 //!
-//! - `native`: the runtime-shim binary of this build;
+//! - `native`: runtime-shim's server (its library's `server::serve`, with the binary's default
+//!   settings) on a loopback port of this process; the binary's own start, flags and signals
+//!   are runtime-shim's tests (`runtime-shim/tests/`);
 //! - `wasm`: the component named by `HELLO_WORLD_COMPONENT`, under `wasmtime serve -Scli`
 //!   (`WASMTIME` names the binary; default `wasmtime`). Without the variable the wasm cases
 //!   are ignored, unless `HELLO_WORLD_REQUIRE_WASM=1`, which makes that a failure
@@ -28,7 +30,6 @@ use libtest_mimic::{Arguments, Failed, Trial};
 
 use cases::Target;
 use site::Site;
-use testkit::runtime_shim;
 use testkit::servers::Server;
 
 /// What a target's cases talk to: a server this harness started, or one already running.
@@ -63,8 +64,31 @@ impl Lazy {
     }
 }
 
+/// runtime-shim's server with the binary's defaults, except that it logs only warnings: the
+/// access log of hundreds of cases would bury the suite's report.
 fn start_native() -> Result<Endpoint, String> {
-    Server::native(runtime_shim!(), &[], &[]).map(Endpoint::Started)
+    let args = ["--listen", "127.0.0.1:0", "--log-level", "warn"].map(str::to_owned);
+    let config = match runtime_shim::config::parse(args, |_| None)? {
+        runtime_shim::config::Command::Serve(config) => config,
+        other => return Err(format!("runtime-shim's settings gave {other:?}")),
+    };
+    runtime_shim::log::set_level(config.log_level);
+    let listener = std::net::TcpListener::bind(config.listen)
+        .and_then(|listener| listener.set_nonblocking(true).map(|()| listener))
+        .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+    // The server runs until the suite's process ends, as the binary runs until its signal.
+    std::thread::spawn(move || {
+        runtime.block_on(async move {
+            let listener = tokio::net::TcpListener::from_std(listener)?;
+            runtime_shim::server::serve(listener, config, std::future::pending()).await
+        })
+    });
+    Ok(Endpoint::Running(addr))
 }
 
 fn start_wasm() -> Result<Endpoint, String> {
@@ -90,7 +114,8 @@ fn component() -> Option<PathBuf> {
     std::env::var_os("HELLO_WORLD_COMPONENT").map(PathBuf::from)
 }
 
-fn main() {
+/// Runs the suite with libtest's command line (`cargo test -p conformance -- native::range::`).
+pub fn run() -> ! {
     let args = Arguments::from_args();
     let site = Arc::new(Site::from_env());
     let require_wasm = std::env::var("HELLO_WORLD_REQUIRE_WASM").is_ok_and(|v| v == "1");
@@ -176,5 +201,5 @@ fn main() {
             server.stop();
         }
     }
-    conclusion.exit();
+    conclusion.exit()
 }

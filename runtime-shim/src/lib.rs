@@ -1,0 +1,9 @@
+//! The native server as a library: the binary (`main.rs`) parses its settings and serves, and
+//! the conformance suite (`conformance/`) serves the same way in its own process.
+
+pub mod config;
+mod handler;
+mod listener_close;
+pub mod log;
+pub mod server;
+mod timeouts;
