@@ -193,7 +193,7 @@ SPIN_OPERATOR="$GO_TOOLS/spin-operator-$SPIN_OPERATOR_VERSION/bin/spin-operator"
 # DIR into BIN_DIR, once per machine, each binary named NAME or after its package, linked with
 # GO_LDFLAGS and built with the tags GO_TAGS if set; static (CGO_ENABLED=0) unless GO_CGO=1.
 # DIR is one
-# of our wrapper modules (project-tests/e2e/<name>, whose go.mod and go.sum pin the commands
+# of our wrapper modules (tools/go/<name>, whose go.mod and go.sum pin the commands
 # that `go install PACKAGE@VERSION` refuses), or any folder for PACKAGE@VERSION.
 ensure_module_build() {
   local bin_dir="$1" module_dir="$2"; shift 2
@@ -239,13 +239,13 @@ kubernetes_build() {
     ldflags+=("-X=$package.gitVersion=$KUBERNETES_VERSION" "-X=$package.gitMajor=${release%%.*}"
       "-X=$package.gitMinor=${minor%%.*}" "-X=$package.gitTreeState=clean")
   done
-  GO_LDFLAGS="${ldflags[*]}" ensure_module_build "$bin_dir" "$ROOT/project-tests/e2e/kubernetes" "${packages[@]}"
+  GO_LDFLAGS="${ldflags[*]}" ensure_module_build "$bin_dir" "$ROOT/tools/go/kubernetes" "${packages[@]}"
 }
 
 ensure_cluster_tools() {
   kubernetes_build "$KUBERNETES_BIN" kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy
-  ensure_module_build "$(dirname "$ETCD")" "$ROOT/project-tests/e2e/etcd" hello-world/e2e/etcd
-  ensure_module_build "$(dirname "$SPIN_OPERATOR")" "$ROOT/project-tests/e2e/spin-operator" \
+  ensure_module_build "$(dirname "$ETCD")" "$ROOT/tools/go/etcd" hello-world/tools/etcd
+  ensure_module_build "$(dirname "$SPIN_OPERATOR")" "$ROOT/tools/go/spin-operator" \
     github.com/spinkube/spin-operator/cmd=spin-operator
   ensure_helm
   ensure_kubectl
@@ -319,7 +319,7 @@ ensure_node_tools() {
 # proxy serves. Each needs a workaround, recorded at its pin:
 # - source-controller and helm-controller: `go install ...@version` is refused (the proxy does not
 #   serve their version lists) and their `replace .../api => ./api` names a folder the module
-#   zip lacks: built through wrapper modules (project-tests/e2e/<name>/go.mod says the rest);
+#   zip lacks: built through wrapper modules (tools/go/<name>/go.mod says the rest);
 # - flux-operator's controller embeds its web UI from web/dist, which the module does not ship,
 #   and requires go-containerregistry/pkg/authn/kubernetes at a pseudo-version the proxy does not
 #   serve: built from a copy of the module with a placeholder web/dist/index.html (only the web
@@ -334,9 +334,9 @@ FLUX_OPERATOR_CONTROLLER="$GO_TOOLS/flux-operator-controller-$FLUX_OPERATOR_VERS
 FLUX_OPERATOR_AUTHN_KUBERNETES="v0.0.0-20260224031529-85f2bf5f7303"
 
 ensure_flux_controllers() {
-  ensure_module_build "$(dirname "$SOURCE_CONTROLLER")" "$ROOT/project-tests/e2e/source-controller" \
+  ensure_module_build "$(dirname "$SOURCE_CONTROLLER")" "$ROOT/tools/go/source-controller" \
     github.com/fluxcd/source-controller
-  ensure_module_build "$(dirname "$HELM_CONTROLLER")" "$ROOT/project-tests/e2e/helm-controller" \
+  ensure_module_build "$(dirname "$HELM_CONTROLLER")" "$ROOT/tools/go/helm-controller" \
     github.com/fluxcd/helm-controller
   ensure_flux_operator_controller
 }

@@ -2,7 +2,7 @@
 // ensure_cluster_tools). `go install github.com/spinkube/spin-operator/cmd@v0.6.1` is refused
 // here: it asks the module proxy for the module's version list, which it does not serve, while
 // it does serve v0.6.1 itself.
-module hello-world/e2e/spin-operator
+module hello-world/tools/spin-operator
 
 go 1.24.3
 

@@ -1,7 +1,7 @@
 // Builds etcd's server for the loopback cluster of the end-to-end test (scripts/lib.sh,
 // ensure_cluster_tools). `go install go.etcd.io/etcd/server/v3@...` is refused because of
 // etcd's `replace` lines; as a dependency of this module those lines do not apply.
-module hello-world/e2e/etcd
+module hello-world/tools/etcd
 
 go 1.26.0
 

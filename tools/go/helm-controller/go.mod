@@ -4,7 +4,7 @@
 // folder its zip does not have. Here the api module is the published v1.4.3 (a dependency's
 // replace lines do not apply), and the module's other replaces are carried over. v1.5.0 and
 // later are not served.
-module hello-world/e2e/helm-controller
+module hello-world/tools/helm-controller
 
 go 1.25.0
 

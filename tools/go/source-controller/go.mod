@@ -4,7 +4,7 @@
 // folder its zip does not have. Here the api module is the published one (a dependency's
 // replace lines do not apply), and the module's other replace is carried over. v1.10.x needs
 // Go 1.27.
-module hello-world/e2e/source-controller
+module hello-world/tools/source-controller
 
 go 1.26.0
 

@@ -3,7 +3,7 @@
 // k8s.io/kubernetes/cmd/...@v1.34.4` is refused: k8s.io/kubernetes maps its staging modules to
 // folders of its own repository with `replace` lines. This module requires it and maps each
 // staging module to its published v0.34.4 instead.
-module hello-world/e2e/kubernetes
+module hello-world/tools/kubernetes
 
 go 1.24.0
 
