@@ -34,6 +34,9 @@ import time
 import brotli
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # the checkout, for the harnesses' `loopback` package
+from loopback import free_port, nginx_command, page_url  # noqa: E402
+
 SITE = ROOT / "site" / "build"
 # Spin (and so SpinKube's containerd shim, which embeds Spin's runtime) runs wasmtime's pooling
 # allocator with `linear_memory_keep_resident` at 2 MiB (`crates/core/src/lib.rs` in Spin, overridable
@@ -44,12 +47,6 @@ SPIN_POOLING = "Spin's pooling defaults"
 # The host's ceiling, per host configuration: these run the small page only.
 CEILING_ONLY = {"empty component", f"component, {SPIN_POOLING}", f"empty component, {SPIN_POOLING}"}
 TEXT_SUFFIXES = {".html", ".css", ".js", ".json", ".xml", ".txt", ".svg", ".map"}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def fetch(port: int, path: str, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], int]:
@@ -173,7 +170,7 @@ def crawl(port: int, files: list[str], compressed: bool) -> tuple[int, int]:
     headers = {"Accept-Encoding": "br, gzip"} if compressed else {}
     total = text = 0
     for rel in files:
-        url = "/" + rel.removesuffix("index.html")
+        url = page_url(rel)
         status, _, size = fetch(port, url, headers)
         if status != 200 and not (status == 301 and is_moved_page(rel)):
             raise RuntimeError(f"crawl: {url} answered {status} on port {port}")
@@ -199,6 +196,8 @@ def servers(args, workdir: pathlib.Path) -> list[Server]:
     conf = (ROOT / "bench" / "nginx.conf").read_text()
     conf = conf.replace("@PREFIX@", str(workdir)).replace("@ROOT@", str(nginx_site(workdir)))
     conf = conf.replace("@BROTLI_STATIC_MODULE@", "/usr/lib/nginx/modules/ngx_http_brotli_static_module.so")
+    # Written again with its port at each start (Server.config); nginx_command reads it now.
+    (workdir / "nginx.conf").write_text(conf)
     wasmtime = [args.wasmtime, "serve", "-Scli", "-O", "pooling-allocator", "--addr", "127.0.0.1:@PORT@"]
     spin = wasmtime + ["-O", f"pooling-memory-keep-resident={SPIN_KEEP_RESIDENT}"]
     return [
@@ -209,7 +208,7 @@ def servers(args, workdir: pathlib.Path) -> list[Server]:
         Server(f"empty component, {SPIN_POOLING}", spin + [args.empty_component]),
         Server(
             "nginx",
-            ["nginx", "-p", str(workdir), "-c", str(workdir / "nginx.conf"), "-g", "daemon off;"],
+            nginx_command(workdir, workdir / "nginx.conf"),
             config=(workdir / "nginx.conf", conf),
         ),
         Server("python http.server", [sys.executable, "-m", "http.server", "@PORT@", "--bind", "127.0.0.1", "--directory", str(SITE)]),
@@ -219,7 +218,7 @@ def servers(args, workdir: pathlib.Path) -> list[Server]:
 def smallest_page(files: list[str]) -> str:
     pages = [f for f in files if f.endswith("index.html") and not is_moved_page(f)]
     best = min(pages, key=lambda f: (SITE / f).stat().st_size)
-    return "/" + best[: -len("index.html")]
+    return page_url(best)
 
 
 def main():

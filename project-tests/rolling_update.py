@@ -27,6 +27,9 @@ import threading
 import time
 import urllib.parse
 
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))  # for `loopback`
+from loopback import free_port, nginx_command, pages_of, wait_listening  # noqa: E402
+
 # The bundles that change between the two versions, by the fingerprint in their names.
 BUNDLE = re.compile(r"^(assets/(?:stylesheets|javascripts)/[a-z]+)\.([0-9a-f]{8})(\.min\.(?:css|js))$")
 
@@ -157,25 +160,14 @@ def totals(clients: list[Client]) -> dict[str, int]:
     """The clients' counts, summed."""
     return {key: sum(c.counts[key] for c in clients) for key in clients[0].counts}
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def start(command: str, port: int) -> subprocess.Popen:
     process = subprocess.Popen(shlex.split(command.replace("@PORT@", str(port))),
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return process
-        except OSError:
-            if process.poll() is not None:
-                sys.exit(f"{command}: exited with {process.returncode}")
-            time.sleep(0.1)
-    sys.exit(f"{command}: not listening on {port} after 60 s")
+    try:
+        wait_listening(port, process)
+    except RuntimeError as error:
+        sys.exit(f"{command}: {error}")
+    return process
 
 
 NGINX_CONF = """
@@ -201,16 +193,10 @@ http {{
 def nginx(workdir: pathlib.Path, port: int, upstream: int, reload: bool = False):
     conf = workdir / "nginx.conf"
     conf.write_text(NGINX_CONF.format(workdir=workdir, port=port, upstream=upstream))
-    command = ["nginx", "-p", str(workdir), "-c", str(conf)]
     if reload:
-        subprocess.run(command + ["-s", "reload"], check=True)
+        subprocess.run(nginx_command(workdir, conf, "-s", "reload"), check=True)
         return None
-    return subprocess.Popen(command + ["-g", "daemon off;"])
-
-
-def pages_of(site: pathlib.Path) -> list[str]:
-    return sorted("/" + p.relative_to(site).as_posix().removesuffix("index.html")
-                  for p in site.rglob("index.html"))
+    return subprocess.Popen(nginx_command(workdir, conf))
 
 
 def run(args) -> int:
@@ -223,15 +209,10 @@ def run(args) -> int:
     new = None
     straddle = {"checked": 0, "failed": []}
     try:
-        start_deadline = time.time() + 10
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", proxy_port), timeout=1).close()
-                break
-            except OSError:
-                if time.time() > start_deadline:
-                    sys.exit("nginx did not start")
-                time.sleep(0.1)
+        try:
+            wait_listening(proxy_port, proxy, timeout=10)
+        except RuntimeError as error:
+            sys.exit(f"nginx did not start: {error}")
         with loading(proxy_port, pages, args.clients) as clients:
             # A page that the old version serves, whose assets are asked for after the switch.
             probe = Client(proxy_port, [], threading.Event())

@@ -13,7 +13,8 @@ import pytest
 from playwright.sync_api import sync_playwright
 
 from paths import ROOT
-from e2e.processes import free_port, http_status, wait_until
+from e2e.processes import http_status, wait_until
+from loopback import free_port
 
 VIEWPORT = {"width": 1280, "height": 800}
 # Mermaid draws 16 px text and scales the diagram down to the content column (688 px at 1280):

@@ -28,7 +28,8 @@ import yaml
 from paths import DATA, ROOT
 from flux import Flux
 from node import POD_GATEWAY, Node
-from processes import Process, StepFailed, free_port, http_status, module_dir, run, tool, wait_until
+from loopback import free_port
+from processes import Process, StepFailed, http_status, module_dir, run, tool, wait_until
 from registry import Registry
 
 

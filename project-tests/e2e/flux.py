@@ -17,7 +17,8 @@ import pathlib
 
 import yaml
 
-from processes import Process, free_port, http_status, module_dir, tool, wait_until
+from loopback import free_port
+from processes import Process, http_status, module_dir, tool, wait_until
 
 NAMESPACE = "flux-system"
 

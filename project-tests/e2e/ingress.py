@@ -12,7 +12,8 @@ import os
 import pathlib
 import subprocess
 
-from processes import Process, StepFailed, free_port, http_status, wait_until
+from loopback import free_port, nginx_command
+from processes import Process, StepFailed, http_status, wait_until
 
 
 def container_port(container: dict, port) -> int:
@@ -126,11 +127,10 @@ def run_nginx(ingress: dict, upstream: str, workdir: pathlib.Path, port: int | N
     port = port or free_port()
     config = workdir / "nginx.conf"
     config.write_text(nginx_config(ingress, upstream, port, workdir))
-    nginx = os.environ.get("NGINX", "/usr/sbin/nginx")
-    test = subprocess.run([nginx, "-t", "-c", str(config), "-p", str(workdir)], capture_output=True, text=True)
+    test = subprocess.run(nginx_command(workdir, config, "-t"), capture_output=True, text=True)
     if test.returncode != 0:
         raise StepFailed(f"nginx -t: {test.stderr.strip()}")
-    process = Process("nginx", [nginx, "-c", str(config), "-p", str(workdir)], workdir)
+    process = Process("nginx", nginx_command(workdir, config), workdir)
     host = ingress["spec"]["rules"][0]["host"]
     wait_until(f"nginx on :{port} answers for {host}", lambda: http_status(f"http://127.0.0.1:{port}/.healthz", host) == 200,
                timeout=10, interval=0.1, watch=[process], blame=process)

@@ -27,7 +27,8 @@ import time
 
 import yaml
 
-from processes import Process, StepFailed, free_port, run, tool, wait_until
+from loopback import free_port
+from processes import Process, StepFailed, run, tool, wait_until
 from host import HostState
 
 NODE_NAME = "loopback-node"

@@ -7,7 +7,6 @@ while those processes are alive.
 import json
 import os
 import pathlib
-import socket
 import subprocess
 import time
 import urllib.error
@@ -75,12 +74,6 @@ def http_status(url: str, host: str | None = None) -> int | None:
         return error.code
     except OSError:
         return None
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def module_dir(module: str, version: str) -> pathlib.Path:

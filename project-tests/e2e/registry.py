@@ -18,7 +18,8 @@ import bcrypt
 import yaml
 
 from paths import ROOT
-from processes import Process, StepFailed, free_port, http_status, module_dir, run, tool, wait_until
+from loopback import free_port
+from processes import Process, StepFailed, http_status, module_dir, run, tool, wait_until
 
 
 class Registry:

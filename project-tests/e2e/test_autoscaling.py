@@ -7,7 +7,8 @@ import time
 from chain import deploy, running_and_ready, wait
 from ingress import run_ingress
 from paths import ROOT
-from rolling_update import loading, pages_of, totals
+from loopback import pages_of
+from rolling_update import loading, totals
 
 BURST_SECONDS = 150
 

@@ -18,7 +18,8 @@ import pytest
 from chain import deploy, running_and_ready, wait
 from ingress import run_ingress
 from registry import push_image
-from rolling_update import loading, pages_of, totals
+from loopback import pages_of
+from rolling_update import loading, totals
 
 CLIENTS = 4
 REPLICAS = 3
