@@ -12,11 +12,13 @@ import yaml
 from conftest import ROOT, cargo_version
 from pipeline import helm_template
 
+# The project's version tool, run on the git repository of the current directory.
+PROJECT_VERSION = ["cargo", "run", "--quiet", "--manifest-path", str(ROOT / "Cargo.toml"), "-p", "project-version", "--"]
 VERSION_FILES = ["Cargo.toml", "Cargo.lock", "charts/hello-world/Chart.yaml", "spin.toml", "deployment/test/mise.toml"]
 
 
 def plan(cwd=ROOT, **env) -> dict:
-    result = subprocess.run(["python3", str(ROOT / "scripts" / "version.py"), "plan"], cwd=cwd, capture_output=True, text=True, env={**os.environ, **env})
+    result = subprocess.run(PROJECT_VERSION + ["plan"], cwd=cwd, capture_output=True, text=True, env={**os.environ, **env})
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
 
@@ -46,7 +48,7 @@ def test_every_file_carries_the_crate_version():
     crates = {f"Cargo.lock {p['name']}" for p in metadata["packages"]}
     assert crates == {k for k in found if k.startswith("Cargo.lock")}
     disagree = {where: v for where, v in found.items() if v != version}
-    assert not disagree, f"Cargo.toml says {version}; these disagree (run `python3 scripts/version.py sync`): {disagree}"
+    assert not disagree, f"Cargo.toml says {version}; these disagree (run `cargo run -p project-version -- sync`): {disagree}"
 
 
 def test_every_crate_takes_the_workspace_version():
@@ -101,7 +103,7 @@ def test_sync_repairs_drift_and_is_idempotent(tmp_path):
     chart = tmp_path / "charts/hello-world/Chart.yaml"
     chart.write_text(re.sub(r"(?m)^appVersion: .*$", 'appVersion: "9.9.9"', chart.read_text()))
     assert written_versions(tmp_path)["Chart.yaml appVersion"] == "9.9.9"
-    sync = ["python3", str(ROOT / "scripts" / "version.py"), "sync"]
+    sync = PROJECT_VERSION + ["sync"]
     subprocess.run(sync, cwd=tmp_path, check=True)
     assert set(written_versions(tmp_path).values()) == {cargo_version()}
     before = {name: (tmp_path / name).read_text() for name in VERSION_FILES}

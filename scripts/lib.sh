@@ -43,6 +43,13 @@ component_packer() {
   (cd "$ROOT" && cargo run --quiet -p component-packer -- "$@")
 }
 
+# project_version COMMAND...: the project's one version and the names of what a release
+# publishes (project-version/: get, plan [FIELD], sync, bump), for the git repository of the
+# current directory.
+project_version() {
+  cargo run --quiet --manifest-path "$ROOT/Cargo.toml" -p project-version -- "$@"
+}
+
 # Debian's rustc-web and cargo-web: the offline wasm toolchain, and the newest rustc here.
 DEBIAN_RUSTC=/usr/bin/rustc
 DEBIAN_CARGO=/usr/bin/cargo

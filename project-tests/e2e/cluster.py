@@ -207,8 +207,8 @@ class Cluster:
 
     def publish(self):
         """`mise-tasks/push native chart` into the cluster's registry, as a release publishes."""
-        version = subprocess.run(["python3", "scripts/version.py", "get"], cwd=ROOT, capture_output=True,
-                                 text=True, check=True).stdout.strip()
+        version = subprocess.run(["cargo", "run", "--quiet", "-p", "project-version", "--", "get"], cwd=ROOT,
+                                 capture_output=True, text=True, check=True).stdout.strip()
         result = subprocess.run(
             [str(ROOT / "mise-tasks" / "push"), "native", "chart"], cwd=ROOT, capture_output=True, text=True,
             env={**os.environ, "IMAGE_REGISTRY": self.registry.address, "REGISTRY_PLAIN_HTTP": "true"})
