@@ -7,6 +7,9 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use crate::compile::CompiledFile;
+use crate::redirects::Rule;
+
 /// The Rust source of the static table, which the core includes.
 pub const TABLE: &str = "site.rs";
 /// Every body of the site, one after another; the table's spans cut it.
@@ -37,6 +40,31 @@ pub struct SiteFigures {
 }
 
 impl SiteFigures {
+    /// The figures of a compiled site: its files, and the redirect pages kept as bodies.
+    pub(crate) fn of(
+        files: &[CompiledFile],
+        redirects: &[Rule],
+        carried_files: usize,
+        carried_bytes: usize,
+    ) -> SiteFigures {
+        let sum = |pick: fn(&CompiledFile) -> Option<&Vec<u8>>| -> usize {
+            files.iter().filter_map(pick).map(Vec::len).sum()
+        };
+        let redirect_pages: usize = redirects
+            .iter()
+            .filter_map(|r| r.page.as_ref())
+            .map(Vec::len)
+            .sum();
+        SiteFigures {
+            files: files.len(),
+            raw_bytes: sum(|f| Some(&f.bytes)) + redirect_pages,
+            brotli_bytes: sum(|f| f.brotli.as_ref()),
+            gzip_bytes: sum(|f| f.gzip.as_ref()),
+            carried_files,
+            carried_bytes,
+        }
+    }
+
     /// Every byte of the blob: raw files and the kept brotli and gzip variants.
     pub fn site_bytes(&self) -> usize {
         self.raw_bytes + self.brotli_bytes + self.gzip_bytes

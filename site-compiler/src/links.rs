@@ -2,6 +2,7 @@
 //! CSS must name a file of the site (or a directory with an `index.html`).
 
 use std::collections::{BTreeSet, HashMap, HashSet};
+use std::path::Path;
 
 use html5gum::{DefaultEmitter, Token, Tokenizer};
 
@@ -25,7 +26,24 @@ impl std::fmt::Display for BrokenLink {
     }
 }
 
-pub fn broken_links(files: &[SiteFile]) -> Vec<BrokenLink> {
+/// The link check: the broken links of the site in `site_dir`. An error lists them when `fail`
+/// (SITE_LINK_CHECK), else they are returned.
+pub fn check(files: &[SiteFile], site_dir: &Path, fail: bool) -> Result<Vec<BrokenLink>, String> {
+    let broken = broken_links(files);
+    if fail && !broken.is_empty() {
+        let list: Vec<String> = broken.iter().map(|b| format!("  {b}")).collect();
+        return Err(format!(
+            "{} broken internal link(s) in {}:\n{}\nFix the links in the site's sources, or set \
+             SITE_LINK_CHECK=warn to build anyway.",
+            broken.len(),
+            site_dir.display(),
+            list.join("\n")
+        ));
+    }
+    Ok(broken)
+}
+
+fn broken_links(files: &[SiteFile]) -> Vec<BrokenLink> {
     let keys: HashSet<&str> = files.iter().map(|f| f.key.as_str()).collect();
     // What a `#fragment` can name on each page.
     let ids: HashMap<&str, BTreeSet<String>> = files
@@ -51,7 +69,7 @@ pub fn broken_links(files: &[SiteFile]) -> Vec<BrokenLink> {
             continue;
         };
         for link in links {
-            if let Some(problem) = check(&keys, &ids, &file.key, &link) {
+            if let Some(problem) = problem(&keys, &ids, &file.key, &link) {
                 broken.push(BrokenLink {
                     from: file.key.clone(),
                     link,
@@ -153,7 +171,7 @@ fn is_html(key: &str) -> bool {
 
 /// `None` when `link` (found in the file `from`) is external or names a file of the site and,
 /// with a `#fragment`, an element of that page; otherwise what is wrong with it.
-fn check(
+fn problem(
     keys: &HashSet<&str>,
     ids: &HashMap<&str, BTreeSet<String>>,
     from: &str,

@@ -5,14 +5,12 @@
 //! a link's `#fragment` must name an element of the page it points at.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::Read;
-use std::path::Path;
 
 use html5gum::{DefaultEmitter, Token, Tokenizer};
 use serde::Serialize;
 
 use crate::redirects::Rule;
-use crate::walk::{self, SiteFile};
+use crate::walk::SiteFile;
 
 /// Page URLs (as clients ask for them: a folder's page by the folder's URL) and their ids.
 #[derive(Debug, Default, PartialEq, Eq, Serialize)]
@@ -63,48 +61,32 @@ pub fn ids(html: &str) -> BTreeSet<String> {
     ids
 }
 
-/// The files of the previous release's site: a folder, or a `.tar.gz` of one.
-pub fn previous_files(path: &Path) -> Result<Vec<SiteFile>, String> {
-    if path.is_dir() {
-        return Ok(walk::walk(path)?.files);
+/// The permalink check: the previous release's page URLs that `current` neither serves nor
+/// redirects. An error names them when `fail` (SITE_PERMALINK_CHECK), else they are returned.
+pub fn check(
+    previous: &[SiteFile],
+    current: &Manifest,
+    redirects: &[Rule],
+    fail: bool,
+) -> Result<Vec<String>, String> {
+    if previous.is_empty() {
+        return Ok(Vec::new());
     }
-    let name = path.display();
-    let file = std::fs::File::open(path).map_err(|e| {
-        format!("PREVIOUS_SITE={name}: {e}; name a built site's folder or its site-VERSION.tar.gz")
-    })?;
-    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(file));
-    let mut files = Vec::new();
-    let entries = archive
-        .entries()
-        .map_err(|e| format!("PREVIOUS_SITE={name}: not a .tar.gz of a site: {e}"))?;
-    for entry in entries {
-        let mut entry = entry.map_err(|e| format!("PREVIOUS_SITE={name}: {e}"))?;
-        if !entry.header().entry_type().is_file() {
-            continue;
-        }
-        let key = entry
-            .path()
-            .map_err(|e| format!("PREVIOUS_SITE={name}: {e}"))?
-            .to_string_lossy()
-            .trim_start_matches("./")
-            .to_owned();
-        let mut bytes = Vec::new();
-        entry
-            .read_to_end(&mut bytes)
-            .map_err(|e| format!("PREVIOUS_SITE={name}: {key}: {e}"))?;
-        let modified = entry.header().mtime().unwrap_or(0);
-        files.push(SiteFile {
-            key,
-            bytes,
-            modified,
-        });
+    let dead = dead(&Manifest::of(previous), current, redirects);
+    if fail && !dead.is_empty() {
+        return Err(format!(
+            "{} page(s) of the previous release would be gone, with no redirect:\n  {}\nKeep \
+             the pages, or redirect them: a line `/old/ /new/` in docs/_redirects, or the \
+             mkdocs-redirects plugin's redirect_maps. SITE_PERMALINK_CHECK=warn builds anyway.",
+            dead.len(),
+            dead.join("\n  ")
+        ));
     }
-    files.sort_by(|a, b| a.key.cmp(&b.key));
-    Ok(files)
+    Ok(dead)
 }
 
 /// The previous release's page URLs that the new site neither serves nor redirects.
-pub fn dead(previous: &Manifest, current: &Manifest, redirects: &[Rule]) -> Vec<String> {
+fn dead(previous: &Manifest, current: &Manifest, redirects: &[Rule]) -> Vec<String> {
     previous
         .pages
         .keys()

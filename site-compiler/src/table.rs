@@ -9,36 +9,23 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::Path;
 
-use sha2::{Digest, Sha256};
-
 use crate::artifacts::{self, BODIES_IMPORT};
-use crate::compress::Variants;
+use crate::compile::CompiledFile;
 use crate::redirects::Rule;
-use crate::walk::SiteFile;
 
-/// Everything known about one file before the first request.
-pub struct CompiledFile {
-    pub file: SiteFile,
-    pub content_type: String,
-    pub cache_control: &'static str,
-    pub last_modified: u64,
-    pub variants: Variants,
-    /// What the site's `_headers` file sets for this file's URL, names in lower case.
-    pub headers: Vec<(String, String)>,
-    /// A page's preload hints, the value of its `Link` header (see `preload.rs`).
-    pub preload: Option<String>,
-}
-
-/// A strong validator: quoted, derived from the representation's bytes alone, so equal bytes
-/// get equal tags across builds and machines (64 bits of SHA-256).
-pub fn etag(bytes: &[u8]) -> String {
-    let digest = Sha256::digest(bytes);
-    let hex: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
-    format!("\"{hex}\"")
+/// Writes the table, `out_dir/site.rs`, and its blob of bodies, `out_dir/bodies.bin`.
+pub fn write(
+    files: &[CompiledFile],
+    redirects: &[Rule],
+    out_dir: &Path,
+    content_security_policy: &str,
+) -> Result<(), String> {
+    let code = generate(files, redirects, out_dir, content_security_policy)?;
+    artifacts::write_if_changed(&out_dir.join(artifacts::TABLE), code.as_bytes())
 }
 
 /// Writes `out_dir/bodies.bin` and returns the source of `site.rs`.
-pub fn generate(
+fn generate(
     files: &[CompiledFile],
     redirects: &[Rule],
     out_dir: &Path,
@@ -48,18 +35,19 @@ pub fn generate(
     let mut bodies = Vec::new();
     let mut entries = String::new();
     for compiled in files {
+        let mut etags = compiled.etags.iter();
         let mut representation = |bytes: &[u8]| {
             let start = bodies.len();
             bodies.extend_from_slice(bytes);
-            let etag = strings.add(&etag(bytes));
+            let etag = strings.add(etags.next().expect("one ETag per representation"));
             format!(
                 "Representation {{ body: Span {{ start: {start}, len: {} }}, etag: {etag} }}",
                 bytes.len()
             )
         };
-        let identity = representation(&compiled.file.bytes);
-        let brotli = compiled.variants.brotli.as_deref().map(&mut representation);
-        let gzip = compiled.variants.gzip.as_deref().map(&mut representation);
+        let identity = representation(&compiled.bytes);
+        let brotli = compiled.brotli.as_deref().map(&mut representation);
+        let gzip = compiled.gzip.as_deref().map(&mut representation);
         let option = |r: Option<String>| r.map_or("None".to_owned(), |r| format!("Some({r})"));
         let headers: Vec<String> = compiled
             .headers
@@ -72,7 +60,7 @@ pub fn generate(
              cache_control: {},\n        last_modified: {},\n        modified: {},\n        \
              identity: {identity},\n        brotli: {},\n        gzip: {},\n        \
              headers: &[{}],\n        preload: {},\n    }},",
-            strings.add(&compiled.file.key),
+            strings.add(&compiled.path),
             strings.add(&compiled.content_type),
             strings.add(compiled.cache_control),
             strings.add(&http_text::http_date::format(compiled.last_modified)),

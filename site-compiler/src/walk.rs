@@ -1,6 +1,8 @@
-//! Reads the built site: every file it will serve, keyed by its URL path.
+//! Reads the built site, every file it will serve keyed by its URL path, and the previous
+//! release's (`PREVIOUS_SITE`: a folder or the `site-VERSION.tar.gz` a release attaches).
 
 use std::fs;
+use std::io::Read;
 use std::path::Path;
 use std::time::UNIX_EPOCH;
 
@@ -65,6 +67,46 @@ fn visit(dir: &Path, prefix: &str, walk: &mut Walk) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// The files of the previous release's site: a folder, or a `.tar.gz` of one.
+pub fn previous_site(path: &Path) -> Result<Vec<SiteFile>, String> {
+    if path.is_dir() {
+        return Ok(walk(path)?.files);
+    }
+    let name = path.display();
+    let file = std::fs::File::open(path).map_err(|e| {
+        format!("PREVIOUS_SITE={name}: {e}; name a built site's folder or its site-VERSION.tar.gz")
+    })?;
+    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(file));
+    let mut files = Vec::new();
+    let entries = archive
+        .entries()
+        .map_err(|e| format!("PREVIOUS_SITE={name}: not a .tar.gz of a site: {e}"))?;
+    for entry in entries {
+        let mut entry = entry.map_err(|e| format!("PREVIOUS_SITE={name}: {e}"))?;
+        if !entry.header().entry_type().is_file() {
+            continue;
+        }
+        let key = entry
+            .path()
+            .map_err(|e| format!("PREVIOUS_SITE={name}: {e}"))?
+            .to_string_lossy()
+            .trim_start_matches("./")
+            .to_owned();
+        let mut bytes = Vec::new();
+        entry
+            .read_to_end(&mut bytes)
+            .map_err(|e| format!("PREVIOUS_SITE={name}: {key}: {e}"))?;
+        let modified = entry.header().mtime().unwrap_or(0);
+        files.push(SiteFile {
+            key,
+            bytes,
+            modified,
+        });
+    }
+    files.sort_by(|a, b| a.key.cmp(&b.key));
+    Ok(files)
 }
 
 /// A name the request-target rules would reject can never be served: say so at build time.
