@@ -45,7 +45,8 @@ SITE = ROOT / "site" / "build"
 SPIN_KEEP_RESIDENT = 2 * 1024 * 1024
 SPIN_POOLING = "Spin's pooling defaults"
 # The host's ceiling, per host configuration: these run the small page only.
-CEILING_ONLY = {"empty component", f"component, {SPIN_POOLING}", f"empty component, {SPIN_POOLING}"}
+NATIVE_CEILING = "native ceiling"
+CEILING_ONLY = {"empty component", f"component, {SPIN_POOLING}", f"empty component, {SPIN_POOLING}", NATIVE_CEILING}
 TEXT_SUFFIXES = {".html", ".css", ".js", ".json", ".xml", ".txt", ".svg", ".map"}
 
 
@@ -192,7 +193,7 @@ def nginx_site(workdir: pathlib.Path) -> pathlib.Path:
     return root
 
 
-def servers(args, workdir: pathlib.Path) -> list[Server]:
+def servers(args, workdir: pathlib.Path, small: str) -> list[Server]:
     conf = (ROOT / "bench" / "nginx.conf").read_text()
     conf = conf.replace("@PREFIX@", str(workdir)).replace("@ROOT@", str(nginx_site(workdir)))
     conf = conf.replace("@BROTLI_STATIC_MODULE@", "/usr/lib/nginx/modules/ngx_http_brotli_static_module.so")
@@ -212,6 +213,9 @@ def servers(args, workdir: pathlib.Path) -> list[Server]:
             config=(workdir / "nginx.conf", conf),
         ),
         Server("python http.server", [sys.executable, "-m", "http.server", "@PORT@", "--bind", "127.0.0.1", "--directory", str(SITE)]),
+        # runtime-shim's ceiling: its stack (hyper, tokio) answering the small page's bytes from
+        # memory, with none of runtime-shim's own work.
+        Server(NATIVE_CEILING, [args.native_ceiling, "--listen", "127.0.0.1:@PORT@", "--page", str(SITE / (small.lstrip("/") + "index.html"))]),
     ]
 
 
@@ -226,6 +230,7 @@ def main():
     parser.add_argument("--shim", required=True)
     parser.add_argument("--component", required=True)
     parser.add_argument("--empty-component", required=True)
+    parser.add_argument("--native-ceiling", required=True)
     parser.add_argument("--wasmtime", default="wasmtime")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--connections", type=int, default=32)
@@ -239,7 +244,7 @@ def main():
     small = smallest_page(files)
     workdir = pathlib.Path(tempfile.mkdtemp(prefix="hello-world-bench-"))
     workdir.chmod(0o755)  # nginx's workers run as an unprivileged user and must read the site
-    all_servers = servers(args, workdir)
+    all_servers = servers(args, workdir, small)
     by_name = {s.name: s for s in all_servers}
     results: dict[tuple[str, str], list[dict]] = {}
     facts: dict[str, dict] = {name: {} for name in by_name}
@@ -306,6 +311,11 @@ def main():
         )
         for suffix in ("", f", {SPIN_POOLING}")
     }
+    # runtime-shim against its ceiling, and against nginx, the same way.
+    for name in (NATIVE_CEILING, "nginx"):
+        ceiling[name] = statistics.median(
+            s["rps"] / c["rps"] for s, c in zip(results[("runtime-shim", "small page")], results[(name, "small page")])
+        )
     raw_text = sum((SITE / f).stat().st_size for f in files if pathlib.PurePath(f).suffix in TEXT_SUFFIXES)
     report = render(summary, facts, cases, args, small, raw_text, len(files), ceiling)
     print(report)
@@ -376,6 +386,19 @@ def render(summary, facts, cases, args, small, raw_text, file_count, ceiling) ->
         component = summary[(f"component{suffix}", "small page")]["rps"]
         empty = summary[(f"empty component{suffix}", "small page")]["rps"]
         out.append(f"| {label} | {component:,.0f} | {empty:,.0f} | **{ceiling[suffix]:.2f}×** |")
+    out.append("")
+    out.append("### runtime-shim against its ceiling")
+    out.append("")
+    out.append(
+        "The small page from runtime-shim and from the native ceiling, a server on the same stack "
+        "(hyper 1, tokio, one connection task each) that answers every request with the page's "
+        "bytes from memory (`bench/native-ceiling`). The ratios are medians of the rounds' ratios:"
+    )
+    out.append("")
+    out.append("| runtime-shim | native ceiling | nginx | runtime-shim ÷ ceiling | runtime-shim ÷ nginx |")
+    out.append("| ---: | ---: | ---: | ---: | ---: |")
+    shim, native, nginx = (summary[(n, "small page")]["rps"] for n in ("runtime-shim", NATIVE_CEILING, "nginx"))
+    out.append(f"| {shim:,.0f} | {native:,.0f} | {nginx:,.0f} | **{ceiling[NATIVE_CEILING]:.2f}×** | {ceiling['nginx']:.2f}× |")
     out.append("")
     out.append("### Bytes on the wire, start-up and memory")
     out.append("")

@@ -6,6 +6,7 @@
 //! apply is written here; each rule lives in its own module.
 
 mod conditional;
+mod dictionary;
 mod health;
 mod negotiate;
 mod path_headers;
@@ -58,8 +59,7 @@ fn route(request: &Request<'_>) -> Response {
         Resolution::Canonical(location) => Response::permanent_redirect(location),
         Resolution::Redirect(rule, location) => Response::redirect(rule, location),
         Resolution::Missing => Response::not_found(site::not_found_page().map(|page| {
-            let (coding, representation) =
-                negotiate::choose(page, &request.headers.accept_encoding);
+            let (coding, representation) = negotiate::choose(page, &request.headers);
             (page, coding, representation)
         })),
     }
@@ -76,7 +76,7 @@ fn serve(asset: &'static site::Asset, request: &Request<'_>) -> Response {
     };
     let (coding, representation) = match range {
         Some(_) => (Coding::Identity, &asset.identity),
-        None => negotiate::choose(asset, &headers.accept_encoding),
+        None => negotiate::choose(asset, headers),
     };
     match conditional::evaluate(headers, asset, representation.etag) {
         Precondition::Failed => return Response::precondition_failed(),

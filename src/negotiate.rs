@@ -1,10 +1,13 @@
 //! Content negotiation on `Accept-Encoding` (RFC 9110 §12.5.3): which representation to send.
 
-use crate::request::{list_elements, trim_ows, Field, FieldLines};
+use crate::dictionary;
+use crate::request::{list_elements, trim_ows, Field, RequestHeaders};
 use crate::site::{Asset, Representation};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Coding {
+    /// Zstandard against a dictionary the client holds (RFC 9842 §5).
+    Dcz,
     Brotli,
     Gzip,
     Identity,
@@ -14,6 +17,7 @@ impl Coding {
     /// The `Content-Encoding` value, `None` for identity.
     pub fn content_encoding(self) -> Option<&'static str> {
         match self {
+            Coding::Dcz => Some("dcz"),
             Coding::Brotli => Some("br"),
             Coding::Gzip => Some("gzip"),
             Coding::Identity => None,
@@ -21,23 +25,28 @@ impl Coding {
     }
 }
 
-/// The representation to send and its coding. On equal preference brotli beats gzip and gzip
-/// beats identity: smaller first. When the client refuses everything the file has (even
-/// identity), identity is sent anyway, as RFC 9110 §12.5.3 allows: a usable answer beats a 406
-/// for a static page.
+/// The representation to send and its coding. On equal preference dcz beats brotli, brotli
+/// beats gzip and gzip beats identity: smaller first. dcz only where the client names, in
+/// `Available-Dictionary`, the dictionary the variant was made against. When the client
+/// refuses everything the file has (even identity), identity is sent anyway, as RFC 9110
+/// §12.5.3 allows: a usable answer beats a 406 for a static page.
 pub fn choose(
     asset: &'static Asset,
-    accept_encoding: &FieldLines<'_>,
+    headers: &RequestHeaders<'_>,
 ) -> (Coding, &'static Representation) {
     let identity = (Coding::Identity, &asset.identity);
-    let Field::Lines(lines) = accept_encoding.list() else {
+    let Field::Lines(lines) = headers.accept_encoding.list() else {
         return identity;
     };
     if !asset.has_variants() {
         return identity;
     }
     let weights = Weights::parse(lines);
+    let dcz = asset.dcz.as_ref().filter(|dcz| {
+        dictionary::offered(&headers.available_dictionary) == Some(dcz.dictionary.as_bytes())
+    });
     let candidates = [
+        (Coding::Dcz, dcz.map(|d| &d.representation)),
         (Coding::Brotli, asset.brotli.as_ref()),
         (Coding::Gzip, asset.gzip.as_ref()),
         (Coding::Identity, Some(&asset.identity)),
@@ -61,6 +70,7 @@ pub fn choose(
 /// q-values in thousandths, as listed by the client.
 #[derive(Default)]
 struct Weights {
+    dcz: Option<u16>,
     brotli: Option<u16>,
     gzip: Option<u16>,
     identity: Option<u16>,
@@ -76,7 +86,9 @@ impl Weights {
             let Some(q) = qvalue(parts) else {
                 continue; // an element with a malformed weight says nothing usable
             };
-            let slot = if coding.eq_ignore_ascii_case(b"br") {
+            let slot = if coding.eq_ignore_ascii_case(b"dcz") {
+                &mut weights.dcz
+            } else if coding.eq_ignore_ascii_case(b"br") {
                 &mut weights.brotli
             } else if coding.eq_ignore_ascii_case(b"gzip") || coding.eq_ignore_ascii_case(b"x-gzip")
             {
@@ -96,6 +108,9 @@ impl Weights {
 
     fn of(&self, coding: Coding) -> u16 {
         match coding {
+            // Only by name: a client offers it only while it holds a dictionary (RFC 9842
+            // §6.1), so `*` does not stand for it.
+            Coding::Dcz => self.dcz.unwrap_or(0),
             Coding::Brotli => self.brotli.or(self.any).unwrap_or(0),
             Coding::Gzip => self.gzip.or(self.any).unwrap_or(0),
             // identity is acceptable unless refused by name or by `*;q=0` (RFC 9110 §12.5.3).
@@ -141,6 +156,16 @@ fn parse_qvalue(value: &[u8]) -> Option<u16> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dcz_is_acceptable_only_by_name() {
+        assert_eq!(Weights::parse(&[b"*"]).of(Coding::Dcz), 0);
+        assert_eq!(
+            Weights::parse(&[b"gzip, br, zstd, dcb, dcz"]).of(Coding::Dcz),
+            1000
+        );
+        assert_eq!(Weights::parse(&[b"dcz;q=0, *"]).of(Coding::Dcz), 0);
+    }
 
     #[test]
     fn qvalues_parse_to_thousandths() {

@@ -22,6 +22,7 @@ pub struct RequestHeaders<'a> {
     pub(crate) if_unmodified_since: FieldLines<'a>,
     pub(crate) range: FieldLines<'a>,
     pub(crate) if_range: FieldLines<'a>,
+    pub(crate) available_dictionary: FieldLines<'a>,
 }
 
 impl<'a> RequestHeaders<'a> {
@@ -43,6 +44,9 @@ impl<'a> RequestHeaders<'a> {
                 }
                 19 if name.eq_ignore_ascii_case(b"if-unmodified-since") => {
                     &mut headers.if_unmodified_since
+                }
+                20 if name.eq_ignore_ascii_case(b"available-dictionary") => {
+                    &mut headers.available_dictionary
                 }
                 _ => continue,
             };

@@ -190,8 +190,8 @@ impl Response {
         response.validators_and_caching(asset, representation);
         response.push_static(HeaderName::AcceptRanges, "bytes");
         // What the page's head blocks on, so a browser or a CDN (as 103 Early Hints) can
-        // fetch it before the page is parsed.
-        if let Some(link) = asset.preload {
+        // fetch it before the page is parsed; and the dictionary for the pages after it.
+        if let Some(link) = asset.link {
             response.push_static(HeaderName::Link, link);
         }
         response
@@ -232,7 +232,10 @@ impl Response {
     }
 
     fn vary(&mut self, asset: &Asset) {
-        if asset.has_variants() {
+        // A `dcz` variant depends on the dictionary the client names too (RFC 9842 §6.2).
+        if asset.dcz.is_some() {
+            self.push_static(HeaderName::Vary, "Accept-Encoding, Available-Dictionary");
+        } else if asset.has_variants() {
             self.push_static(HeaderName::Vary, "Accept-Encoding");
         }
     }

@@ -60,6 +60,15 @@ pub struct Representation {
     pub etag: &'static str,
 }
 
+/// A representation compressed against a dictionary the client holds (RFC 9842 `dcz`:
+/// Zstandard after a 40-byte header that names the dictionary).
+#[derive(Debug)]
+pub struct Dcz {
+    /// The dictionary's SHA-256, base64 without padding: what `Available-Dictionary` must name.
+    pub dictionary: &'static str,
+    pub representation: Representation,
+}
+
 /// One file of the site and everything known about it before the first request.
 #[derive(Debug)]
 pub struct Asset {
@@ -73,17 +82,20 @@ pub struct Asset {
     pub identity: Representation,
     pub brotli: Option<Representation>,
     pub gzip: Option<Representation>,
+    /// For a page, the variant against the site's dictionary (see `dictionary.rs`).
+    pub dcz: Option<Dcz>,
     /// What the site's `_headers` file sets for this file's URL: lower-case names, values
     /// checked at build time, none of them a header the core sets itself.
     pub headers: &'static [(&'static str, &'static str)],
-    /// For a page, the `Link` value that preloads what its `<head>` blocks rendering on.
-    pub preload: Option<&'static str>,
+    /// For a page, its `Link` value: preloads of what its `<head>` blocks rendering on, and the
+    /// site's compression dictionary for the browser to fetch.
+    pub link: Option<&'static str>,
 }
 
 impl Asset {
     /// True when the response depends on `Accept-Encoding` (and so must say `Vary`).
     pub fn has_variants(&self) -> bool {
-        self.brotli.is_some() || self.gzip.is_some()
+        self.brotli.is_some() || self.gzip.is_some() || self.dcz.is_some()
     }
 
     /// Every representation, identity first.
@@ -91,6 +103,7 @@ impl Asset {
         core::iter::once(&self.identity)
             .chain(self.brotli.as_ref())
             .chain(self.gzip.as_ref())
+            .chain(self.dcz.as_ref().map(|d| &d.representation))
     }
 }
 
@@ -172,6 +185,14 @@ pub struct Figures {
     pub raw_bytes: usize,
     pub brotli_bytes: usize,
     pub gzip_bytes: usize,
+    pub dcz_bytes: usize,
+}
+
+impl Figures {
+    /// Every byte of the blob: the raw files and every kept variant.
+    pub fn site_bytes(&self) -> usize {
+        self.raw_bytes + self.brotli_bytes + self.gzip_bytes + self.dcz_bytes
+    }
 }
 
 pub fn figures() -> Figures {
@@ -185,6 +206,7 @@ pub fn figures() -> Figures {
         raw_bytes: sum(|a| Some(&a.identity)) + redirect_pages,
         brotli_bytes: sum(|a| a.brotli.as_ref()),
         gzip_bytes: sum(|a| a.gzip.as_ref()),
+        dcz_bytes: sum(|a| a.dcz.as_ref().map(|d| &d.representation)),
     }
 }
 
@@ -206,7 +228,7 @@ mod tests {
             for (name, value) in asset.headers {
                 assert!(valid(value), "{}: {name}", asset.path);
             }
-            if let Some(link) = asset.preload {
+            if let Some(link) = asset.link {
                 assert!(valid(link), "{}: Link", asset.path);
             }
         }

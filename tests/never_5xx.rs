@@ -37,16 +37,30 @@ fn target_strategy() -> impl Strategy<Value = Vec<u8>> {
 fn header_value_strategy() -> impl Strategy<Value = Vec<u8>> {
     prop_oneof![
         prop::collection::vec(any::<u8>(), 0..40),
-        "(br|gzip|identity|\\*|x-gzip)(;q=[0-9.]{0,6})?(, ?(br|gzip|\\*)(;q=[01](\\.[0-9]{0,4})?)?){0,3}"
+        "(br|gzip|identity|\\*|x-gzip|dcz)(;q=[0-9.]{0,6})?(, ?(br|gzip|dcz|\\*)(;q=[01](\\.[0-9]{0,4})?)?){0,3}"
             .prop_map(String::into_bytes),
+        // Available-Dictionary: byte sequences of any length, and the site's own dictionary.
+        ":[A-Za-z0-9+/]{0,48}=?:".prop_map(String::into_bytes),
+        Just(site_dictionary()),
         "(W/)?\"[0-9a-f]{0,16}\"(, ?(W/)?\"[0-9a-f]{16}\"){0,2}|\\*".prop_map(String::into_bytes),
         "(bytes|BYTES|pages)=([0-9]{0,25})?-([0-9]{0,25})?(,[0-9]{0,3}-[0-9]{0,3}){0,2}".prop_map(String::into_bytes),
         "(Sun|Mon), [0-9]{2} (Nov|Feb) [0-9]{4} [0-9]{2}:[0-9]{2}:[0-9]{2} GMT".prop_map(String::into_bytes),
     ]
 }
 
+/// `Available-Dictionary` naming the dictionary the site's pages have dcz variants against.
+fn site_dictionary() -> Vec<u8> {
+    hello_world::site::assets()
+        .iter()
+        .find_map(|a| a.dcz.as_ref())
+        .map_or_else(Vec::new, |dcz| {
+            format!(":{}=:", dcz.dictionary).into_bytes()
+        })
+}
+
 const HEADER_NAMES: &[&str] = &[
     "accept-encoding",
+    "available-dictionary",
     "if-none-match",
     "if-match",
     "if-modified-since",

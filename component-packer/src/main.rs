@@ -62,9 +62,15 @@ fn report(built: Built) {
     let budget = site + CODE_BUDGET;
     eprintln!("component: {bytes:>9} bytes  {}", component.display());
     eprintln!(
-        "  site:    {site:>9} bytes  ({} files: raw {} + brotli {} + gzip {})",
-        f.files, f.raw_bytes, f.brotli_bytes, f.gzip_bytes
+        "  site:    {site:>9} bytes  ({} files: raw {} + brotli {} + gzip {} + dcz {})",
+        f.files, f.raw_bytes, f.brotli_bytes, f.gzip_bytes, f.dcz_bytes
     );
+    if f.dictionary_bytes > 0 {
+        eprintln!(
+            "  of the raw bytes, {} are the pages' compression dictionary; its variants are in brotli and gzip",
+            f.dictionary_bytes
+        );
+    }
     eprintln!(
         "  code:    {:>9} bytes  (budget: site + 512 KiB = {budget}; {})",
         bytes.saturating_sub(site),

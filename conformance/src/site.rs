@@ -15,9 +15,18 @@ impl Site {
         Site { dir }
     }
 
+    /// The bytes of the file at `path`, from disk. The build adds one file the site folder does
+    /// not have, the pages' compression dictionary: its bytes are the table's, and the
+    /// dictionary cases check it against the pages instead (zstd restores them with it).
     pub fn file(&self, path: &str) -> Vec<u8> {
         let full = self.dir.join(path);
-        std::fs::read(&full).unwrap_or_else(|e| panic!("{}: {e}", full.display()))
+        match std::fs::read(&full) {
+            Ok(bytes) => bytes,
+            Err(_) if path.starts_with("assets/dictionaries/") => hello_world::site::lookup(path)
+                .map(|asset| asset.identity.body.bytes().to_vec())
+                .unwrap_or_else(|| panic!("{path}: not in the table")),
+            Err(e) => panic!("{}: {e}", full.display()),
+        }
     }
 
     /// MkDocs Material's fingerprinted JavaScript bundle, whatever its hash is in this build.

@@ -4,17 +4,12 @@ site built in (the server users run, with its Content-Security-Policy). A page p
 console error, no failed request and no 4xx/5xx, every Mermaid diagram drawn at a legible size,
 and a height a reader can take in."""
 
-import os
-import subprocess
 import xml.etree.ElementTree as ElementTree
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import sync_playwright
 
 from paths import ROOT
-from e2e.processes import http_status, wait_until
-from loopback import free_port
 
 VIEWPORT = {"width": 1280, "height": 800}
 # Mermaid draws 16 px text and scales the diagram down to the content column (688 px at 1280):
@@ -28,36 +23,10 @@ OPEN_SHADOW_ROOTS = ("const attach = Element.prototype.attachShadow;"
                      "Element.prototype.attachShadow = function (init) { return attach.call(this, {...init, mode: 'open'}); };")
 
 
-@pytest.fixture(scope="module")
-def server():
-    binary = os.environ.get("RUNTIME_SHIM")
-    if not binary:
-        pytest.fail("RUNTIME_SHIM is not set: run `bin/mise run test:docs`, which builds it with the site")
-    port = free_port()
-    process = subprocess.Popen([binary, "--listen", f"127.0.0.1:{port}", "--log-level", "warn"])
-    try:
-        wait_until("runtime-shim", lambda: http_status(f"http://127.0.0.1:{port}/.healthz") == 200, 10)
-        # localhost, not 127.0.0.1: Chromium treats it as a secure context, as it would HTTPS.
-        yield f"http://localhost:{port}"
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-
-
 def pages() -> list[str]:
     """The path of every page in the built site's sitemap."""
     sitemap = ElementTree.parse(ROOT / "site" / "build" / "sitemap.xml")
     return [urlsplit(loc.text).path for loc in sitemap.iter("{http://www.sitemaps.org/schemas/sitemap/0.9}loc")]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=os.environ.get("CHROMIUM", "/usr/bin/chromium"),
-                                             # Root in a container: no sandbox, and /dev/shm may be 64 MiB.
-                                             args=["--no-sandbox", "--disable-dev-shm-usage"])
-        yield browser
-        browser.close()
 
 
 def test_the_sitemap_lists_every_page_of_the_nav():

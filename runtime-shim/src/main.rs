@@ -52,12 +52,13 @@ fn main() -> ExitCode {
             Level::Info,
             "listening",
             &format!(
-                "addr={address} version={} files={} raw_bytes={} brotli_bytes={} gzip_bytes={} health={}",
+                "addr={address} version={} files={} raw_bytes={} brotli_bytes={} gzip_bytes={} dcz_bytes={} health={}",
                 env!("CARGO_PKG_VERSION"),
                 figures.files,
                 figures.raw_bytes,
                 figures.brotli_bytes,
                 figures.gzip_bytes,
+                figures.dcz_bytes,
                 hello_world::HEALTH_PATH,
             ),
         );

@@ -34,6 +34,10 @@ pub struct SiteFigures {
     pub raw_bytes: usize,
     pub brotli_bytes: usize,
     pub gzip_bytes: usize,
+    /// The pages' dcz variants (RFC 9842), and the dictionary they were made against (part of
+    /// `raw_bytes`, like any file).
+    pub dcz_bytes: usize,
+    pub dictionary_bytes: usize,
     /// The previous release's fingerprinted files kept for version skew, and their raw bytes.
     pub carried_files: usize,
     pub carried_bytes: usize,
@@ -44,6 +48,7 @@ impl SiteFigures {
     pub(crate) fn of(
         files: &[CompiledFile],
         redirects: &[Rule],
+        dictionary_bytes: usize,
         carried_files: usize,
         carried_bytes: usize,
     ) -> SiteFigures {
@@ -60,14 +65,16 @@ impl SiteFigures {
             raw_bytes: sum(|f| Some(&f.bytes)) + redirect_pages,
             brotli_bytes: sum(|f| f.brotli.as_ref()),
             gzip_bytes: sum(|f| f.gzip.as_ref()),
+            dcz_bytes: sum(|f| f.dcz.as_ref().map(|d| &d.bytes)),
+            dictionary_bytes,
             carried_files,
             carried_bytes,
         }
     }
 
-    /// Every byte of the blob: raw files and the kept brotli and gzip variants.
+    /// Every byte of the blob: raw files and the kept brotli, gzip and dcz variants.
     pub fn site_bytes(&self) -> usize {
-        self.raw_bytes + self.brotli_bytes + self.gzip_bytes
+        self.raw_bytes + self.brotli_bytes + self.gzip_bytes + self.dcz_bytes
     }
 
     /// The figures a build left in `out_dir`.

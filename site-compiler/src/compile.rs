@@ -1,11 +1,13 @@
 //! The per-file work, done once: each file's content type, cache policy, brotli and gzip
-//! variants, strong ETags, the headers `_headers` gives its URL, and a page's preload hints.
+//! variants, a page's dcz variant against the site's dictionary, strong ETags, the headers
+//! `_headers` gives its URL, and a page's `Link` (preload hints, the dictionary).
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use sha2::{Digest, Sha256};
 
+use crate::dictionary::{self, Dictionary};
 use crate::walk::SiteFile;
 use crate::{cache_policy, compress, content_type, headers, preload};
 
@@ -22,12 +24,22 @@ pub struct CompiledFile {
     /// Kept only where worth it (see `compress.rs`).
     pub brotli: Option<Vec<u8>>,
     pub gzip: Option<Vec<u8>>,
-    /// Identity first, then brotli and gzip where kept.
+    /// A page's variant against the site's dictionary, where smaller than brotli.
+    pub dcz: Option<DczVariant>,
+    /// Identity first, then brotli, gzip and dcz where kept.
     pub etags: Vec<String>,
-    /// What the site's `_headers` file sets for this file's URL, names in lower case.
+    /// What the site's `_headers` file sets for this file's URL, names in lower case; for the
+    /// dictionary, its `Use-As-Dictionary`.
     pub headers: Vec<(String, String)>,
-    /// A page's preload hints, the value of its `Link` header (see `preload.rs`).
-    pub preload: Option<String>,
+    /// A page's `Link` value: its preload hints (see `preload.rs`) and the dictionary.
+    pub link: Option<String>,
+}
+
+#[derive(Debug)]
+pub struct DczVariant {
+    /// The dictionary's SHA-256, base64 without padding (see `dictionary.rs`).
+    pub dictionary: String,
+    pub bytes: Vec<u8>,
 }
 
 /// A strong validator: quoted, derived from the representation's bytes alone, so equal bytes
@@ -38,26 +50,46 @@ pub fn etag(bytes: &[u8]) -> String {
     format!("\"{hex}\"")
 }
 
-/// Compiles `files` (sorted by key) in their order.
+/// Compiles `files` (sorted by key) in their order; the pages get dcz variants against
+/// `dictionary`, which is one of the files.
 pub fn files(
     files: Vec<SiteFile>,
     header_rules: &[headers::Rule],
+    dictionary: Option<&Dictionary>,
     source_date_epoch: Option<u64>,
 ) -> Result<Vec<CompiledFile>, String> {
-    let done = in_parallel(&files);
+    let done = in_parallel(&files, dictionary)?;
     let names: Vec<String> = files.iter().map(|f| f.key.clone()).collect();
     let keys: HashSet<&str> = names.iter().map(String::as_str).collect();
     let mut compiled = Vec::with_capacity(files.len());
-    for (file, (content_type, variants)) in files.into_iter().zip(done) {
+    for (file, (content_type, variants, dcz)) in files.into_iter().zip(done) {
         // A folder's page is asked for by the folder's URL, its one URL.
         let url = format!("/{}", http_text::path::page_path(&file.key));
-        let preload = content_type
-            .starts_with("text/html")
-            .then(|| preload::link_value(&keys, &file.key, &String::from_utf8_lossy(&file.bytes)))
-            .flatten();
+        let mut headers = headers::for_url(header_rules, &url)?;
+        let mut link = None;
+        if content_type.starts_with("text/html") {
+            let html = String::from_utf8_lossy(&file.bytes);
+            let preload = preload::link_value(&keys, &file.key, &html);
+            let fetch = dictionary.map(Dictionary::link);
+            link = match (preload, fetch) {
+                (Some(preload), Some(fetch)) => Some(format!("{preload}, {fetch}")),
+                (preload, fetch) => preload.or(fetch),
+            };
+        }
+        if dictionary.is_some_and(|d| d.key == file.key) {
+            headers.push((
+                "use-as-dictionary".to_owned(),
+                dictionary::USE_AS_DICTIONARY.to_owned(),
+            ));
+        }
+        let dcz = dcz.map(|bytes| DczVariant {
+            dictionary: dictionary.map(Dictionary::hash).unwrap_or_default(),
+            bytes,
+        });
         let etags = std::iter::once(&file.bytes)
             .chain(variants.brotli.iter())
             .chain(variants.gzip.iter())
+            .chain(dcz.iter().map(|d| &d.bytes))
             .map(|bytes| etag(bytes))
             .collect();
         compiled.push(CompiledFile {
@@ -68,21 +100,28 @@ pub fn files(
             content_type,
             brotli: variants.brotli,
             gzip: variants.gzip,
+            dcz,
             etags,
-            headers: headers::for_url(header_rules, &url)?,
-            preload,
+            headers,
+            link,
         });
     }
     Ok(compiled)
 }
 
+/// What a file's compression gives: its content type, brotli and gzip, and a page's dcz.
+type Compressed = (String, compress::Variants, Option<Vec<u8>>);
+
 /// Content types and variants on every core: brotli at quality 11 is the slow part of the whole
 /// build. Files differ in size a thousandfold, so workers take the next file from a shared
 /// counter. In the files' order.
-fn in_parallel(files: &[SiteFile]) -> Vec<(String, compress::Variants)> {
+fn in_parallel(
+    files: &[SiteFile],
+    dictionary: Option<&Dictionary>,
+) -> Result<Vec<Compressed>, String> {
     let next = AtomicUsize::new(0);
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let mut done: Vec<(usize, (String, compress::Variants))> = std::thread::scope(|scope| {
+    let mut done: Vec<(usize, Result<Compressed, String>)> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..workers)
             .map(|_| {
                 scope.spawn(|| {
@@ -90,7 +129,7 @@ fn in_parallel(files: &[SiteFile]) -> Vec<(String, compress::Variants)> {
                     loop {
                         let i = next.fetch_add(1, Ordering::Relaxed);
                         let Some(file) = files.get(i) else { break mine };
-                        mine.push((i, type_and_variants(file)));
+                        mine.push((i, compress_file(file, dictionary)));
                     }
                 })
             })
@@ -102,6 +141,24 @@ fn in_parallel(files: &[SiteFile]) -> Vec<(String, compress::Variants)> {
     });
     done.sort_by_key(|(i, _)| *i);
     done.into_iter().map(|(_, work)| work).collect()
+}
+
+fn compress_file(file: &SiteFile, dictionary: Option<&Dictionary>) -> Result<Compressed, String> {
+    let (content_type, variants) = type_and_variants(file);
+    let dcz = match dictionary {
+        Some(dictionary)
+            if content_type.starts_with("text/html") && dictionary::is_page(&file.key) =>
+        {
+            let dcz = dictionary.dcz(&file.bytes).map_err(|e| {
+                format!("{}: cannot compress against the dictionary: {e}", file.key)
+            })?;
+            // Kept only where it beats what the client would get otherwise.
+            let best = variants.brotli.as_ref().map_or(file.bytes.len(), Vec::len);
+            (dcz.len() < best).then_some(dcz)
+        }
+        _ => None,
+    };
+    Ok((content_type, variants, dcz))
 }
 
 fn type_and_variants(file: &SiteFile) -> (String, compress::Variants) {

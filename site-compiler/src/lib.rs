@@ -5,14 +5,16 @@
 //!
 //! [`compile`] runs the stages in order, each a file entered once: read (`walk.rs`), the link
 //! check (`links.rs`), the rules (`redirects.rs`, `headers.rs`), the checks against the
-//! previous release (`permalinks.rs`, `skew.rs`), the per-file work (`compile.rs`) and the
-//! output (`table.rs`, `artifacts.rs`).
+//! previous release (`permalinks.rs`, `skew.rs`), the pages' compression dictionary
+//! (`dictionary.rs`), the per-file work (`compile.rs`) and the output (`table.rs`,
+//! `artifacts.rs`).
 
 pub mod artifacts;
 mod cache_policy;
 mod compile;
 mod compress;
 mod content_type;
+mod dictionary;
 mod headers;
 mod links;
 mod permalinks;
@@ -110,10 +112,32 @@ pub fn compile(options: &Options) -> Result<Summary, String> {
     let carried_files: Vec<String> = carried.iter().map(|f| f.key.clone()).collect();
     let carried_bytes = carried.iter().map(|f| f.bytes.len()).sum();
     site.files.extend(carried);
+
+    // The compression dictionary of the site's pages, served as a file of its own.
+    let dictionary = dictionary::Dictionary::of(&site.files);
+    if let Some(dictionary) = &dictionary {
+        if site.files.iter().any(|f| f.key == dictionary.key) {
+            return Err(format!(
+                "{}: the site has a file where the build serves its compression dictionary; \
+                 rename or remove it",
+                dictionary.key
+            ));
+        }
+        site.files.push(walk::SiteFile {
+            key: dictionary.key.clone(),
+            bytes: dictionary.bytes.clone(),
+            modified: site.files.iter().map(|f| f.modified).max().unwrap_or(0),
+        });
+    }
     site.files.sort_by(|a, b| a.key.cmp(&b.key));
 
     // Compile: every file's per-file work.
-    let files = compile::files(site.files, &header_rules, options.source_date_epoch)?;
+    let files = compile::files(
+        site.files,
+        &header_rules,
+        dictionary.as_ref(),
+        options.source_date_epoch,
+    )?;
 
     // Emit: the table and its blob, the manifest, the figures.
     table::write(
@@ -126,7 +150,14 @@ pub fn compile(options: &Options) -> Result<Summary, String> {
         &options.out_dir.join(artifacts::MANIFEST),
         manifest.to_json().as_bytes(),
     )?;
-    let figures = SiteFigures::of(&files, &redirects, carried_files.len(), carried_bytes);
+    let dictionary_bytes = dictionary.as_ref().map_or(0, |d| d.bytes.len());
+    let figures = SiteFigures::of(
+        &files,
+        &redirects,
+        dictionary_bytes,
+        carried_files.len(),
+        carried_bytes,
+    );
     figures.write(&options.out_dir)?;
 
     Ok(Summary {

@@ -48,6 +48,15 @@ fn generate(
         let identity = representation(&compiled.bytes);
         let brotli = compiled.brotli.as_deref().map(&mut representation);
         let gzip = compiled.gzip.as_deref().map(&mut representation);
+        let dcz_representation = compiled.dcz.as_ref().map(|dcz| representation(&dcz.bytes));
+        let dcz = compiled
+            .dcz
+            .as_ref()
+            .zip(dcz_representation)
+            .map(|(dcz, representation)| {
+                let dictionary = strings.add(&dcz.dictionary);
+                format!("Dcz {{ dictionary: {dictionary}, representation: {representation} }}")
+            });
         let option = |r: Option<String>| r.map_or("None".to_owned(), |r| format!("Some({r})"));
         let headers: Vec<String> = compiled
             .headers
@@ -59,7 +68,7 @@ fn generate(
             "    Asset {{\n        path: {},\n        content_type: {},\n        \
              cache_control: {},\n        last_modified: {},\n        modified: {},\n        \
              identity: {identity},\n        brotli: {},\n        gzip: {},\n        \
-             headers: &[{}],\n        preload: {},\n    }},",
+             dcz: {},\n        headers: &[{}],\n        link: {},\n    }},",
             strings.add(&compiled.path),
             strings.add(&compiled.content_type),
             strings.add(compiled.cache_control),
@@ -67,9 +76,10 @@ fn generate(
             compiled.last_modified,
             option(brotli),
             option(gzip),
+            option(dcz),
             headers.join(", "),
             compiled
-                .preload
+                .link
                 .as_deref()
                 .map_or("None".to_owned(), |v| format!("Some({})", strings.add(v))),
         )

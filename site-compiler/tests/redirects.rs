@@ -57,7 +57,12 @@ fn rules_and_moved_pages_become_the_redirect_table() {
             ("old", false, "/new/", 301, true),
         ]
     );
-    let files: Vec<&str> = summary.files.iter().map(|f| f.path.as_str()).collect();
+    let files: Vec<&str> = summary
+        .files
+        .iter()
+        .map(|f| f.path.as_str())
+        .filter(|path| !path.starts_with("assets/dictionaries/"))
+        .collect();
     assert_eq!(
         files,
         ["guide/a.html", "index.html", "new/index.html"],

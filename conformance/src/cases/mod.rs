@@ -117,6 +117,7 @@ rules!(
     resolve,
     redirect,
     negotiate,
+    dictionary,
     conditional,
     range,
     headers,

@@ -99,11 +99,13 @@ fn accept_encoding_q_values_are_honoured(t: &Target) -> Result<(), String> {
 }
 
 fn vary_on_every_resource_with_variants(t: &Target) -> Result<(), String> {
-    for path in [
-        "/",
-        "/search/search_index.json",
-        "/sitemap.xml",
-        &format!("/{}", t.site.fingerprinted_js()),
+    // A page has a dcz variant too, which depends on the dictionary the client names.
+    let page = "accept-encoding, available-dictionary";
+    for (path, vary) in [
+        ("/", page),
+        ("/search/search_index.json", "accept-encoding"),
+        ("/sitemap.xml", "accept-encoding"),
+        (&format!("/{}", t.site.fingerprinted_js()), "accept-encoding"),
     ] {
         for accept in ["", "br", "gzip"] {
             let reply = t.get(path, &[("Accept-Encoding", accept)])?;
@@ -112,7 +114,7 @@ fn vary_on_every_resource_with_variants(t: &Target) -> Result<(), String> {
                     .header("vary")
                     .map(|v| v.to_ascii_lowercase())
                     .as_deref(),
-                Some("accept-encoding"),
+                Some(vary),
                 "{path} ({accept})"
             );
         }

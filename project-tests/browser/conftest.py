@@ -1,0 +1,37 @@
+"""What the browser tests share: runtime-shim with the site built in, on localhost (a secure
+context for Chromium, as HTTPS would be), and Debian's headless Chromium driven by Playwright."""
+
+import os
+import subprocess
+
+import pytest
+from playwright.sync_api import sync_playwright
+
+from e2e.processes import http_status, wait_until
+from loopback import free_port
+
+
+@pytest.fixture(scope="session")
+def server():
+    binary = os.environ.get("RUNTIME_SHIM")
+    if not binary:
+        pytest.fail("RUNTIME_SHIM is not set: run `bin/mise run test:docs`, which builds it with the site")
+    port = free_port()
+    process = subprocess.Popen([binary, "--listen", f"127.0.0.1:{port}", "--log-level", "warn"])
+    try:
+        wait_until("runtime-shim", lambda: http_status(f"http://127.0.0.1:{port}/.healthz") == 200, 10)
+        # localhost, not 127.0.0.1: Chromium treats it as a secure context, as it would HTTPS.
+        yield f"http://localhost:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=os.environ.get("CHROMIUM", "/usr/bin/chromium"),
+                                             # Root in a container: no sandbox, and /dev/shm may be 64 MiB.
+                                             args=["--no-sandbox", "--disable-dev-shm-usage"])
+        yield browser
+        browser.close()

@@ -1,0 +1,80 @@
+"""Compression dictionaries (RFC 9842) in a real browser: a reader opens the docs' pages one
+after another in Debian's headless Chromium. The first page names the site's dictionary in its
+`Link`; Chromium fetches and stores it, and from then on asks for each page with `dcz` and
+`Available-Dictionary`. Pages 2 to N must arrive as dcz in at most 40 % of the bytes the same
+pages take as brotli, headers included, and render with no console error."""
+
+import socket
+from urllib.parse import urlsplit
+
+from loopback import pages_of
+from paths import ROOT
+
+GOAL = 0.40
+
+
+def brotli_on_the_wire(base: str, path: str) -> int:
+    """Bytes of one GET of `path` with `Accept-Encoding: br`: status line, headers and body,
+    as a browser without the dictionary would get them."""
+    url = urlsplit(base)
+    request = (f"GET {path} HTTP/1.1\r\nHost: {url.netloc}\r\nAccept-Encoding: br\r\n"
+               "Connection: close\r\n\r\n").encode()
+    with socket.create_connection((url.hostname, url.port), timeout=10) as s:
+        s.sendall(request)
+        received = bytearray()
+        while chunk := s.recv(65536):
+            received += chunk
+    return len(received)
+
+
+def reading_session() -> list[str]:
+    """Every page of the docs once, in the site's order; not the pages mkdocs-redirects left at
+    old URLs, which answer 301 to a page of the list."""
+    site = ROOT / "site" / "build"
+    return [path for path in pages_of(site)
+            if 'http-equiv="refresh"' not in (site / path.lstrip("/") / "index.html").read_text()]
+
+
+def test_pages_after_the_first_arrive_as_dcz_in_at_most_40_percent_of_brotli(server, browser):
+    paths = reading_session()
+    assert len(paths) >= 8, paths
+    context = browser.new_context()
+    page = context.new_page()
+    problems = []
+    page.on("console", lambda message: problems.append(f"console {message.type}: {message.text}")
+            if message.type == "error" else None)
+    page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+    stored = []
+    context.on("requestfinished", lambda request: stored.append(request.url)
+               if "/assets/dictionaries/" in request.url else None)
+
+    first = page.goto(server + paths[0], wait_until="networkidle")
+    assert first.headers.get("content-encoding") != "dcz", "the first page came before the dictionary"
+    # Chromium fetches the dictionary the page's Link names once it is idle.
+    page.wait_for_timeout(500)
+    for _ in range(40):
+        if stored:
+            break
+        page.wait_for_timeout(250)
+    assert stored, "Chromium never fetched the dictionary the pages name"
+
+    rows, dcz_total, brotli_total = [], 0, 0
+    for path in paths[1:]:
+        response = page.goto(server + path, wait_until="load")
+        sizes = response.request.sizes()
+        received = sizes["responseHeadersSize"] + sizes["responseBodySize"]
+        brotli = brotli_on_the_wire(server, path)
+        encoding = response.headers.get("content-encoding")
+        rows.append((path, encoding, received, brotli))
+        dcz_total += received
+        brotli_total += brotli
+    context.close()
+
+    for path, encoding, received, brotli in rows:
+        print(f"{path}: {encoding} {received} bytes, brotli {brotli} bytes ({received / brotli:.0%})")
+    ratio = dcz_total / brotli_total
+    print(f"pages 2-{len(paths)}: {dcz_total} bytes as received against {brotli_total} as brotli: "
+          f"{ratio:.2f}")
+    assert [encoding for _, encoding, _, _ in rows] == ["dcz"] * len(rows)
+    assert ratio <= GOAL
+    assert problems == []

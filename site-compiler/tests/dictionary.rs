@@ -1,0 +1,95 @@
+//! The pages' compression dictionary (RFC 9842): served as a file of the site, named by every
+//! page's `Link`, and a dcz variant of each page against it.
+
+mod fixture;
+use fixture::Fixture;
+
+use site_compiler::CompiledFile;
+
+/// Pages that share their chrome, as an MkDocs site's do.
+fn page(title: &str) -> Vec<u8> {
+    let chrome = "<header>the site's header, navigation and search</header>\n".repeat(20);
+    format!("<!doctype html>\n<title>{title}</title>\n{chrome}<main>{title} text</main>\n")
+        .into_bytes()
+}
+
+fn file<'a>(files: &'a [CompiledFile], path: &str) -> &'a CompiledFile {
+    files.iter().find(|f| f.path == path).unwrap()
+}
+
+#[test]
+fn the_dictionary_is_an_immutable_file_marked_for_documents() {
+    let (one, two) = (page("one"), page("two"));
+    let f = Fixture::new(&[("index.html", &one[..]), ("two/index.html", &two[..])]);
+    let summary = f.compile().unwrap();
+    let dictionary = &summary.files[0];
+    assert!(dictionary.path.starts_with("assets/dictionaries/pages."));
+    assert_eq!(dictionary.content_type, "text/plain; charset=utf-8");
+    assert_eq!(
+        dictionary.cache_control,
+        "public, max-age=31536000, immutable"
+    );
+    assert_eq!(
+        dictionary.headers,
+        [(
+            "use-as-dictionary".to_owned(),
+            "match=\"/*\", match-dest=(\"document\")".to_owned()
+        )]
+    );
+    assert!(dictionary.dcz.is_none() && dictionary.link.is_none());
+    assert_eq!(summary.figures.dictionary_bytes, dictionary.bytes.len());
+}
+
+#[test]
+fn every_page_links_the_dictionary_and_has_a_dcz_variant_that_decodes_with_it() {
+    let (one, two) = (page("one"), page("two"));
+    let f = Fixture::new(&[("index.html", &one[..]), ("two/index.html", &two[..])]);
+    let summary = f.compile().unwrap();
+    let dictionary = &summary.files[0];
+    for (path, html) in [("index.html", &one), ("two/index.html", &two)] {
+        let page = file(&summary.files, path);
+        assert_eq!(
+            page.link.as_deref(),
+            Some(format!("</{}>; rel=\"compression-dictionary\"", dictionary.path).as_str())
+        );
+        let dcz = page.dcz.as_ref().expect("a dcz variant");
+        assert!(dcz.bytes.len() < page.brotli.as_ref().unwrap().len());
+        assert_eq!(page.etags.len(), 4, "identity, brotli, gzip, dcz");
+        // The reference decoder (libzstd) skips the 40-byte header, a skippable frame.
+        let restored = zstd::bulk::Decompressor::with_dictionary(&dictionary.bytes)
+            .unwrap()
+            .decompress(&dcz.bytes, html.len())
+            .unwrap();
+        assert_eq!(&restored, html, "{path}");
+    }
+    assert!(summary.figures.dcz_bytes > 0);
+}
+
+#[test]
+fn a_site_of_one_page_has_no_dictionary() {
+    let f = Fixture::new(&[("index.html", &page("one")[..]), ("a.css", b"body {}")]);
+    let summary = f.compile().unwrap();
+    assert!(summary
+        .files
+        .iter()
+        .all(|f| f.dcz.is_none() && f.link.is_none()));
+    assert_eq!(summary.figures.dictionary_bytes, 0);
+}
+
+#[test]
+fn a_site_file_where_the_dictionary_goes_is_a_build_error() {
+    let (one, two) = (page("one"), page("two"));
+    let f = Fixture::new(&[("index.html", &one[..]), ("two/index.html", &two[..])]);
+    let key = f.compile().unwrap().files[0].path.clone();
+    let f = Fixture::new(&[
+        ("index.html", &one[..]),
+        ("two/index.html", &two[..]),
+        (key.as_str(), b"mine"),
+    ]);
+    // Its own bytes change the pages' lines not at all, so the name stays.
+    let error = f.compile().unwrap_err();
+    assert!(
+        error.contains(&key) && error.contains("rename or remove"),
+        "{error}"
+    );
+}
