@@ -11,7 +11,9 @@ and for the component under `wasmtime serve`.
 """
 
 import argparse
+import base64
 import contextlib
+import hashlib
 import html.parser
 import http.client
 import pathlib
@@ -199,6 +201,33 @@ def nginx(workdir: pathlib.Path, port: int, upstream: int, reload: bool = False)
     return subprocess.Popen(nginx_command(workdir, conf))
 
 
+def delta(port: int, site: pathlib.Path, old_asset: str, workdir: pathlib.Path) -> tuple[int, int]:
+    """RFC 9842 delta update of one bundle: a browser that holds the old version (served here,
+    carried for version skew, marked Use-As-Dictionary) asks for the new one with
+    Available-Dictionary. The answer must be dcz that the reference zstd CLI restores, with the
+    old version as its dictionary, to the new version's bytes. Returns (dcz bytes, brotli bytes)."""
+    new_asset = old_asset.replace(".0000aaaa.", ".0000bbbb.")
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    connection.request("GET", old_asset)
+    old = connection.getresponse().read()
+    digest = base64.b64encode(hashlib.sha256(old).digest()).decode()
+    connection.request("GET", new_asset, headers={"Accept-Encoding": "br, dcz", "Available-Dictionary": f":{digest}:"})
+    response = connection.getresponse()
+    body = response.read()
+    connection.request("GET", new_asset, headers={"Accept-Encoding": "br"})
+    brotli = len(connection.getresponse().read())
+    connection.close()
+    if response.getheader("content-encoding") != "dcz":
+        raise RuntimeError(f"{new_asset}: {response.getheader('content-encoding')}, not dcz, with the old version's hash")
+    dictionary, compressed = workdir / "dictionary", workdir / "delta.dcz"
+    dictionary.write_bytes(old)
+    compressed.write_bytes(body)
+    restored = subprocess.run(["zstd", "-q", "-d", "-c", "-D", str(dictionary), str(compressed)], capture_output=True, check=True).stdout
+    if restored != (site / new_asset.lstrip("/")).read_bytes():
+        raise RuntimeError(f"{new_asset}: the delta restores to other bytes")
+    return len(body), brotli
+
+
 def run(args) -> int:
     workdir = pathlib.Path(tempfile.mkdtemp(prefix="hello-world-rolling-"))
     workdir.chmod(0o755)
@@ -208,6 +237,7 @@ def run(args) -> int:
     proxy = nginx(workdir, proxy_port, old_port)
     new = None
     straddle = {"checked": 0, "failed": []}
+    deltas = []
     try:
         try:
             wait_listening(proxy_port, proxy, timeout=10)
@@ -229,6 +259,11 @@ def run(args) -> int:
                 straddle["checked"] += 1
                 if status != 200:
                     straddle["failed"].append(f"{asset}: {status}")
+                elif BUNDLE.match(asset.lstrip("/")):
+                    try:
+                        deltas.append(delta(proxy_port, pathlib.Path(args.site), asset, workdir))
+                    except (RuntimeError, OSError, subprocess.CalledProcessError) as error:
+                        straddle["failed"].append(f"delta: {error}")
             old.send_signal(getattr(signal, args.stop))
             old.wait(timeout=30)
             time.sleep(args.seconds)
@@ -245,11 +280,13 @@ def run(args) -> int:
         f"rolling update ({args.name}): {counts['pages']} pages and {counts['assets']} assets "
         f"loaded across the switch, {straddle['checked']} of the old version's assets asked for "
         f"after it; {counts['asset 404s']} asset 404s, {counts['5xx']} 5xx, "
-        f"{counts['resets']} reset connections, {len(straddle['failed'])} old assets missing"
+        f"{counts['resets']} reset connections, {len(straddle['failed'])} old assets missing or deltas wrong; "
+        f"{len(deltas)} bundles as deltas against the old version: {sum(d for d, _ in deltas)} bytes, "
+        f"against {sum(b for _, b in deltas)} as brotli"
     )
     for failure in failures[:20]:
         print(f"  {failure}")
-    if counts["pages"] == 0 or straddle["checked"] == 0:
+    if counts["pages"] == 0 or straddle["checked"] == 0 or not deltas:
         print("  nothing was loaded: the test measured nothing")
         return 1
     return 1 if failures else 0

@@ -76,6 +76,12 @@ fn report(built: Built) {
         bytes.saturating_sub(site),
         if bytes <= budget { "within" } else { "OVER" }
     );
+    if f.delta_files > 0 {
+        eprintln!(
+            "  {} bundles have deltas against PREVIOUS_SITE's versions: {} bytes as dcz, {} as brotli",
+            f.delta_files, f.delta_bytes, f.delta_brotli_bytes
+        );
+    }
     if f.carried_files > 0 {
         eprintln!(
             "  of the raw bytes, {} are {} fingerprinted files of PREVIOUS_SITE, kept for version skew",

@@ -7,7 +7,10 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use std::collections::HashMap;
+
 use crate::compile::CompiledFile;
+use crate::dictionary::Dictionary;
 use crate::redirects::Rule;
 
 /// The Rust source of the static table, which the core includes.
@@ -38,6 +41,11 @@ pub struct SiteFigures {
     /// `raw_bytes`, like any file).
     pub dcz_bytes: usize,
     pub dictionary_bytes: usize,
+    /// With `PREVIOUS_SITE`: the bundles that have a delta against their previous version, and
+    /// their bytes as brotli and as deltas (part of `dcz_bytes`).
+    pub delta_files: usize,
+    pub delta_brotli_bytes: usize,
+    pub delta_bytes: usize,
     /// The previous release's fingerprinted files kept for version skew, and their raw bytes.
     pub carried_files: usize,
     pub carried_bytes: usize,
@@ -49,9 +57,14 @@ impl SiteFigures {
         files: &[CompiledFile],
         redirects: &[Rule],
         dictionary_bytes: usize,
+        previous_versions: &HashMap<String, Dictionary>,
         carried_files: usize,
         carried_bytes: usize,
     ) -> SiteFigures {
+        let deltas: Vec<&CompiledFile> = files
+            .iter()
+            .filter(|f| f.dcz.is_some() && previous_versions.contains_key(&f.path))
+            .collect();
         let sum = |pick: fn(&CompiledFile) -> Option<&Vec<u8>>| -> usize {
             files.iter().filter_map(pick).map(Vec::len).sum()
         };
@@ -67,6 +80,17 @@ impl SiteFigures {
             gzip_bytes: sum(|f| f.gzip.as_ref()),
             dcz_bytes: sum(|f| f.dcz.as_ref().map(|d| &d.bytes)),
             dictionary_bytes,
+            delta_files: deltas.len(),
+            delta_brotli_bytes: deltas
+                .iter()
+                .filter_map(|f| f.brotli.as_ref())
+                .map(Vec::len)
+                .sum(),
+            delta_bytes: deltas
+                .iter()
+                .filter_map(|f| f.dcz.as_ref())
+                .map(|d| d.bytes.len())
+                .sum(),
             carried_files,
             carried_bytes,
         }

@@ -18,15 +18,27 @@ pub fn cache_control(key: &str) -> &'static str {
 /// 8 or more hex digits, as bundlers write them (`bundle.79ae519e.min.js`,
 /// `main.57a0d79d.min.css`). HTML is never fingerprinted: its URL is what people link to.
 pub fn is_fingerprinted(key: &str) -> bool {
-    let name = key.rsplit('/').next().unwrap_or(key);
+    fingerprint_pattern(key).is_some()
+}
+
+/// Every version of a fingerprinted file, as a URL pattern: the key with its hash as `*`
+/// (`assets/javascripts/bundle.*.min.js`); `None` for a file that is not fingerprinted.
+pub fn fingerprint_pattern(key: &str) -> Option<String> {
+    let (folder, name) = key.rsplit_once('/').map_or(("", key), |(f, n)| (f, n));
     if name.ends_with(".html") {
-        return false;
+        return None;
     }
-    let parts: Vec<&str> = name.split('.').collect();
-    parts.len() >= 3
-        && parts[1..parts.len() - 1]
-            .iter()
-            .any(|p| p.len() >= 8 && p.bytes().all(|b| b.is_ascii_hexdigit()))
+    let mut parts: Vec<&str> = name.split('.').collect();
+    let last = parts.len().checked_sub(1)?;
+    let hash = (1..last)
+        .find(|&i| parts[i].len() >= 8 && parts[i].bytes().all(|b| b.is_ascii_hexdigit()))?;
+    parts[hash] = "*";
+    let name = parts.join(".");
+    Some(if folder.is_empty() {
+        name
+    } else {
+        format!("{folder}/{name}")
+    })
 }
 
 #[cfg(test)]
@@ -43,6 +55,19 @@ mod tests {
         ] {
             assert!(is_fingerprinted(key), "{key}");
         }
+    }
+
+    #[test]
+    fn a_fingerprinted_name_has_a_pattern_for_all_its_versions() {
+        assert_eq!(
+            fingerprint_pattern("assets/javascripts/bundle.79ae519e.min.js").as_deref(),
+            Some("assets/javascripts/bundle.*.min.js")
+        );
+        assert_eq!(
+            fingerprint_pattern("main.57a0d79d.css").as_deref(),
+            Some("main.*.css")
+        );
+        assert_eq!(fingerprint_pattern("assets/images/favicon.png"), None);
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! variants, a page's dcz variant against the site's dictionary, strong ETags, the headers
 //! `_headers` gives its URL, and a page's `Link` (preload hints, the dictionary).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use sha2::{Digest, Sha256};
@@ -24,7 +24,8 @@ pub struct CompiledFile {
     /// Kept only where worth it (see `compress.rs`).
     pub brotli: Option<Vec<u8>>,
     pub gzip: Option<Vec<u8>>,
-    /// A page's variant against the site's dictionary, where smaller than brotli.
+    /// A page's variant against the site's dictionary, or a bundle's against its previous
+    /// version (a delta), where smaller than brotli.
     pub dcz: Option<DczVariant>,
     /// Identity first, then brotli, gzip and dcz where kept.
     pub etags: Vec<String>,
@@ -50,15 +51,34 @@ pub fn etag(bytes: &[u8]) -> String {
     format!("\"{hex}\"")
 }
 
-/// Compiles `files` (sorted by key) in their order; the pages get dcz variants against
-/// `dictionary`, which is one of the files.
+/// The dictionaries variants are made against: the pages' (one of the files), and for each
+/// bundle with a previous version, that version (see `dictionary.rs`).
+pub struct Dictionaries<'a> {
+    pub pages: Option<&'a Dictionary>,
+    pub previous_versions: &'a HashMap<String, Dictionary>,
+}
+
+impl Dictionaries<'_> {
+    /// The dictionary `key`'s dcz variant is made against, if any.
+    fn for_file(&self, key: &str, content_type: &str) -> Option<&Dictionary> {
+        match self.pages {
+            Some(pages) if content_type.starts_with("text/html") && dictionary::is_page(key) => {
+                Some(pages)
+            }
+            _ => self.previous_versions.get(key),
+        }
+    }
+}
+
+/// Compiles `files` (sorted by key) in their order, with dcz variants against `dictionaries`.
 pub fn files(
     files: Vec<SiteFile>,
     header_rules: &[headers::Rule],
-    dictionary: Option<&Dictionary>,
+    dictionaries: &Dictionaries,
     source_date_epoch: Option<u64>,
 ) -> Result<Vec<CompiledFile>, String> {
-    let done = in_parallel(&files, dictionary)?;
+    let dictionary = dictionaries.pages;
+    let done = in_parallel(&files, dictionaries)?;
     let names: Vec<String> = files.iter().map(|f| f.key.clone()).collect();
     let keys: HashSet<&str> = names.iter().map(String::as_str).collect();
     let mut compiled = Vec::with_capacity(files.len());
@@ -81,11 +101,9 @@ pub fn files(
                 "use-as-dictionary".to_owned(),
                 dictionary::USE_AS_DICTIONARY.to_owned(),
             ));
+        } else if let Some(value) = dictionary::use_as_dictionary(&file.key) {
+            headers.push(("use-as-dictionary".to_owned(), value));
         }
-        let dcz = dcz.map(|bytes| DczVariant {
-            dictionary: dictionary.map(Dictionary::hash).unwrap_or_default(),
-            bytes,
-        });
         let etags = std::iter::once(&file.bytes)
             .chain(variants.brotli.iter())
             .chain(variants.gzip.iter())
@@ -109,16 +127,13 @@ pub fn files(
     Ok(compiled)
 }
 
-/// What a file's compression gives: its content type, brotli and gzip, and a page's dcz.
-type Compressed = (String, compress::Variants, Option<Vec<u8>>);
+/// What a file's compression gives: its content type, brotli and gzip, and a dcz variant.
+type Compressed = (String, compress::Variants, Option<DczVariant>);
 
 /// Content types and variants on every core: brotli at quality 11 is the slow part of the whole
 /// build. Files differ in size a thousandfold, so workers take the next file from a shared
 /// counter. In the files' order.
-fn in_parallel(
-    files: &[SiteFile],
-    dictionary: Option<&Dictionary>,
-) -> Result<Vec<Compressed>, String> {
+fn in_parallel(files: &[SiteFile], dictionaries: &Dictionaries) -> Result<Vec<Compressed>, String> {
     let next = AtomicUsize::new(0);
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
     let mut done: Vec<(usize, Result<Compressed, String>)> = std::thread::scope(|scope| {
@@ -129,7 +144,7 @@ fn in_parallel(
                     loop {
                         let i = next.fetch_add(1, Ordering::Relaxed);
                         let Some(file) = files.get(i) else { break mine };
-                        mine.push((i, compress_file(file, dictionary)));
+                        mine.push((i, compress_file(file, dictionaries)));
                     }
                 })
             })
@@ -143,20 +158,24 @@ fn in_parallel(
     done.into_iter().map(|(_, work)| work).collect()
 }
 
-fn compress_file(file: &SiteFile, dictionary: Option<&Dictionary>) -> Result<Compressed, String> {
+fn compress_file(file: &SiteFile, dictionaries: &Dictionaries) -> Result<Compressed, String> {
     let (content_type, variants) = type_and_variants(file);
-    let dcz = match dictionary {
-        Some(dictionary)
-            if content_type.starts_with("text/html") && dictionary::is_page(&file.key) =>
-        {
-            let dcz = dictionary.dcz(&file.bytes).map_err(|e| {
-                format!("{}: cannot compress against the dictionary: {e}", file.key)
+    let dcz = match dictionaries.for_file(&file.key, &content_type) {
+        Some(dictionary) => {
+            let bytes = dictionary.dcz(&file.bytes).map_err(|e| {
+                format!(
+                    "{}: cannot compress against {}: {e}",
+                    file.key, dictionary.key
+                )
             })?;
             // Kept only where it beats what the client would get otherwise.
             let best = variants.brotli.as_ref().map_or(file.bytes.len(), Vec::len);
-            (dcz.len() < best).then_some(dcz)
+            (bytes.len() < best).then(|| DczVariant {
+                dictionary: dictionary.hash(),
+                bytes,
+            })
         }
-        _ => None,
+        None => None,
     };
     Ok((content_type, variants, dcz))
 }

@@ -16,6 +16,7 @@ use std::io;
 use base64::Engine as _;
 use sha2::{Digest, Sha256};
 
+use crate::cache_policy;
 use crate::walk::SiteFile;
 
 /// Where the dictionary is served: fingerprinted, so it is cached `immutable` as RFC 9842's
@@ -37,13 +38,60 @@ const DCZ_MAGIC: [u8; 8] = [0x5e, 0x2a, 0x4d, 0x18, 0x20, 0x00, 0x00, 0x00];
 const LEVEL: i32 = 19;
 
 pub struct Dictionary {
-    /// Its key in the site: `assets/dictionaries/pages.<hash>.txt`.
+    /// Its key in the site: `assets/dictionaries/pages.<hash>.txt`, or a previous release's
+    /// bundle.
     pub key: String,
     pub bytes: Vec<u8>,
     sha256: [u8; 32],
 }
 
+/// Delta updates (§1.1.1): with `PREVIOUS_SITE`, each fingerprinted script and stylesheet of
+/// this release whose previous version differs gets a dcz variant against that version, which
+/// a browser that has the previous release cached holds as a dictionary (every fingerprinted
+/// script and stylesheet says `Use-As-Dictionary` for all its versions; see
+/// [`use_as_dictionary`]). The result: new key → the previous version as a dictionary.
+pub fn previous_versions(
+    previous: &[SiteFile],
+    current: &[SiteFile],
+) -> std::collections::HashMap<String, Dictionary> {
+    current
+        .iter()
+        .filter(|file| use_as_dictionary(&file.key).is_some())
+        .filter_map(|file| {
+            let pattern = cache_policy::fingerprint_pattern(&file.key)?;
+            let old = previous.iter().find(|old| {
+                old.key != file.key
+                    && cache_policy::fingerprint_pattern(&old.key).as_ref() == Some(&pattern)
+            })?;
+            Some((
+                file.key.clone(),
+                Dictionary::raw(old.key.clone(), old.bytes.clone()),
+            ))
+        })
+        .collect()
+}
+
+/// The `Use-As-Dictionary` of a fingerprinted script or stylesheet: for every version of it
+/// (its fingerprint as `*`), as a script or a style.
+pub fn use_as_dictionary(key: &str) -> Option<String> {
+    let destination = match key.rsplit_once('.').map(|(_, ext)| ext) {
+        Some("js") => "script",
+        Some("css") => "style",
+        _ => return None,
+    };
+    let pattern = cache_policy::fingerprint_pattern(key)?;
+    Some(format!(
+        "match=\"/{pattern}\", match-dest=(\"{destination}\")"
+    ))
+}
+
 impl Dictionary {
+    /// `bytes`, served at `key`, as a dictionary.
+    pub fn raw(key: String, bytes: Vec<u8>) -> Dictionary {
+        let sha256 = Sha256::digest(&bytes).into();
+        Dictionary { key, bytes, sha256 }
+    }
+
     /// The dictionary of `files`' pages, or `None` for a site with fewer than two pages.
     pub fn of(files: &[SiteFile]) -> Option<Dictionary> {
         let pages: Vec<&SiteFile> = files.iter().filter(|f| is_page(&f.key)).collect();
@@ -83,11 +131,10 @@ impl Dictionary {
         bytes.push(b'\n');
         let sha256: [u8; 32] = Sha256::digest(&bytes).into();
         let hex: String = sha256[..8].iter().map(|b| format!("{b:02x}")).collect();
-        Some(Dictionary {
-            key: format!("{DIRECTORY}/pages.{hex}.txt"),
+        Some(Dictionary::raw(
+            format!("{DIRECTORY}/pages.{hex}.txt"),
             bytes,
-            sha256,
-        })
+        ))
     }
 
     /// Its SHA-256 as `Available-Dictionary` carries it, base64 without the `=` padding.

@@ -108,6 +108,7 @@ pub fn compile(options: &Options) -> Result<Summary, String> {
     let budget = options
         .previous_assets_budget
         .unwrap_or(skew::DEFAULT_BUDGET);
+    let previous_versions = dictionary::previous_versions(&previous, &site.files);
     let carried = skew::carry(previous, &site.files, budget)?;
     let carried_files: Vec<String> = carried.iter().map(|f| f.key.clone()).collect();
     let carried_bytes = carried.iter().map(|f| f.bytes.len()).sum();
@@ -132,10 +133,14 @@ pub fn compile(options: &Options) -> Result<Summary, String> {
     site.files.sort_by(|a, b| a.key.cmp(&b.key));
 
     // Compile: every file's per-file work.
+    let dictionaries = compile::Dictionaries {
+        pages: dictionary.as_ref(),
+        previous_versions: &previous_versions,
+    };
     let files = compile::files(
         site.files,
         &header_rules,
-        dictionary.as_ref(),
+        &dictionaries,
         options.source_date_epoch,
     )?;
 
@@ -155,6 +160,7 @@ pub fn compile(options: &Options) -> Result<Summary, String> {
         &files,
         &redirects,
         dictionary_bytes,
+        &previous_versions,
         carried_files.len(),
         carried_bytes,
     );

@@ -93,3 +93,62 @@ fn a_site_file_where_the_dictionary_goes_is_a_build_error() {
         "{error}"
     );
 }
+
+/// A release's bundle: a script whose next version changes one line of many.
+fn bundle(version: &str) -> Vec<u8> {
+    let mut text: String = (0..400)
+        .map(|i| format!("function helper{i}(a, b) {{ return a * {i} + b; }}\n"))
+        .collect();
+    text.push_str(&format!("const VERSION = \"{version}\";\n"));
+    text.into_bytes()
+}
+
+#[test]
+fn a_bundle_has_a_delta_against_its_previous_version_which_is_marked_as_a_dictionary() {
+    let (old, new) = (bundle("1"), bundle("2"));
+    let previous = Fixture::new(&[
+        (
+            "index.html",
+            b"<script src=assets/app.0000aaaa.js></script>",
+        ),
+        ("assets/app.0000aaaa.js", &old[..]),
+    ]);
+    let f = Fixture::new(&[
+        (
+            "index.html",
+            b"<script src=assets/app.0000bbbb.js></script>",
+        ),
+        ("assets/app.0000bbbb.js", &new[..]),
+    ]);
+    let summary = site_compiler::compile(&site_compiler::Options {
+        previous_site: Some(previous.site.path().to_owned()),
+        ..f.options()
+    })
+    .unwrap();
+    let marked = (
+        "use-as-dictionary".to_owned(),
+        "match=\"/assets/app.*.js\", match-dest=(\"script\")".to_owned(),
+    );
+    // The previous version, carried for version skew, and this one both say so.
+    for path in ["assets/app.0000aaaa.js", "assets/app.0000bbbb.js"] {
+        assert!(
+            file(&summary.files, path).headers.contains(&marked),
+            "{path}"
+        );
+    }
+    let delta = file(&summary.files, "assets/app.0000bbbb.js")
+        .dcz
+        .as_ref()
+        .unwrap();
+    let restored = zstd::bulk::Decompressor::with_dictionary(&old)
+        .unwrap()
+        .decompress(&delta.bytes, new.len())
+        .unwrap();
+    assert_eq!(restored, new);
+    let figures = &summary.figures;
+    assert_eq!(figures.delta_files, 1);
+    assert!(
+        figures.delta_bytes * 10 < figures.delta_brotli_bytes,
+        "{figures:?}"
+    );
+}

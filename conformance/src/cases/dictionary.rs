@@ -13,6 +13,7 @@ use testkit::client::Reply;
 pub const CASES: &[(&str, super::Case)] = cases![
     every_page_links_the_dictionary,
     the_dictionary_is_stored_for_documents_and_immutable,
+    every_bundle_is_stored_for_its_next_version,
     the_right_dictionary_gets_dcz_that_zstd_restores,
     any_other_available_dictionary_falls_back_to_brotli,
     dcz_needs_its_name_in_accept_encoding,
@@ -75,6 +76,21 @@ fn the_dictionary_is_stored_for_documents_and_immutable(t: &Target) -> Result<()
     let compressed = t.get(&url, &[("Accept-Encoding", "br")])?;
     ensure_eq!(compressed.header("content-encoding").as_deref(), Some("br"), "{url}");
     ensure!(decode(&compressed)? == bytes, "{url}: brotli body differs");
+    Ok(())
+}
+
+/// Delta updates: a release's fingerprinted scripts and stylesheets are dictionaries for their
+/// own next versions (built with `PREVIOUS_SITE`, which the rolling-update test does).
+fn every_bundle_is_stored_for_its_next_version(t: &Target) -> Result<(), String> {
+    let js = t.site.fingerprinted_js();
+    let (folder, name) = js.rsplit_once('/').unwrap_or(("", &js));
+    let pattern = format!("/{folder}/bundle.*.min.js");
+    let reply = t.get(&format!("/{js}"), &[])?;
+    ensure_eq!(
+        reply.header("use-as-dictionary"),
+        Some(format!("match=\"{pattern}\", match-dest=(\"script\")")),
+        "/{js} ({name})"
+    );
     Ok(())
 }
 
