@@ -34,13 +34,15 @@ from loopback import free_port, nginx_command, pages_of, wait_listening  # noqa:
 
 # The bundles that change between the two versions, by the fingerprint in their names.
 BUNDLE = re.compile(r"^(assets/(?:stylesheets|javascripts)/[a-z]+)\.([0-9a-f]{8})(\.min\.(?:css|js))$")
+# The fingerprint each version's bundles get, so a client can tell whose asset it asked for.
+FINGERPRINTS = {"old": "0000aaaa", "new": "0000bbbb"}
 
 
 def versions(site: pathlib.Path, out: pathlib.Path) -> None:
     """Two copies of the site that differ only in their fingerprinted stylesheets and scripts:
     each bundle gets a version-specific fingerprint and a line that says which version it is,
     and every page names its version's bundles."""
-    for version, fingerprint in (("old", "0000aaaa"), ("new", "0000bbbb")):
+    for version, fingerprint in FINGERPRINTS.items():
         root = out / version
         shutil.rmtree(root, ignore_errors=True)
         shutil.copytree(site, root)
@@ -100,6 +102,7 @@ class Client(threading.Thread):
         self.headers = {"Accept-Encoding": "identity", **({"Host": host} if host else {})}
         self.counts = {"pages": 0, "assets": 0, "asset 404s": 0, "5xx": 0, "resets": 0}
         self.failures: list[str] = []
+        self.missing: list[tuple[float, str]] = []  # (time.monotonic(), asset) of each asset 404
         self.connection = None
 
     def get(self, path: str) -> tuple[int, bytes]:
@@ -133,6 +136,7 @@ class Client(threading.Thread):
                     self.counts["assets"] += 1
                     if status == 404:
                         self.counts["asset 404s"] += 1
+                        self.missing.append((time.monotonic(), asset))
                         self.failures.append(f"{asset} (from {page}): 404")
                     elif status >= 500:
                         self.counts["5xx"] += 1
