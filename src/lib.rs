@@ -21,7 +21,7 @@ mod target;
 
 pub use health::HEALTH_PATH;
 pub use request::{Request, RequestHeaders};
-pub use response::{Body, HeaderName, HeaderValue, Response};
+pub use response::{Answered, Body, HeaderName, HeaderValue, Response};
 pub use target::MAX_TARGET_BYTES;
 
 use conditional::Precondition;
@@ -30,7 +30,8 @@ use resolve::Resolution;
 
 /// Answers one request.
 pub fn respond(request: &Request<'_>) -> Response {
-    let mut response = route(request);
+    let (answered, mut response) = route(request);
+    response.answered = answered;
     security_headers::add_to(&mut response);
     if request.method == b"HEAD" {
         // Same status and headers as GET, Content-Length included; no body.
@@ -39,29 +40,39 @@ pub fn respond(request: &Request<'_>) -> Response {
     response
 }
 
-fn route(request: &Request<'_>) -> Response {
+fn route(request: &Request<'_>) -> (Answered, Response) {
     if request.method != b"GET" && request.method != b"HEAD" {
-        return Response::method_not_allowed();
+        return (Answered::Rejected, Response::method_not_allowed());
     }
     let target = match target::parse(request.target) {
         Ok(target) => target,
-        Err(rejection) => return Response::rejected(rejection.status(), rejection.reason()),
+        Err(rejection) => {
+            let response = Response::rejected(rejection.status(), rejection.reason());
+            return (Answered::Rejected, response);
+        }
     };
     if health::is_health_path(&target.path) {
-        return Response::healthy();
+        return (Answered::Health, Response::healthy());
     }
     match resolve::resolve(&target.path, target.query) {
         Resolution::File(asset) => {
             let mut response = serve(asset, request);
             path_headers::add_to(&mut response, asset);
-            response
+            (Answered::file(asset), response)
         }
-        Resolution::Canonical(location) => Response::permanent_redirect(location),
-        Resolution::Redirect(rule, location) => Response::redirect(rule, location),
-        Resolution::Missing => Response::not_found(site::not_found_page().map(|page| {
-            let (coding, representation) = negotiate::choose(page, &request.headers);
-            (page, coding, representation)
-        })),
+        Resolution::Canonical(location) => {
+            (Answered::Redirect, Response::permanent_redirect(location))
+        }
+        Resolution::Redirect(rule, location) => {
+            (Answered::Redirect, Response::redirect(rule, location))
+        }
+        Resolution::Missing => {
+            let page = site::not_found_page().map(|page| {
+                let (coding, representation) = negotiate::choose(page, &request.headers);
+                (page, coding, representation)
+            });
+            (Answered::NotFound, Response::not_found(page))
+        }
     }
 }
 

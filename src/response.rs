@@ -129,12 +129,61 @@ impl Body {
     }
 }
 
+/// Which of the core's routes answered: what a runtime's metrics and logs count requests by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Answered {
+    /// A file of the site whose type is HTML.
+    Page,
+    /// Any other file of the site: stylesheets, scripts, images, the dictionary.
+    Asset,
+    /// A canonical-URL redirect or one of the site's own.
+    Redirect,
+    NotFound,
+    Health,
+    /// A method other than GET and HEAD, or a target the core refuses (4xx with a reason).
+    Rejected,
+}
+
+impl Answered {
+    pub const ALL: [Answered; 6] = [
+        Answered::Page,
+        Answered::Asset,
+        Answered::Redirect,
+        Answered::NotFound,
+        Answered::Health,
+        Answered::Rejected,
+    ];
+
+    pub(crate) fn file(asset: &Asset) -> Answered {
+        if asset.content_type.starts_with("text/html") {
+            Answered::Page
+        } else {
+            Answered::Asset
+        }
+    }
+
+    /// The name metrics and logs use: `page`, `asset`, `redirect`, `not_found`, `health`,
+    /// `rejected`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Answered::Page => "page",
+            Answered::Asset => "asset",
+            Answered::Redirect => "redirect",
+            Answered::NotFound => "not_found",
+            Answered::Health => "health",
+            Answered::Rejected => "rejected",
+        }
+    }
+}
+
 #[derive(Debug)]
 pub struct Response {
     pub status: u16,
     headers: [(HeaderName, HeaderValue); MAX_HEADERS],
     header_count: usize,
     pub body: Body,
+    /// Set by `respond` from the route taken.
+    pub answered: Answered,
 }
 
 impl Response {
@@ -144,6 +193,7 @@ impl Response {
             headers: [const { (HeaderName::Allow, HeaderValue::Static("")) }; MAX_HEADERS],
             header_count: 0,
             body,
+            answered: Answered::Rejected,
         }
     }
 

@@ -3,7 +3,7 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use crate::log::Level;
+use crate::log::{Format, Level};
 
 pub const USAGE: &str = "\
 runtime-shim: serves the embedded docs site over HTTP/1.1
@@ -13,6 +13,10 @@ Usage: runtime-shim [options]
 Options (an option beats its environment variable):
   --listen ADDR            address to bind [default: 0.0.0.0:8000, or 0.0.0.0:$PORT]
   --log-level LEVEL        error, warn, info (one line per request) or debug [env LOG_LEVEL; default: info]
+  --log-format FORMAT      logfmt or json (one object per line, with an RFC 3339 time)
+                           [env LOG_FORMAT; default: logfmt]
+  --metrics-listen ADDR    serve Prometheus metrics at http://ADDR/metrics, such as
+                           0.0.0.0:9100 [env METRICS_LISTEN; default: off]
   --header-timeout SECS    time from a request's first byte to its complete head [default: 10]
   --idle-timeout SECS      time a connection may sit without traffic, between requests or
                            while a client stops reading [default: 75]
@@ -27,6 +31,8 @@ Options (an option beats its environment variable):
 pub struct Config {
     pub listen: SocketAddr,
     pub log_level: Level,
+    pub log_format: Format,
+    pub metrics_listen: Option<SocketAddr>,
     pub header_timeout: Duration,
     pub idle_timeout: Duration,
     pub drain_delay: Duration,
@@ -58,6 +64,14 @@ where
             Some(level) => level_from(&level, "LOG_LEVEL")?,
             None => Level::Info,
         },
+        log_format: match env("LOG_FORMAT") {
+            Some(format) => format_from(&format, "LOG_FORMAT")?,
+            None => Format::Logfmt,
+        },
+        metrics_listen: match env("METRICS_LISTEN") {
+            Some(address) => Some(address_from(&address, "METRICS_LISTEN", 9100)?),
+            None => None,
+        },
         header_timeout: Duration::from_secs(10),
         // Longer than ingress-nginx's upstream keep-alive (60 s), so the proxy closes idle
         // connections first and never sends a request into one this server is closing.
@@ -82,13 +96,12 @@ where
         match name.as_str() {
             "-h" | "--help" => return Ok(Command::Help),
             "-V" | "--version" => return Ok(Command::Version),
-            "--listen" => {
-                let v = value()?;
-                config.listen = v.parse().map_err(|_| {
-                    format!("--listen {v:?}: expected IP:PORT, such as 0.0.0.0:8000 or [::]:8000")
-                })?;
+            "--listen" => config.listen = address_from(&value()?, "--listen", 8000)?,
+            "--metrics-listen" => {
+                config.metrics_listen = Some(address_from(&value()?, "--metrics-listen", 9100)?)
             }
             "--log-level" => config.log_level = level_from(&value()?, "--log-level")?,
+            "--log-format" => config.log_format = format_from(&value()?, "--log-format")?,
             "--header-timeout" => config.header_timeout = seconds(&value()?, &name, 1)?,
             "--idle-timeout" => config.idle_timeout = seconds(&value()?, &name, 1)?,
             "--shutdown-timeout" => config.shutdown_timeout = seconds(&value()?, &name, 1)?,
@@ -97,6 +110,16 @@ where
         }
     }
     Ok(Command::Serve(config))
+}
+
+fn address_from(value: &str, setting: &str, port: u16) -> Result<SocketAddr, String> {
+    value.parse().map_err(|_| {
+        format!("{setting} {value:?}: expected IP:PORT, such as 0.0.0.0:{port} or [::]:{port}")
+    })
+}
+
+fn format_from(value: &str, setting: &str) -> Result<Format, String> {
+    Format::parse(value).ok_or_else(|| format!("{setting} {value:?}: use logfmt or json"))
 }
 
 fn level_from(value: &str, setting: &str) -> Result<Level, String> {
@@ -158,11 +181,34 @@ mod tests {
     }
 
     #[test]
+    fn metrics_are_off_unless_an_address_is_given() {
+        assert_eq!(config(&[], &[]).metrics_listen, None);
+        let on = config(&["--metrics-listen", "127.0.0.1:9100"], &[]);
+        assert_eq!(on.metrics_listen, Some("127.0.0.1:9100".parse().unwrap()));
+        let env = config(&[], &[("METRICS_LISTEN", "0.0.0.0:9200")]);
+        assert_eq!(env.metrics_listen.map(|a| a.port()), Some(9200));
+    }
+
+    #[test]
+    fn log_format_from_env_or_option() {
+        assert_eq!(config(&[], &[]).log_format, Format::Logfmt);
+        assert_eq!(
+            config(&[], &[("LOG_FORMAT", "json")]).log_format,
+            Format::Json
+        );
+        let option = config(&["--log-format=logfmt"], &[("LOG_FORMAT", "json")]);
+        assert_eq!(option.log_format, Format::Logfmt);
+    }
+
+    #[test]
     fn bad_values_are_errors_that_name_the_setting() {
         for (args, env, needle) in [
             (&["--listen", "localhost"][..], &[][..], "--listen"),
             (&[], &[("PORT", "http")][..], "PORT"),
             (&["--log-level", "loud"], &[], "--log-level"),
+            (&["--log-format", "xml"], &[], "--log-format"),
+            (&["--metrics-listen", ":9100"], &[], "--metrics-listen"),
+            (&[], &[("METRICS_LISTEN", "9100")][..], "METRICS_LISTEN"),
             (&["--idle-timeout", "0"], &[], "--idle-timeout"),
             (&["--listen"], &[], "needs a value"),
             (&["--frobnicate"], &[], "unknown option"),

@@ -3,17 +3,20 @@
 use std::time::Instant;
 
 use bytes::Bytes;
-use http_body_util::Full;
 use hyper::header::{self, HeaderMap, HeaderName, HeaderValue};
 use hyper::{Request, Response, StatusCode};
 
-use hello_world::{respond, HeaderValue as CoreValue, RequestHeaders};
+use hello_world::{respond, HeaderName as CoreName, HeaderValue as CoreValue, RequestHeaders};
 
 use crate::log::{self, Level};
+use crate::metrics::{self, METRICS};
+use crate::recorded_body::RecordedBody;
 
-pub fn handle<B>(request: &Request<B>) -> Response<Full<Bytes>> {
-    // Reading the clock twice per request costs more than the core's lookup: only for the log.
-    let started = log::enabled(Level::Info).then(Instant::now);
+pub fn handle<B>(request: &Request<B>) -> Response<RecordedBody> {
+    // Reading the clock twice per request costs more than the core's lookup: only for the log
+    // and the metrics.
+    let measured = METRICS.enabled();
+    let started = (measured || log::enabled(Level::Info)).then(Instant::now);
     // hyper parsed the target already; origin form is what the core expects. `*` (OPTIONS)
     // and authority form (CONNECT) have no path and reach the core as they are.
     let target = request
@@ -39,12 +42,30 @@ pub fn handle<B>(request: &Request<B>) -> Response<Full<Bytes>> {
         }
     }
     let body = core_response.body.bytes();
-    let mut response = Response::new(Full::new(Bytes::from_static(body)));
+    let record = match started {
+        Some(started) if measured => {
+            let encoding = core_response
+                .header(CoreName::ContentEncoding)
+                .and_then(|value| match value {
+                    CoreValue::Static(coding) => Some(*coding),
+                    _ => None,
+                });
+            let labels = metrics::Request::new(
+                request.method().as_str(),
+                core_response.status,
+                core_response.answered,
+                encoding,
+            );
+            Some((labels, started))
+        }
+        _ => None,
+    };
+    let mut response = Response::new(RecordedBody::new(Bytes::from_static(body), record));
     // The core only produces valid status codes (200-416).
     *response.status_mut() =
         StatusCode::from_u16(core_response.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     *response.headers_mut() = headers;
-    if let Some(started) = started {
+    if let Some(started) = started.filter(|_| log::enabled(Level::Info)) {
         log::access(
             request.method().as_str(),
             target,

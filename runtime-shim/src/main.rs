@@ -5,7 +5,7 @@
 use std::process::ExitCode;
 
 use runtime_shim::config::{self, Command};
-use runtime_shim::log::{self, Level};
+use runtime_shim::log::{self, Level, Value};
 use runtime_shim::server;
 
 fn main() -> ExitCode {
@@ -26,6 +26,7 @@ fn main() -> ExitCode {
         }
     };
     log::set_level(config.log_level);
+    log::set_format(config.log_format);
 
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -51,16 +52,17 @@ fn main() -> ExitCode {
         log::event(
             Level::Info,
             "listening",
-            &format!(
-                "addr={address} version={} files={} raw_bytes={} brotli_bytes={} gzip_bytes={} dcz_bytes={} health={}",
-                env!("CARGO_PKG_VERSION"),
-                figures.files,
-                figures.raw_bytes,
-                figures.brotli_bytes,
-                figures.gzip_bytes,
-                figures.dcz_bytes,
-                hello_world::HEALTH_PATH,
-            ),
+            &[
+                ("addr", Value::Text(&address.to_string())),
+                ("version", Value::Text(env!("CARGO_PKG_VERSION"))),
+                ("site_digest", Value::Text(hello_world::site::DIGEST)),
+                ("files", Value::from(figures.files)),
+                ("raw_bytes", Value::from(figures.raw_bytes)),
+                ("brotli_bytes", Value::from(figures.brotli_bytes)),
+                ("gzip_bytes", Value::from(figures.gzip_bytes)),
+                ("dcz_bytes", Value::from(figures.dcz_bytes)),
+                ("health", Value::Text(hello_world::HEALTH_PATH)),
+            ],
         );
         match server::serve(listener, config, signal).await {
             Ok(()) => ExitCode::SUCCESS,

@@ -34,7 +34,9 @@ use tokio::sync::{mpsc, watch, Notify};
 use crate::config::Config;
 use crate::handler::handle;
 use crate::listener_close;
-use crate::log::{self, Level};
+use crate::log::{self, Level, Value};
+use crate::metrics::METRICS;
+use crate::metrics_listener;
 use crate::timeouts::Timeouts;
 
 /// The whole request head, target included, must fit: bigger heads get 431.
@@ -54,6 +56,24 @@ pub async fn serve(
         // Timeouts live in `Timeouts`, which separates header time from idle time.
         .header_read_timeout(None);
     let http = Arc::new(http);
+    if let Some(address) = config.metrics_listen {
+        let metrics = TcpListener::bind(address).await.map_err(|error| {
+            io::Error::new(
+                error.kind(),
+                format!("cannot listen for metrics on {address}: {error}"),
+            )
+        })?;
+        let address = metrics.local_addr().unwrap_or(address);
+        log::event(
+            Level::Info,
+            "metrics listening",
+            &[
+                ("addr", Value::Text(&address.to_string())),
+                ("path", Value::Text(metrics_listener::PATH)),
+            ],
+        );
+        tokio::spawn(metrics_listener::serve(metrics, config.clone()));
+    }
 
     // Each connection task holds a sender; when all are dropped, `open.recv()` returns None.
     let (alive, mut open) = mpsc::channel::<()>(1);
@@ -79,11 +99,11 @@ pub async fn serve(
                 log::event(
                     Level::Info,
                     "shutting down",
-                    &format!(
-                        "signal={name} drain_delay_s={} open_connections={}",
-                        config.drain_delay.as_secs(),
-                        connections.load(Ordering::Relaxed)
-                    ),
+                    &[
+                        ("signal", Value::Text(name)),
+                        ("drain_delay_s", Value::Number(config.drain_delay.as_secs())),
+                        ("open_connections", Value::from(connections.load(Ordering::Relaxed))),
+                    ],
                 );
                 draining_until = Some(tokio::time::Instant::now() + config.drain_delay);
                 let _ = stop.send(true);
@@ -99,7 +119,7 @@ pub async fn serve(
                 log::event(
                     Level::Warn,
                     "accept failed",
-                    &format!("error={}", log::quoted(&error.to_string())),
+                    &[("error", Value::Text(&error.to_string()))],
                 );
                 tokio::time::sleep(Duration::from_millis(50)).await;
             }
@@ -112,7 +132,7 @@ pub async fn serve(
         log::event(
             Level::Warn,
             "cannot refuse new handshakes; closing anyway",
-            &format!("error={}", log::quoted(&error.to_string())),
+            &[("error", Value::Text(&error.to_string()))],
         );
     }
     let grace = tokio::time::sleep(listener_close::HANDSHAKE_GRACE);
@@ -129,25 +149,37 @@ pub async fn serve(
         log::event(
             Level::Warn,
             "accept failed while closing",
-            &format!("error={}", log::quoted(&error.to_string())),
+            &[("error", Value::Text(&error.to_string()))],
         );
     }
     drop(alive);
     log::event(
         Level::Info,
         "listener closed",
-        &format!("open_connections={}", connections.load(Ordering::Relaxed)),
+        &[(
+            "open_connections",
+            Value::from(connections.load(Ordering::Relaxed)),
+        )],
     );
     match tokio::time::timeout(config.shutdown_timeout, open.recv()).await {
-        Ok(_) => log::event(Level::Info, "stopped", "open_connections=0"),
+        Ok(_) => log::event(
+            Level::Info,
+            "stopped",
+            &[("open_connections", Value::Number(0))],
+        ),
         Err(_) => log::event(
             Level::Warn,
             "stopped before every connection finished",
-            &format!(
-                "shutdown_timeout_s={} open_connections={}",
-                config.shutdown_timeout.as_secs(),
-                connections.load(Ordering::Relaxed)
-            ),
+            &[
+                (
+                    "shutdown_timeout_s",
+                    Value::Number(config.shutdown_timeout.as_secs()),
+                ),
+                (
+                    "open_connections",
+                    Value::from(connections.load(Ordering::Relaxed)),
+                ),
+            ],
         ),
     }
     Ok(())
@@ -173,6 +205,7 @@ struct Connection {
 impl Connection {
     async fn serve(self, stream: TcpStream, peer: SocketAddr) {
         self.count.fetch_add(1, Ordering::Relaxed);
+        METRICS.connection_opened();
         let _ = stream.set_nodelay(true);
         let first_answered = Arc::new(AtomicBool::new(false));
         let answered = Arc::new(Notify::new());
@@ -235,12 +268,16 @@ impl Connection {
 
     fn finished(&self, result: Result<(), hyper::Error>, peer: SocketAddr) {
         self.count.fetch_sub(1, Ordering::Relaxed);
+        METRICS.connection_closed();
         if let Err(error) = result {
             if log::enabled(Level::Debug) {
                 log::event(
                     Level::Debug,
                     "connection ended with an error",
-                    &format!("peer={peer} error={}", log::quoted(&error.to_string())),
+                    &[
+                        ("peer", Value::Text(&peer.to_string())),
+                        ("error", Value::Text(&error.to_string())),
+                    ],
                 );
             }
         }
@@ -262,7 +299,7 @@ pub fn shutdown_signal() -> impl Future<Output = &'static str> {
             log::event(
                 Level::Error,
                 "cannot install signal handlers; graceful shutdown is off",
-                "",
+                &[],
             );
             return std::future::pending().await;
         };

@@ -19,6 +19,8 @@ use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::time::{Instant, Sleep};
 
+use crate::metrics::METRICS;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Phase {
     /// Connected or done answering; waiting for the first byte of the next request.
@@ -34,6 +36,9 @@ pub struct Timeouts<S> {
     phase: Phase,
     deadline: Instant,
     sleep: Pin<Box<Sleep>>,
+    /// Counted in the metrics' `http_connections_timed_out` (the site's connections, not the
+    /// metrics listener's own); once.
+    counted: bool,
 }
 
 impl<S> Timeouts<S> {
@@ -48,6 +53,15 @@ impl<S> Timeouts<S> {
             phase: Phase::Idle,
             deadline,
             sleep: Box::pin(tokio::time::sleep_until(deadline)),
+            counted: true,
+        }
+    }
+
+    /// The same timeouts, not counted in the metrics.
+    pub fn untracked(io: S, header_timeout: Duration, idle_timeout: Duration) -> Self {
+        Timeouts {
+            counted: false,
+            ..Timeouts::new(io, header_timeout, idle_timeout)
         }
     }
 
@@ -70,13 +84,18 @@ impl<S> Timeouts<S> {
             self.sleep.as_mut().reset(self.deadline);
         }
         match self.sleep.as_mut().poll(cx) {
-            Poll::Ready(()) => Poll::Ready(io::Error::new(
-                io::ErrorKind::TimedOut,
-                match self.phase {
-                    Phase::Idle => "idle timeout",
-                    Phase::ReadingRequest => "header timeout",
-                },
-            )),
+            Poll::Ready(()) => Poll::Ready({
+                if std::mem::take(&mut self.counted) {
+                    METRICS.timed_out(self.phase == Phase::ReadingRequest);
+                }
+                io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    match self.phase {
+                        Phase::Idle => "idle timeout",
+                        Phase::ReadingRequest => "header timeout",
+                    },
+                )
+            }),
             Poll::Pending => Poll::Pending,
         }
     }

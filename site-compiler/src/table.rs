@@ -9,6 +9,8 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::Path;
 
+use sha2::{Digest, Sha256};
+
 use crate::artifacts::{self, BODIES_IMPORT};
 use crate::compile::CompiledFile;
 use crate::redirects::Rule;
@@ -22,6 +24,27 @@ pub fn write(
 ) -> Result<(), String> {
     let code = generate(files, redirects, out_dir, content_security_policy)?;
     artifacts::write_if_changed(&out_dir.join(artifacts::TABLE), code.as_bytes())
+}
+
+/// 16 hex digits of SHA-256 over every file's path and identity ETag, in path order: equal
+/// sites get equal digests across builds and machines, and any changed byte changes it.
+fn digest(files: &[CompiledFile]) -> String {
+    let mut entries: Vec<(&str, &str)> = files
+        .iter()
+        .map(|f| (f.path.as_str(), f.etags[0].as_str()))
+        .collect();
+    entries.sort_unstable();
+    let mut hasher = Sha256::new();
+    for (path, etag) in entries {
+        hasher.update(path.as_bytes());
+        hasher.update([0]);
+        hasher.update(etag.as_bytes());
+        hasher.update([b'\n']);
+    }
+    hasher.finalize()[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// Writes `out_dir/bodies.bin` and returns the source of `site.rs`.
@@ -130,6 +153,13 @@ fn generate(
         "pub const CONTENT_SECURITY_POLICY: &str = {content_security_policy:?};"
     )
     .unwrap();
+    writeln!(
+        code,
+        "/// The site's digest: what runtime-shim's `build_info` and first log line name.\n\
+         pub const DIGEST: &str = {:?};",
+        digest(files)
+    )
+    .unwrap();
     writeln!(code, "static STRINGS: &str = {:?};", strings.text).unwrap();
     // In the wasm component the blob is not part of the program: component-packer puts
     // bodies.bin in a passive data segment (see `Span` in the core's site.rs).
@@ -189,5 +219,43 @@ impl StringPool {
             start
         });
         format!("text({start}, {})", s.len())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(path: &str, etag: &str) -> CompiledFile {
+        CompiledFile {
+            path: path.to_owned(),
+            bytes: Vec::new(),
+            content_type: "text/html; charset=utf-8".to_owned(),
+            cache_control: "no-cache",
+            last_modified: 0,
+            brotli: None,
+            gzip: None,
+            dcz: None,
+            etags: vec![etag.to_owned()],
+            headers: Vec::new(),
+            link: None,
+        }
+    }
+
+    #[test]
+    fn the_digest_names_the_files_whatever_their_order() {
+        let site = [file("index.html", "\"1\""), file("a.css", "\"2\"")];
+        let reordered = [file("a.css", "\"2\""), file("index.html", "\"1\"")];
+        assert_eq!(digest(&site), digest(&reordered));
+        assert_eq!(digest(&site).len(), 16);
+    }
+
+    #[test]
+    fn the_digest_changes_with_any_files_bytes_or_path() {
+        let site = [file("index.html", "\"1\""), file("a.css", "\"2\"")];
+        let changed = [file("index.html", "\"1\""), file("a.css", "\"3\"")];
+        let moved = [file("index.html", "\"1\""), file("b.css", "\"2\"")];
+        assert_ne!(digest(&site), digest(&changed));
+        assert_ne!(digest(&site), digest(&moved));
     }
 }
