@@ -2,12 +2,15 @@
 
 Core kinds are validated strictly (unknown fields are errors) against the Kubernetes JSON
 schemas of kubernetes-validate. Custom resources are validated against the openAPIV3Schema of
-their upstream CRD (project-tests/data/crds), made strict the way `kubectl apply --validate=strict`
+their upstream CRD (project-tests/data/crds, and the CRDs generated from upstream's API types in
+$GENERATED_CRDS: the Prometheus Operator's, see scripts/lib.sh), made strict the way `kubectl apply --validate=strict`
 treats them: a field the schema does not declare is an error, unless the schema preserves
 unknown fields there.
 """
 
 import functools
+import os
+import pathlib
 
 import jsonschema
 import kubernetes_validate
@@ -32,7 +35,10 @@ def name_of(obj: dict) -> str:
 def crd_schemas() -> dict:
     """(group, version, kind) -> strict JSON schema, for every served version of every CRD."""
     schemas = {}
-    for path in sorted((DATA / "crds").rglob("*.yaml")):
+    generated = os.environ.get("GENERATED_CRDS")
+    paths = sorted((DATA / "crds").rglob("*.yaml"))
+    paths += sorted(pathlib.Path(generated).glob("*.yaml")) if generated else []
+    for path in paths:
         crd = yaml.safe_load(path.read_text())
         group = crd["spec"]["group"]
         kind = crd["spec"]["names"]["kind"]
@@ -79,7 +85,8 @@ def validate(obj: dict) -> None:
             raise Invalid(f"{name_of(obj)} does not match its CRD: {details}")
         return
     if group and "." in group and not group.endswith(".k8s.io"):
-        raise Invalid(f"{name_of(obj)}: no CRD for {obj.get('apiVersion')} {obj.get('kind')} in project-tests/data/crds")
+        raise Invalid(f"{name_of(obj)}: no CRD for {obj.get('apiVersion')} {obj.get('kind')} in project-tests/data/crds "
+                      f"or $GENERATED_CRDS ({os.environ.get('GENERATED_CRDS', 'not set: run the tests with `mise run test:deploy`')})")
     try:
         kubernetes_validate.validate(obj, KUBERNETES_VERSION, strict=True)
     except kubernetes_validate.ValidationError as error:

@@ -177,6 +177,23 @@ ensure_helm() {
   ensure_go_tool "$HELM" helm.sh/helm/v3/cmd/helm "$HELM_VERSION"
 }
 
+# The Prometheus Operator's ServiceMonitor CRD, to validate the chart's ServiceMonitor against
+# (project-tests/kube.py reads $GENERATED_CRDS). The proxy serves the operator's API types but
+# not the repository with its generated CRD files, so controller-gen, upstream's generator,
+# writes them from those types (tools/go/servicemonitor-crd pins both); once per machine.
+PROMETHEUS_OPERATOR_VERSION="v0.95.2"
+GENERATED_CRDS="$GO_TOOLS/prometheus-operator-crds-$PROMETHEUS_OPERATOR_VERSION"
+ensure_servicemonitor_crd() {
+  [ -f "$GENERATED_CRDS/monitoring.coreos.com_servicemonitors.yaml" ] && return 0
+  local module="$ROOT/tools/go/servicemonitor-crd" bin="$GO_TOOLS/controller-gen-v0.23.0/bin"
+  ensure_module_build "$bin" "$module" sigs.k8s.io/controller-tools/cmd/controller-gen
+  rm -rf "$GENERATED_CRDS.part"
+  (cd "$module" && GOFLAGS=-mod=readonly "$bin/controller-gen" crd:crdVersions=v1 \
+    paths=github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1 \
+    output:crd:dir="$GENERATED_CRDS.part")
+  mv "$GENERATED_CRDS.part" "$GENERATED_CRDS"
+}
+
 ensure_flux_operator() {
   ensure_go_tool "$FLUX_OPERATOR" github.com/controlplaneio-fluxcd/flux-operator/cmd/cli "$FLUX_OPERATOR_VERSION"
 }

@@ -36,3 +36,17 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | 
 {{- define "hello-world.podPort" -}}
 {{- if eq .Values.runtime "spin" -}}80{{- else -}}{{ .Values.service.targetPort }}{{- end -}}
 {{- end -}}
+
+{{/* Non-empty when the native pods serve metrics (runtime-shim's --metrics-listen). */}}
+{{- define "hello-world.metrics" -}}
+{{- if and (eq .Values.runtime "native") .Values.metrics.enabled -}}true{{- end -}}
+{{- end -}}
+
+{{/* Non-empty when the Spin pods export OpenTelemetry somewhere. */}}
+{{- define "hello-world.spinOtel" -}}
+{{- if eq .Values.runtime "spin" -}}
+{{- with .Values.spin.otel -}}
+{{- if or .endpoint .tracesEndpoint .metricsEndpoint .logsEndpoint -}}true{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
