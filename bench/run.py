@@ -7,6 +7,7 @@ Servers, all serving the same built site:
   empty component         a component that answers a fixed 12 bytes: the host's own ceiling
   nginx                   Debian's nginx: sendfile, gzip_static + brotli_static sidecars
   python http.server      `python3 -m http.server`, what runtime-shim replaces
+  runtime-shim, metrics   runtime-shim recording Prometheus metrics (--metrics-listen): the cost
 
 wrk runs with fixed threads, connections and duration; the servers are interleaved within
 each round, and the median over rounds is reported. Also measured: bytes on the wire for a
@@ -46,7 +47,10 @@ SPIN_KEEP_RESIDENT = 2 * 1024 * 1024
 SPIN_POOLING = "Spin's pooling defaults"
 # The host's ceiling, per host configuration: these run the small page only.
 NATIVE_CEILING = "native ceiling"
-CEILING_ONLY = {"empty component", f"component, {SPIN_POOLING}", f"empty component, {SPIN_POOLING}", NATIVE_CEILING}
+WITH_METRICS = "runtime-shim, metrics on"
+# Servers measured on the small page only, against another one.
+CEILING_ONLY = {"empty component", f"component, {SPIN_POOLING}", f"empty component, {SPIN_POOLING}", NATIVE_CEILING,
+                WITH_METRICS}
 TEXT_SUFFIXES = {".html", ".css", ".js", ".json", ".xml", ".txt", ".svg", ".map"}
 
 
@@ -216,6 +220,9 @@ def servers(args, workdir: pathlib.Path, small: str) -> list[Server]:
         # runtime-shim's ceiling: its stack (hyper, tokio) answering the small page's bytes from
         # memory, with none of runtime-shim's own work.
         Server(NATIVE_CEILING, [args.native_ceiling, "--listen", "127.0.0.1:@PORT@", "--page", str(SITE / (small.lstrip("/") + "index.html"))]),
+        # The same runtime-shim recording its metrics, as the chart runs it.
+        Server(WITH_METRICS, [args.shim, "--listen", "127.0.0.1:@PORT@", "--log-level", "warn",
+                              "--metrics-listen", "127.0.0.1:0"], "/.healthz"),
     ]
 
 
@@ -311,7 +318,10 @@ def main():
         )
         for suffix in ("", f", {SPIN_POOLING}")
     }
-    # runtime-shim against its ceiling, and against nginx, the same way.
+    # runtime-shim against its ceiling, against nginx, and with metrics against without, the same way.
+    ceiling[WITH_METRICS] = statistics.median(
+        m["rps"] / s["rps"] for m, s in zip(results[(WITH_METRICS, "small page")], results[("runtime-shim", "small page")])
+    )
     for name in (NATIVE_CEILING, "nginx"):
         ceiling[name] = statistics.median(
             s["rps"] / c["rps"] for s, c in zip(results[("runtime-shim", "small page")], results[(name, "small page")])
@@ -399,6 +409,19 @@ def render(summary, facts, cases, args, small, raw_text, file_count, ceiling) ->
     out.append("| ---: | ---: | ---: | ---: | ---: |")
     shim, native, nginx = (summary[(n, "small page")]["rps"] for n in ("runtime-shim", NATIVE_CEILING, "nginx"))
     out.append(f"| {shim:,.0f} | {native:,.0f} | {nginx:,.0f} | **{ceiling[NATIVE_CEILING]:.2f}×** | {ceiling['nginx']:.2f}× |")
+    out.append("")
+    out.append("### The cost of metrics")
+    out.append("")
+    out.append(
+        "The small page from runtime-shim as the chart runs it, recording its Prometheus metrics "
+        "(`--metrics-listen`, see [Operations](operations.md)), and without. The ratio is the median "
+        "of the rounds' ratios:"
+    )
+    out.append("")
+    out.append("| without metrics | with metrics | with ÷ without |")
+    out.append("| ---: | ---: | ---: |")
+    metered = summary[(WITH_METRICS, "small page")]["rps"]
+    out.append(f"| {shim:,.0f} | {metered:,.0f} | **{ceiling[WITH_METRICS]:.2f}×** |")
     out.append("")
     out.append("### Bytes on the wire, start-up and memory")
     out.append("")

@@ -114,7 +114,7 @@ impl Metrics {
         }
     }
 
-    /// Turns recording on: the metrics listener does, when it starts.
+    /// Turns recording on: the server does, when it starts the metrics listener.
     pub fn enable(&self) {
         self.enabled.store(true, Relaxed);
     }

@@ -19,15 +19,16 @@ use tokio::net::TcpListener;
 
 use crate::config::Config;
 use crate::log::{self, Level, Value};
-use crate::metrics::{Exposition, METRICS};
+use crate::metrics::Exposition;
 use crate::timeouts::Timeouts;
 
 pub const PATH: &str = "/metrics";
 const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
-/// Turns recording on and serves the exposition on `listener` until the process ends.
+/// Serves the exposition on `listener` until the process ends. The caller has turned
+/// recording on (`METRICS.enable()`) before the site's listener accepts anything, so the
+/// open-connections gauge sees every close after its open.
 pub async fn serve(listener: TcpListener, config: Config) {
-    METRICS.enable();
     let mut registry = Registry::default();
     registry.register_collector(Box::new(Exposition));
     let registry = Arc::new(registry);

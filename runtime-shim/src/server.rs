@@ -64,6 +64,7 @@ pub async fn serve(
             )
         })?;
         let address = metrics.local_addr().unwrap_or(address);
+        METRICS.enable();
         log::event(
             Level::Info,
             "metrics listening",
