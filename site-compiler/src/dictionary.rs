@@ -167,21 +167,13 @@ pub fn is_page(key: &str) -> bool {
 mod tests {
     use super::*;
 
-    fn page(key: &str, text: &str) -> SiteFile {
-        SiteFile {
-            key: key.to_owned(),
-            bytes: text.as_bytes().to_vec(),
-            modified: 0,
-        }
-    }
-
     #[test]
     fn the_most_shared_lines_come_last_each_once() {
         let files = [
-            page("a.html", "<nav>\nalpha\n<footer>\n"),
-            page("b.html", "<nav>\nbeta\n<footer>\n<footer>\n"),
-            page("c.html", "<nav>\ngamma\n"),
-            page("x.css", "body {}\n"),
+            SiteFile::text("a.html", "<nav>\nalpha\n<footer>\n"),
+            SiteFile::text("b.html", "<nav>\nbeta\n<footer>\n<footer>\n"),
+            SiteFile::text("c.html", "<nav>\ngamma\n"),
+            SiteFile::text("x.css", "body {}\n"),
         ];
         let dictionary = Dictionary::of(&files).unwrap();
         let text = String::from_utf8(dictionary.bytes.clone()).unwrap();
@@ -193,14 +185,14 @@ mod tests {
 
     #[test]
     fn one_page_needs_no_dictionary() {
-        assert!(Dictionary::of(&[page("index.html", "x\n")]).is_none());
+        assert!(Dictionary::of(&[SiteFile::text("index.html", "x\n")]).is_none());
     }
 
     #[test]
     fn a_dcz_variant_names_its_dictionary_and_decodes_with_it() {
         let files = [
-            page("a.html", "<header>shared chrome</header>\nalpha\n"),
-            page("b.html", "<header>shared chrome</header>\nbeta\n"),
+            SiteFile::text("a.html", "<header>shared chrome</header>\nalpha\n"),
+            SiteFile::text("b.html", "<header>shared chrome</header>\nbeta\n"),
         ];
         let dictionary = Dictionary::of(&files).unwrap();
         let dcz = dictionary.dcz(&files[1].bytes).unwrap();

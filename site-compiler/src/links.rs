@@ -210,16 +210,8 @@ fn problem(
 mod tests {
     use super::*;
 
-    fn file(key: &str, text: &str) -> SiteFile {
-        SiteFile {
-            key: key.to_owned(),
-            bytes: text.as_bytes().to_vec(),
-            modified: 0,
-        }
-    }
-
     fn site(pages: &[(&str, &str)]) -> Vec<SiteFile> {
-        pages.iter().map(|(k, t)| file(k, t)).collect()
+        pages.iter().map(|(k, t)| SiteFile::text(k, t)).collect()
     }
 
     #[test]

@@ -105,24 +105,16 @@ fn dead(previous: &Manifest, current: &Manifest, redirects: &[Rule]) -> Vec<Stri
 mod tests {
     use super::*;
 
-    fn page(key: &str, html: &str) -> SiteFile {
-        SiteFile {
-            key: key.to_owned(),
-            bytes: html.as_bytes().to_vec(),
-            modified: 0,
-        }
-    }
-
     #[test]
     fn the_manifest_lists_pages_by_url_with_their_ids() {
         let manifest = Manifest::of(&[
-            page(
+            SiteFile::text(
                 "index.html",
                 r#"<h1 id="top">t</h1><a name="old-anchor"></a><p id="x">"#,
             ),
-            page("guide/index.html", "<h2 id=\"a&quot;b\">"),
-            page("404.html", "<h1 id=\"nope\">"),
-            page("style.css", "#x {}"),
+            SiteFile::text("guide/index.html", "<h2 id=\"a&quot;b\">"),
+            SiteFile::text("404.html", "<h1 id=\"nope\">"),
+            SiteFile::text("style.css", "#x {}"),
         ]);
         let urls: Vec<&str> = manifest.pages.keys().map(String::as_str).collect();
         assert_eq!(urls, ["/", "/guide/"]);

@@ -14,6 +14,18 @@ pub struct SiteFile {
     pub modified: u64,
 }
 
+#[cfg(test)]
+impl SiteFile {
+    /// A file of `text`, modified at the epoch: what the stages' unit tests build sites from.
+    pub fn text(key: &str, text: &str) -> SiteFile {
+        SiteFile {
+            key: key.to_owned(),
+            bytes: text.as_bytes().to_vec(),
+            modified: 0,
+        }
+    }
+}
+
 pub struct Walk {
     pub files: Vec<SiteFile>,
     /// Dot-files and dot-directories left out: they are build leftovers (`.git`, `.DS_Store`),
