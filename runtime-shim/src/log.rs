@@ -159,14 +159,14 @@ fn line(
             out.push_str(level.as_str());
             if let Some(msg) = msg {
                 out.push_str(" msg=");
-                out.push_str(&quoted(msg));
+                push_logfmt(&mut out, msg);
             }
             for (key, value) in fields {
                 out.push(' ');
                 out.push_str(key);
                 out.push('=');
                 match value {
-                    Value::Text(text) => out.push_str(&quoted(text)),
+                    Value::Text(text) => push_logfmt(&mut out, text),
                     Value::Number(n) => {
                         let _ = write!(out, "{n}");
                     }
@@ -204,41 +204,37 @@ fn line(
 
 /// A logfmt value: bare when safe, else quoted with `"` and `\` escaped and control
 /// characters shown as `\xNN`, so a request cannot forge log lines.
-pub fn quoted(value: &str) -> String {
+fn push_logfmt(out: &mut String, value: &str) {
     let bare = !value.is_empty()
         && value
             .bytes()
             .all(|b| b.is_ascii_graphic() && b != b'"' && b != b'\\' && b != b'=');
     if bare {
-        return value.to_owned();
+        out.push_str(value);
+    } else {
+        push_escaped(out, value, |out, c| {
+            let _ = write!(out, "\\x{:02x}", c as u32);
+        });
     }
-    let mut out = String::with_capacity(value.len() + 2);
-    out.push('"');
-    for c in value.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if c.is_control() => {
-                let _ = write!(out, "\\x{:02x}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
 }
 
-/// A JSON string (RFC 8259 §7): `"` and `\` escaped, control characters as `\uXXXX`, so a
-/// request can neither end the object nor start a new line.
+/// A JSON string (RFC 8259 §7): control characters as `\uXXXX`, so a request can neither end
+/// the object nor start a new line.
 fn json_string(out: &mut String, value: &str) {
+    push_escaped(out, value, |out, c| {
+        let _ = write!(out, "\\u{:04x}", c as u32);
+    });
+}
+
+/// `value` in double quotes with `"` and `\` escaped, and each control character written by
+/// `control`: the quoting both formats share.
+fn push_escaped(out: &mut String, value: &str, control: fn(&mut String, char)) {
     out.push('"');
     for c in value.chars() {
         match c {
             '"' => out.push_str("\\\""),
             '\\' => out.push_str("\\\\"),
-            c if c.is_control() => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
+            c if c.is_control() => control(out, c),
             c => out.push(c),
         }
     }
@@ -248,6 +244,12 @@ fn json_string(out: &mut String, value: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn quoted(value: &str) -> String {
+        let mut out = String::new();
+        push_logfmt(&mut out, value);
+        out
+    }
 
     const TIME: Duration = Duration::from_micros(1_795_982_400_123_456);
 

@@ -65,10 +65,8 @@ impl Request {
             status_class: usize::from(status / 100)
                 .saturating_sub(1)
                 .min(STATUS_CLASSES.len() - 1),
-            answered: Answered::ALL
-                .iter()
-                .position(|a| *a == answered)
-                .unwrap_or(0),
+            // `Answered::ALL` lists the variants in declaration order (a test holds it).
+            answered: answered as usize,
             encoding: match encoding {
                 Some("br") => 1,
                 Some("gzip") => 2,
@@ -281,6 +279,14 @@ mod tests {
         }
         let odd = Request::new("GET", 999, Answered::Page, None);
         assert_eq!(STATUS_CLASSES[odd.status_class], "5xx");
+    }
+
+    #[test]
+    fn each_answered_is_counted_under_its_own_label() {
+        for (i, answered) in Answered::ALL.iter().enumerate() {
+            let request = Request::new("GET", 200, *answered, None);
+            assert_eq!(request.answered, i);
+        }
     }
 
     #[test]
