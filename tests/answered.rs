@@ -14,10 +14,7 @@ fn answered(method: &str, target: &str) -> (Answered, u16) {
 
 /// The URL a file of the table is served at: a folder's page at the folder.
 fn url(asset: &site::Asset) -> String {
-    format!(
-        "/{}",
-        asset.path.strip_suffix("index.html").unwrap_or(asset.path)
-    )
+    format!("/{}", http_text::path::page_path(asset.path))
 }
 
 #[test]
