@@ -124,7 +124,7 @@ impl Body {
     pub fn bytes(&self) -> &'static [u8] {
         match self {
             Body::Text(text) => text.as_bytes(),
-            Body::Site(span) => span.bytes(),
+            Body::Site(span) => crate::site::bytes(*span),
         }
     }
 }

@@ -3,127 +3,23 @@
 
 use core::cmp::Ordering;
 
-/// Where a representation's bytes are: a range of the site's one blob of bodies. The core only
-/// ever narrows a span (ranges) and measures it; writing the bytes is the shell's job.
-///
-/// Natively the blob is a static of the binary ([`Span::bytes`]). In the wasm component it is
-/// not in linear memory at all: `component-packer` moves it into a passive data segment, and the
-/// component copies out only the bytes a response needs, through the table's `copy_bodies`. A host that resets linear memory after
-/// every request (Spin keeps and rewrites the first 2 MiB) then resets a few pages, not the site.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Span {
-    pub start: u32,
-    pub len: u32,
-}
-
-impl Span {
-    pub const fn len(self) -> usize {
-        self.len as usize
-    }
-
-    pub const fn is_empty(self) -> bool {
-        self.len == 0
-    }
-
-    /// Bytes `first..=last` of this span, if they are inside it.
-    pub fn range(self, first: u64, last: u64) -> Option<Span> {
-        if first > last || last >= u64::from(self.len) {
-            return None;
-        }
-        // Both fit in u32: last < self.len.
-        Some(Span {
-            start: self.start + first as u32,
-            len: (last - first + 1) as u32,
-        })
-    }
-
-    /// True when every byte of `inner` is a byte of this span.
-    pub fn contains(self, inner: Span) -> bool {
-        let end = |s: Span| u64::from(s.start) + u64::from(s.len);
-        self.start <= inner.start && end(inner) <= end(self)
-    }
-
-    /// The bytes, where the blob is in memory (everywhere but in the wasm component).
-    #[cfg(not(target_arch = "wasm32"))]
-    pub fn bytes(self) -> &'static [u8] {
-        let start = self.start as usize;
-        // The table's spans are cut from this blob by the site compiler.
-        BODIES.get(start..start + self.len()).unwrap_or_default()
-    }
-}
-
-/// One representation of a file: its bytes as served and its strong validator.
-#[derive(Debug)]
-pub struct Representation {
-    pub body: Span,
-    /// Quoted strong entity-tag, e.g. `"5d41402abc4b2a76"`.
-    pub etag: &'static str,
-}
-
-/// A representation compressed against a dictionary the client holds (RFC 9842 `dcz`:
-/// Zstandard after a 40-byte header that names the dictionary).
-#[derive(Debug)]
-pub struct Dcz {
-    /// The dictionary's SHA-256, base64 without padding: what `Available-Dictionary` must name.
-    pub dictionary: &'static str,
-    pub representation: Representation,
-}
-
-/// One file of the site and everything known about it before the first request.
-#[derive(Debug)]
-pub struct Asset {
-    /// URL path relative to the site root, percent-decoded: `index.html`, `guide/index.html`.
-    pub path: &'static str,
-    pub content_type: &'static str,
-    pub cache_control: &'static str,
-    /// `Last-Modified` as an IMF-fixdate, and the same instant in seconds since the epoch.
-    pub last_modified: &'static str,
-    pub modified: u64,
-    pub identity: Representation,
-    pub brotli: Option<Representation>,
-    pub gzip: Option<Representation>,
-    /// For a page, the variant against the site's dictionary (see `dictionary.rs`).
-    pub dcz: Option<Dcz>,
-    /// What the site's `_headers` file sets for this file's URL: lower-case names, values
-    /// checked at build time, none of them a header the core sets itself.
-    pub headers: &'static [(&'static str, &'static str)],
-    /// For a page, its `Link` value: preloads of what its `<head>` blocks rendering on, and the
-    /// site's compression dictionary for the browser to fetch.
-    pub link: Option<&'static str>,
-}
-
-impl Asset {
-    /// True when the response depends on `Accept-Encoding` (and so must say `Vary`).
-    pub fn has_variants(&self) -> bool {
-        self.brotli.is_some() || self.gzip.is_some() || self.dcz.is_some()
-    }
-
-    /// Every representation, identity first.
-    pub fn representations(&self) -> impl Iterator<Item = &Representation> {
-        core::iter::once(&self.identity)
-            .chain(self.brotli.as_ref())
-            .chain(self.gzip.as_ref())
-            .chain(self.dcz.as_ref().map(|d| &d.representation))
-    }
-}
-
-/// A redirect the build compiled: a rule of the site's `_redirects` file, or a page the
-/// mkdocs-redirects plugin wrote (a meta refresh), which becomes a real 301.
-#[derive(Debug)]
-pub struct Redirect {
-    /// The path it matches, decoded, without the leading `/` and without a trailing `/`; for a
-    /// splat (`/docs/*`), the prefix before the `*`, ending in `/`.
-    pub from: &'static str,
-    pub splat: bool,
-    /// The `Location`: an absolute path, percent-encoded, checked at build time to be a page of
-    /// the site; a splat's match replaces `:splat`.
-    pub to: &'static str,
-    pub status: u16,
-    /// The mkdocs-redirects page, sent as the body for clients that show it.
-    pub page: Option<Span>,
-}
+/// The table's types (see the `site-table` crate), with every borrow `'static`.
+pub use site_table::Span;
+pub type Representation = site_table::Representation<'static>;
+pub type Dcz = site_table::Dcz<'static>;
+pub type Asset = site_table::Asset<'static>;
+pub type Redirect = site_table::Redirect<'static>;
 
 include!(concat!(env!("OUT_DIR"), "/site.rs"));
+
+/// The bytes of a span, where the blob is in memory (everywhere but in the wasm component,
+/// which copies them out through the table's `copy_bodies`).
+#[cfg(not(target_arch = "wasm32"))]
+pub fn bytes(span: Span) -> &'static [u8] {
+    let start = span.start as usize;
+    // The table's spans are cut from this blob by the site compiler.
+    BODIES.get(start..start + span.len()).unwrap_or_default()
+}
 
 /// The file at `path`, if the site has one.
 pub fn lookup(path: &str) -> Option<&'static Asset> {
@@ -241,19 +137,8 @@ mod tests {
     fn every_span_is_inside_the_blob() {
         for representation in ASSETS.iter().flat_map(Asset::representations) {
             let span = representation.body;
-            assert_eq!(span.bytes().len(), span.len());
+            assert_eq!(bytes(span).len(), span.len());
         }
-    }
-
-    #[test]
-    fn a_range_of_a_span_stays_inside_it() {
-        let span = Span { start: 10, len: 5 };
-        assert_eq!(span.range(0, 4), Some(span));
-        assert_eq!(span.range(1, 2), Some(Span { start: 11, len: 2 }));
-        assert_eq!(span.range(4, 5), None);
-        assert_eq!(span.range(3, 2), None);
-        assert!(span.contains(Span { start: 14, len: 1 }));
-        assert!(!span.contains(Span { start: 14, len: 2 }));
     }
 
     #[test]

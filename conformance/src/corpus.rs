@@ -87,7 +87,7 @@ pub fn check(t: &Target, vector: &Vector) -> Result<(), String> {
             let is_a_moved_page = hello_world::site::redirects()
                 .iter()
                 .filter_map(|r| r.page)
-                .any(|page| page.bytes() == body);
+                .any(|page| hello_world::site::bytes(page) == body);
             if !is_a_moved_page {
                 return Err(format!(
                     "{shown}: {} with a page that is no moved page of the site",

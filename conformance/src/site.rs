@@ -23,7 +23,7 @@ impl Site {
         match std::fs::read(&full) {
             Ok(bytes) => bytes,
             Err(_) if path.starts_with("assets/dictionaries/") => hello_world::site::lookup(path)
-                .map(|asset| asset.identity.body.bytes().to_vec())
+                .map(|asset| hello_world::site::bytes(asset.identity.body).to_vec())
                 .unwrap_or_else(|| panic!("{path}: not in the table")),
             Err(e) => panic!("{}: {e}", full.display()),
         }
