@@ -2,10 +2,12 @@
 
 use crate::dictionary;
 use crate::request::{list_elements, trim_ows, Field, RequestHeaders};
-use crate::site::{Asset, Representation};
+use crate::site::{Asset, DictionaryCompressed, Representation};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Coding {
+    /// Brotli against a dictionary the client holds (RFC 9842 §4).
+    Dcb,
     /// Zstandard against a dictionary the client holds (RFC 9842 §5).
     Dcz,
     Brotli,
@@ -17,6 +19,7 @@ impl Coding {
     /// The `Content-Encoding` value, `None` for identity.
     pub fn content_encoding(self) -> Option<&'static str> {
         match self {
+            Coding::Dcb => Some("dcb"),
             Coding::Dcz => Some("dcz"),
             Coding::Brotli => Some("br"),
             Coding::Gzip => Some("gzip"),
@@ -25,9 +28,10 @@ impl Coding {
     }
 }
 
-/// The representation to send and its coding. On equal preference dcz beats brotli, brotli
-/// beats gzip and gzip beats identity: smaller first. dcz only where the client names, in
-/// `Available-Dictionary`, the dictionary the variant was made against. When the client
+/// The representation to send and its coding. On equal preference the smaller of dcb and dcz
+/// beats the other, both beat brotli, brotli beats gzip and gzip beats identity: smaller first.
+/// dcb and dcz only where the client names, in `Available-Dictionary`, the dictionary the
+/// variant was made against. When the client
 /// refuses everything the file has (even identity), identity is sent anyway, as RFC 9110
 /// §12.5.3 allows: a usable answer beats a 406 for a static page.
 pub fn choose(
@@ -42,11 +46,24 @@ pub fn choose(
         return identity;
     }
     let weights = Weights::parse(lines);
-    let dcz = asset.dcz.as_ref().filter(|dcz| {
-        dictionary::offered(&headers.available_dictionary) == Some(dcz.dictionary.as_bytes())
-    });
+    let offered = dictionary::offered(&headers.available_dictionary);
+    let held = |variant: &'static Option<DictionaryCompressed>| {
+        variant
+            .as_ref()
+            .filter(|v| offered == Some(v.dictionary.as_bytes()))
+            .map(|v| &v.representation)
+    };
+    let (dcb, dcz) = (held(&asset.dcb), held(&asset.dcz));
+    // The first of equal weights wins below, so the smaller dictionary coding goes first.
+    let dcb_smaller = matches!((dcb, dcz), (Some(b), Some(z)) if b.body.len < z.body.len);
+    let dictionary_codings = if dcb_smaller {
+        [(Coding::Dcb, dcb), (Coding::Dcz, dcz)]
+    } else {
+        [(Coding::Dcz, dcz), (Coding::Dcb, dcb)]
+    };
     let candidates = [
-        (Coding::Dcz, dcz.map(|d| &d.representation)),
+        dictionary_codings[0],
+        dictionary_codings[1],
         (Coding::Brotli, asset.brotli.as_ref()),
         (Coding::Gzip, asset.gzip.as_ref()),
         (Coding::Identity, Some(&asset.identity)),
@@ -70,6 +87,7 @@ pub fn choose(
 /// q-values in thousandths, as listed by the client.
 #[derive(Default)]
 struct Weights {
+    dcb: Option<u16>,
     dcz: Option<u16>,
     brotli: Option<u16>,
     gzip: Option<u16>,
@@ -86,7 +104,9 @@ impl Weights {
             let Some(q) = qvalue(parts) else {
                 continue; // an element with a malformed weight says nothing usable
             };
-            let slot = if coding.eq_ignore_ascii_case(b"dcz") {
+            let slot = if coding.eq_ignore_ascii_case(b"dcb") {
+                &mut weights.dcb
+            } else if coding.eq_ignore_ascii_case(b"dcz") {
                 &mut weights.dcz
             } else if coding.eq_ignore_ascii_case(b"br") {
                 &mut weights.brotli
@@ -110,6 +130,7 @@ impl Weights {
         match coding {
             // Only by name: a client offers it only while it holds a dictionary (RFC 9842
             // §6.1), so `*` does not stand for it.
+            Coding::Dcb => self.dcb.unwrap_or(0),
             Coding::Dcz => self.dcz.unwrap_or(0),
             Coding::Brotli => self.brotli.or(self.any).unwrap_or(0),
             Coding::Gzip => self.gzip.or(self.any).unwrap_or(0),
@@ -158,13 +179,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn dcz_is_acceptable_only_by_name() {
-        assert_eq!(Weights::parse(&[b"*"]).of(Coding::Dcz), 0);
-        assert_eq!(
-            Weights::parse(&[b"gzip, br, zstd, dcb, dcz"]).of(Coding::Dcz),
-            1000
-        );
+    fn dcb_and_dcz_are_acceptable_only_by_name() {
+        for coding in [Coding::Dcb, Coding::Dcz] {
+            assert_eq!(Weights::parse(&[b"*"]).of(coding), 0);
+            assert_eq!(
+                Weights::parse(&[b"gzip, br, zstd, dcb, dcz"]).of(coding),
+                1000
+            );
+        }
         assert_eq!(Weights::parse(&[b"dcz;q=0, *"]).of(Coding::Dcz), 0);
+        assert_eq!(Weights::parse(&[b"dcb;q=0, dcz"]).of(Coding::Dcb), 0);
+        assert_eq!(Weights::parse(&[b"DCB;q=0.5"]).of(Coding::Dcb), 500);
     }
 
     #[test]

@@ -282,8 +282,9 @@ impl Response {
     }
 
     fn vary(&mut self, asset: &Asset) {
-        // A `dcz` variant depends on the dictionary the client names too (RFC 9842 §6.2).
-        if asset.dcz.is_some() {
+        // A `dcb` or `dcz` variant depends on the dictionary the client names too (RFC 9842
+        // §6.2).
+        if asset.dcb.is_some() || asset.dcz.is_some() {
             self.push_static(HeaderName::Vary, "Accept-Encoding, Available-Dictionary");
         } else if asset.has_variants() {
             self.push_static(HeaderName::Vary, "Accept-Encoding");

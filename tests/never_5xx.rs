@@ -37,7 +37,7 @@ fn target_strategy() -> impl Strategy<Value = Vec<u8>> {
 fn header_value_strategy() -> impl Strategy<Value = Vec<u8>> {
     prop_oneof![
         prop::collection::vec(any::<u8>(), 0..40),
-        "(br|gzip|identity|\\*|x-gzip|dcz)(;q=[0-9.]{0,6})?(, ?(br|gzip|dcz|\\*)(;q=[01](\\.[0-9]{0,4})?)?){0,3}"
+        "(br|gzip|identity|\\*|x-gzip|dcb|dcz)(;q=[0-9.]{0,6})?(, ?(br|gzip|dcb|dcz|\\*)(;q=[01](\\.[0-9]{0,4})?)?){0,3}"
             .prop_map(String::into_bytes),
         // Available-Dictionary: byte sequences of any length, and the site's own dictionary.
         ":[A-Za-z0-9+/]{0,48}=?:".prop_map(String::into_bytes),

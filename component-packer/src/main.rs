@@ -62,8 +62,8 @@ fn report(built: Built) {
     let budget = site + CODE_BUDGET;
     eprintln!("component: {bytes:>9} bytes  {}", component.display());
     eprintln!(
-        "  site:    {site:>9} bytes  ({} files: raw {} + brotli {} + gzip {} + dcz {})",
-        f.files, f.raw_bytes, f.brotli_bytes, f.gzip_bytes, f.dcz_bytes
+        "  site:    {site:>9} bytes  ({} files: raw {} + brotli {} + gzip {} + dcb {} + dcz {})",
+        f.files, f.raw_bytes, f.brotli_bytes, f.gzip_bytes, f.dcb_bytes, f.dcz_bytes
     );
     if f.dictionary_bytes > 0 {
         eprintln!(

@@ -13,8 +13,8 @@ fn main() {
     for vector in corpus::load().into_iter().filter(|v| !v.http_only) {
         let mut seed = b"GET\n".to_vec();
         seed.extend_from_slice(&vector.target);
-        // dcz too, so that the Available-Dictionary vectors reach the dictionary rule.
-        seed.extend_from_slice(b"\naccept-encoding: br, gzip, dcz");
+        // dcb and dcz too, so that the Available-Dictionary vectors reach the dictionary rule.
+        seed.extend_from_slice(b"\naccept-encoding: br, gzip, dcb, dcz");
         if let Some((name, value)) = &vector.header {
             seed.push(b'\n');
             seed.extend_from_slice(name.as_bytes());

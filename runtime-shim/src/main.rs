@@ -60,6 +60,7 @@ fn main() -> ExitCode {
                 ("raw_bytes", Value::from(figures.raw_bytes)),
                 ("brotli_bytes", Value::from(figures.brotli_bytes)),
                 ("gzip_bytes", Value::from(figures.gzip_bytes)),
+                ("dcb_bytes", Value::from(figures.dcb_bytes)),
                 ("dcz_bytes", Value::from(figures.dcz_bytes)),
                 ("health", Value::Text(hello_world::HEALTH_PATH)),
             ],

@@ -22,7 +22,8 @@ use crate::process_metrics;
 const METHODS: [&str; 3] = ["GET", "HEAD", "other"];
 const STATUS_CLASSES: [&str; 5] = ["1xx", "2xx", "3xx", "4xx", "5xx"];
 const ANSWERED: usize = Answered::ALL.len();
-const ENCODINGS: [&str; 4] = ["identity", "br", "gzip", "dcz"];
+/// Identity first: a response without `Content-Encoding` counts there.
+const ENCODINGS: [&str; 5] = ["identity", "br", "gzip", "dcb", "dcz"];
 const TIMEOUTS: [&str; 2] = ["header", "idle"];
 
 /// Upper bounds in nanoseconds: a page from memory takes tens of microseconds, the largest files
@@ -67,12 +68,9 @@ impl Request {
                 .min(STATUS_CLASSES.len() - 1),
             // `Answered::ALL` lists the variants in declaration order (a test holds it).
             answered: answered as usize,
-            encoding: match encoding {
-                Some("br") => 1,
-                Some("gzip") => 2,
-                Some("dcz") => 3,
-                _ => 0,
-            },
+            encoding: encoding
+                .and_then(|coding| ENCODINGS.iter().position(|&e| e == coding))
+                .unwrap_or(0),
         }
     }
 }

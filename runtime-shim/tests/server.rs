@@ -221,11 +221,12 @@ fn startup_line_reports_the_site_figures() {
     let output = server.output.lock().unwrap().clone();
     let figures = hello_world::site::figures();
     let expected = format!(
-        "files={} raw_bytes={} brotli_bytes={} gzip_bytes={} dcz_bytes={}",
+        "files={} raw_bytes={} brotli_bytes={} gzip_bytes={} dcb_bytes={} dcz_bytes={}",
         figures.files,
         figures.raw_bytes,
         figures.brotli_bytes,
         figures.gzip_bytes,
+        figures.dcb_bytes,
         figures.dcz_bytes
     );
     assert!(

@@ -37,8 +37,9 @@ pub struct SiteFigures {
     pub raw_bytes: usize,
     pub brotli_bytes: usize,
     pub gzip_bytes: usize,
-    /// The pages' dcz variants (RFC 9842), and the dictionary they were made against (part of
-    /// `raw_bytes`, like any file).
+    /// The pages' dcb and dcz variants (RFC 9842), and the dictionary they were made against
+    /// (part of `raw_bytes`, like any file).
+    pub dcb_bytes: usize,
     pub dcz_bytes: usize,
     pub dictionary_bytes: usize,
     /// With `PREVIOUS_SITE`: the bundles that have a delta against their previous version, and
@@ -78,6 +79,7 @@ impl SiteFigures {
             raw_bytes: sum(|f| Some(&f.bytes)) + redirect_pages,
             brotli_bytes: sum(|f| f.brotli.as_ref()),
             gzip_bytes: sum(|f| f.gzip.as_ref()),
+            dcb_bytes: sum(|f| f.dcb.as_ref().map(|d| &d.bytes)),
             dcz_bytes: sum(|f| f.dcz.as_ref().map(|d| &d.bytes)),
             dictionary_bytes,
             delta_files: deltas.len(),
@@ -96,9 +98,9 @@ impl SiteFigures {
         }
     }
 
-    /// Every byte of the blob: raw files and the kept brotli, gzip and dcz variants.
+    /// Every byte of the blob: raw files and the kept brotli, gzip, dcb and dcz variants.
     pub fn site_bytes(&self) -> usize {
-        self.raw_bytes + self.brotli_bytes + self.gzip_bytes + self.dcz_bytes
+        self.raw_bytes + self.brotli_bytes + self.gzip_bytes + self.dcb_bytes + self.dcz_bytes
     }
 
     /// The figures a build left in `out_dir`.

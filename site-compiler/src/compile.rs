@@ -1,5 +1,5 @@
 //! The per-file work, done once: each file's content type, cache policy, brotli and gzip
-//! variants, a page's dcz variant against the site's dictionary, strong ETags, the headers
+//! variants, a page's dcb and dcz variants against the site's dictionary, strong ETags, the headers
 //! `_headers` gives its URL, and a page's `Link` (preload hints, the dictionary).
 
 use std::collections::{HashMap, HashSet};
@@ -26,8 +26,9 @@ pub struct CompiledFile {
     pub gzip: Option<Vec<u8>>,
     /// A page's variant against the site's dictionary, or a bundle's against its previous
     /// version (a delta), where smaller than brotli.
-    pub dcz: Option<DczVariant>,
-    /// Identity first, then brotli, gzip and dcz where kept.
+    pub dcb: Option<DictionaryVariant>,
+    pub dcz: Option<DictionaryVariant>,
+    /// Identity first, then brotli, gzip, dcb and dcz where kept.
     pub etags: Vec<String>,
     /// What the site's `_headers` file sets for this file's URL, names in lower case; for the
     /// dictionary, its `Use-As-Dictionary`.
@@ -37,7 +38,7 @@ pub struct CompiledFile {
 }
 
 #[derive(Debug)]
-pub struct DczVariant {
+pub struct DictionaryVariant {
     /// The dictionary's SHA-256, base64 without padding (see `dictionary.rs`).
     pub dictionary: String,
     pub bytes: Vec<u8>,
@@ -59,7 +60,7 @@ pub struct Dictionaries<'a> {
 }
 
 impl Dictionaries<'_> {
-    /// The dictionary `key`'s dcz variant is made against, if any.
+    /// The dictionary `key`'s dcb and dcz variants are made against, if any.
     fn for_file(&self, key: &str, content_type: &str) -> Option<&Dictionary> {
         match self.pages {
             Some(pages) if content_type.starts_with("text/html") && dictionary::is_page(key) => {
@@ -70,7 +71,8 @@ impl Dictionaries<'_> {
     }
 }
 
-/// Compiles `files` (sorted by key) in their order, with dcz variants against `dictionaries`.
+/// Compiles `files` (sorted by key) in their order, with dcb and dcz variants against
+/// `dictionaries`.
 pub fn files(
     files: Vec<SiteFile>,
     header_rules: &[headers::Rule],
@@ -82,7 +84,7 @@ pub fn files(
     let names: Vec<String> = files.iter().map(|f| f.key.clone()).collect();
     let keys: HashSet<&str> = names.iter().map(String::as_str).collect();
     let mut compiled = Vec::with_capacity(files.len());
-    for (file, (content_type, variants, dcz)) in files.into_iter().zip(done) {
+    for (file, (content_type, variants, [dcb, dcz])) in files.into_iter().zip(done) {
         // A folder's page is asked for by the folder's URL, its one URL.
         let url = format!("/{}", http_text::path::page_path(&file.key));
         let mut headers = headers::for_url(header_rules, &url)?;
@@ -107,6 +109,7 @@ pub fn files(
         let etags = std::iter::once(&file.bytes)
             .chain(variants.brotli.iter())
             .chain(variants.gzip.iter())
+            .chain(dcb.iter().map(|d| &d.bytes))
             .chain(dcz.iter().map(|d| &d.bytes))
             .map(|bytes| etag(bytes))
             .collect();
@@ -118,6 +121,7 @@ pub fn files(
             content_type,
             brotli: variants.brotli,
             gzip: variants.gzip,
+            dcb,
             dcz,
             etags,
             headers,
@@ -127,8 +131,9 @@ pub fn files(
     Ok(compiled)
 }
 
-/// What a file's compression gives: its content type, brotli and gzip, and a dcz variant.
-type Compressed = (String, compress::Variants, Option<DczVariant>);
+/// What a file's compression gives: its content type, brotli and gzip, and its dcb and dcz
+/// variants.
+type Compressed = (String, compress::Variants, [Option<DictionaryVariant>; 2]);
 
 /// Content types and variants on every core: brotli at quality 11 is the slow part of the whole
 /// build. Files differ in size a thousandfold, so workers take the next file from a shared
@@ -160,24 +165,28 @@ fn in_parallel(files: &[SiteFile], dictionaries: &Dictionaries) -> Result<Vec<Co
 
 fn compress_file(file: &SiteFile, dictionaries: &Dictionaries) -> Result<Compressed, String> {
     let (content_type, variants) = type_and_variants(file);
-    let dcz = match dictionaries.for_file(&file.key, &content_type) {
-        Some(dictionary) => {
-            let bytes = dictionary.dcz(&file.bytes).map_err(|e| {
-                format!(
-                    "{}: cannot compress against {}: {e}",
-                    file.key, dictionary.key
-                )
-            })?;
-            // Kept only where it beats what the client would get otherwise.
-            let best = variants.brotli.as_ref().map_or(file.bytes.len(), Vec::len);
-            (bytes.len() < best).then(|| DczVariant {
-                dictionary: dictionary.hash(),
-                bytes,
-            })
-        }
-        None => None,
+    let Some(dictionary) = dictionaries.for_file(&file.key, &content_type) else {
+        return Ok((content_type, variants, [None, None]));
     };
-    Ok((content_type, variants, dcz))
+    let failed = |e: String| {
+        format!(
+            "{}: cannot compress against {}: {e}",
+            file.key, dictionary.key
+        )
+    };
+    let dcb = dictionary.dcb(&file.bytes).map_err(failed)?;
+    let dcz = dictionary
+        .dcz(&file.bytes)
+        .map_err(|e| failed(e.to_string()))?;
+    // Each kept only where it beats what the client would get otherwise.
+    let best = variants.brotli.as_ref().map_or(file.bytes.len(), Vec::len);
+    let [dcb, dcz] = [dcb, dcz].map(|bytes| {
+        (bytes.len() < best).then(|| DictionaryVariant {
+            dictionary: dictionary.hash(),
+            bytes,
+        })
+    });
+    Ok((content_type, variants, [dcb, dcz]))
 }
 
 fn type_and_variants(file: &SiteFile) -> (String, compress::Variants) {

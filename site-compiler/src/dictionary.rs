@@ -30,6 +30,9 @@ pub const MAX_BYTES: usize = 256 * 1024;
 /// The `Use-As-Dictionary` value (§2.1): for every document of the site.
 pub const USE_AS_DICTIONARY: &str = "match=\"/*\", match-dest=(\"document\")";
 
+/// RFC 9842 §4: the `dcb` header, before the dictionary's 32-byte SHA-256.
+const DCB_MAGIC: [u8; 4] = [0xff, 0x44, 0x43, 0x42];
+
 /// RFC 9842 §5: a Zstandard skippable frame that carries the 32-byte SHA-256 of the dictionary.
 const DCZ_MAGIC: [u8; 8] = [0x5e, 0x2a, 0x4d, 0x18, 0x20, 0x00, 0x00, 0x00];
 
@@ -43,6 +46,9 @@ pub struct Dictionary {
     pub key: String,
     pub bytes: Vec<u8>,
     sha256: [u8; 32],
+    /// Digested once for Zstandard at [`LEVEL`], then shared by every file compressed against
+    /// it (every page of the site, from every worker thread).
+    prepared: zstd::dict::EncoderDictionary<'static>,
 }
 
 /// Delta updates (§1.1.1): with `PREVIOUS_SITE`, each fingerprinted script and stylesheet of
@@ -89,7 +95,13 @@ impl Dictionary {
     /// `bytes`, served at `key`, as a dictionary.
     pub fn raw(key: String, bytes: Vec<u8>) -> Dictionary {
         let sha256 = Sha256::digest(&bytes).into();
-        Dictionary { key, bytes, sha256 }
+        let prepared = zstd::dict::EncoderDictionary::copy(&bytes, LEVEL);
+        Dictionary {
+            key,
+            bytes,
+            sha256,
+            prepared,
+        }
     }
 
     /// The dictionary of `files`' pages, or `None` for a site with fewer than two pages.
@@ -147,9 +159,15 @@ impl Dictionary {
         format!("</{}>; rel=\"compression-dictionary\"", self.key)
     }
 
+    /// `bytes` as `dcb`: the header that names this dictionary, then brotli against it.
+    pub fn dcb(&self, bytes: &[u8]) -> Result<Vec<u8>, String> {
+        let compressed = shared_brotli::compress(bytes, &self.bytes)?;
+        Ok([&DCB_MAGIC[..], &self.sha256, &compressed].concat())
+    }
+
     /// `bytes` as `dcz`: the header that names this dictionary, then Zstandard against it.
     pub fn dcz(&self, bytes: &[u8]) -> io::Result<Vec<u8>> {
-        let mut compressor = zstd::bulk::Compressor::with_dictionary(LEVEL, &self.bytes)?;
+        let mut compressor = zstd::bulk::Compressor::with_prepared_dictionary(&self.prepared)?;
         let mut out = Vec::with_capacity(bytes.len() / 4 + 64);
         out.extend_from_slice(&DCZ_MAGIC);
         out.extend_from_slice(&self.sha256);
@@ -202,5 +220,19 @@ mod tests {
         // The header is a skippable frame: the reference decoder passes over it.
         let restored = decoder.decompress(&dcz, 1024).unwrap();
         assert_eq!(restored, files[1].bytes);
+    }
+
+    #[test]
+    fn a_dcb_variant_names_its_dictionary_and_decodes_with_it() {
+        let files = [
+            SiteFile::text("a.html", "<header>shared chrome</header>\nalpha\n"),
+            SiteFile::text("b.html", "<header>shared chrome</header>\nbeta\n"),
+        ];
+        let dictionary = Dictionary::of(&files).unwrap();
+        let dcb = dictionary.dcb(&files[1].bytes).unwrap();
+        assert_eq!(dcb[..4], DCB_MAGIC);
+        assert_eq!(dcb[4..36], dictionary.sha256);
+        let restored = shared_brotli::decompress(&dcb[36..], &dictionary.bytes);
+        assert_eq!(restored.as_deref(), Some(&files[1].bytes[..]));
     }
 }

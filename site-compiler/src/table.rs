@@ -15,10 +15,10 @@ use std::path::Path;
 
 use databake::{Bake, CrateEnv};
 use sha2::{Digest as _, Sha256};
-use site_table::{Asset, Dcz, Redirect, Representation, Span};
+use site_table::{Asset, DictionaryCompressed, Redirect, Representation, Span};
 
 use crate::artifacts::{self, BODIES_IMPORT};
-use crate::compile::CompiledFile;
+use crate::compile::{CompiledFile, DictionaryVariant};
 use crate::redirects::Rule;
 
 /// Writes the table, `out_dir/site.rs`, and its blob of bodies, `out_dir/bodies.bin`.
@@ -71,8 +71,8 @@ impl Blob {
 
 /// Writes `out_dir/bodies.bin` and returns the source of `site.rs`: the table as values of
 /// the core's own types (`site_table`), written out by their `Bake` derive.
-fn generate(
-    files: &[CompiledFile],
+fn generate<'a>(
+    files: &'a [CompiledFile],
     redirects: &[Rule],
     out_dir: &Path,
     content_security_policy: &str,
@@ -93,7 +93,7 @@ fn generate(
         .collect();
     let mut assets = Vec::with_capacity(files.len());
     for ((compiled, last_modified), headers) in files.iter().zip(&dates).zip(&headers) {
-        // The ETags are in the order of the representations: identity, brotli, gzip, dcz.
+        // The ETags are in the order of the representations: identity, brotli, gzip, dcb, dcz.
         let mut etags = compiled.etags.iter();
         let mut representation = |bytes: &[u8]| Representation {
             body: blob.add(bytes),
@@ -102,10 +102,12 @@ fn generate(
         let identity = representation(&compiled.bytes);
         let brotli = compiled.brotli.as_deref().map(&mut representation);
         let gzip = compiled.gzip.as_deref().map(&mut representation);
-        let dcz = compiled.dcz.as_ref().map(|dcz| Dcz {
-            dictionary: &dcz.dictionary,
-            representation: representation(&dcz.bytes),
-        });
+        let mut against_dictionary = |variant: &'a DictionaryVariant| DictionaryCompressed {
+            dictionary: &variant.dictionary,
+            representation: representation(&variant.bytes),
+        };
+        let dcb = compiled.dcb.as_ref().map(&mut against_dictionary);
+        let dcz = compiled.dcz.as_ref().map(&mut against_dictionary);
         assets.push(Asset {
             path: &compiled.path,
             content_type: &compiled.content_type,
@@ -115,6 +117,7 @@ fn generate(
             identity,
             brotli,
             gzip,
+            dcb,
             dcz,
             headers,
             link: compiled.link.as_deref(),
@@ -219,6 +222,7 @@ mod tests {
             last_modified: 0,
             brotli: None,
             gzip: None,
+            dcb: None,
             dcz: None,
             etags: vec![etag.to_owned()],
             headers: Vec::new(),

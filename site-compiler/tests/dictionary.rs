@@ -1,5 +1,5 @@
 //! The pages' compression dictionary (RFC 9842): served as a file of the site, named by every
-//! page's `Link`, and a dcz variant of each page against it.
+//! page's `Link`, and dcb and dcz variants of each page against it.
 
 mod fixture;
 use fixture::Fixture;
@@ -36,12 +36,12 @@ fn the_dictionary_is_an_immutable_file_marked_for_documents() {
             "match=\"/*\", match-dest=(\"document\")".to_owned()
         )]
     );
-    assert!(dictionary.dcz.is_none() && dictionary.link.is_none());
+    assert!(dictionary.dcb.is_none() && dictionary.dcz.is_none() && dictionary.link.is_none());
     assert_eq!(summary.figures.dictionary_bytes, dictionary.bytes.len());
 }
 
 #[test]
-fn every_page_links_the_dictionary_and_has_a_dcz_variant_that_decodes_with_it() {
+fn every_page_links_the_dictionary_and_has_dcb_and_dcz_variants_that_decode_with_it() {
     let (one, two) = (page("one"), page("two"));
     let f = Fixture::new(&[("index.html", &one[..]), ("two/index.html", &two[..])]);
     let summary = f.compile().unwrap();
@@ -53,8 +53,14 @@ fn every_page_links_the_dictionary_and_has_a_dcz_variant_that_decodes_with_it() 
             Some(format!("</{}>; rel=\"compression-dictionary\"", dictionary.path).as_str())
         );
         let dcz = page.dcz.as_ref().expect("a dcz variant");
-        assert!(dcz.bytes.len() < page.brotli.as_ref().unwrap().len());
-        assert_eq!(page.etags.len(), 4, "identity, brotli, gzip, dcz");
+        let dcb = page.dcb.as_ref().expect("a dcb variant");
+        for variant in [dcb, dcz] {
+            assert!(variant.bytes.len() < page.brotli.as_ref().unwrap().len());
+        }
+        assert_eq!(page.etags.len(), 5, "identity, brotli, gzip, dcb, dcz");
+        // The reference brotli decoder, after the 36-byte header.
+        let restored = shared_brotli::decompress(&dcb.bytes[36..], &dictionary.bytes);
+        assert_eq!(restored.as_ref(), Some(html), "{path}");
         // The reference decoder (libzstd) skips the 40-byte header, a skippable frame.
         let restored = zstd::bulk::Decompressor::with_dictionary(&dictionary.bytes)
             .unwrap()
@@ -62,7 +68,7 @@ fn every_page_links_the_dictionary_and_has_a_dcz_variant_that_decodes_with_it() 
             .unwrap();
         assert_eq!(&restored, html, "{path}");
     }
-    assert!(summary.figures.dcz_bytes > 0);
+    assert!(summary.figures.dcb_bytes > 0 && summary.figures.dcz_bytes > 0);
 }
 
 #[test]
@@ -72,7 +78,7 @@ fn a_site_of_one_page_has_no_dictionary() {
     assert!(summary
         .files
         .iter()
-        .all(|f| f.dcz.is_none() && f.link.is_none()));
+        .all(|f| f.dcb.is_none() && f.dcz.is_none() && f.link.is_none()));
     assert_eq!(summary.figures.dictionary_bytes, 0);
 }
 

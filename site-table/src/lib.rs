@@ -61,11 +61,12 @@ pub struct Representation<'a> {
     pub etag: &'a str,
 }
 
-/// A representation compressed against a dictionary the client holds (RFC 9842 `dcz`:
-/// Zstandard after a 40-byte header that names the dictionary).
+/// A representation compressed against a dictionary the client holds (RFC 9842): `dcb`,
+/// brotli after a 36-byte header that names the dictionary, or `dcz`, Zstandard after a 40-byte
+/// one.
 #[derive(Debug)]
 #[cfg_attr(feature = "bake", derive(Bake), databake(path = site_table))]
-pub struct Dcz<'a> {
+pub struct DictionaryCompressed<'a> {
     /// The dictionary's SHA-256, base64 without padding: what `Available-Dictionary` must name.
     pub dictionary: &'a str,
     pub representation: Representation<'a>,
@@ -85,9 +86,10 @@ pub struct Asset<'a> {
     pub identity: Representation<'a>,
     pub brotli: Option<Representation<'a>>,
     pub gzip: Option<Representation<'a>>,
-    /// For a page, the variant against the site's dictionary; for a bundle, against its
-    /// previous release's version.
-    pub dcz: Option<Dcz<'a>>,
+    /// For a page, the variants against the site's dictionary; for a bundle, against its
+    /// previous release's version. Each is kept only where smaller than brotli.
+    pub dcb: Option<DictionaryCompressed<'a>>,
+    pub dcz: Option<DictionaryCompressed<'a>>,
     /// What the site's `_headers` file sets for this file's URL: lower-case names, values
     /// checked at build time, none of them a header the core sets itself.
     pub headers: &'a [(&'a str, &'a str)],
@@ -99,14 +101,15 @@ pub struct Asset<'a> {
 impl<'a> Asset<'a> {
     /// True when the response depends on `Accept-Encoding` (and so must say `Vary`).
     pub fn has_variants(&self) -> bool {
-        self.brotli.is_some() || self.gzip.is_some() || self.dcz.is_some()
+        self.brotli.is_some() || self.gzip.is_some() || self.dcb.is_some() || self.dcz.is_some()
     }
 
-    /// Every representation, identity first.
+    /// Every representation, in the order of the fields: identity, brotli, gzip, dcb, dcz.
     pub fn representations(&self) -> impl Iterator<Item = &Representation<'a>> {
         core::iter::once(&self.identity)
             .chain(self.brotli.as_ref())
             .chain(self.gzip.as_ref())
+            .chain(self.dcb.as_ref().map(|d| &d.representation))
             .chain(self.dcz.as_ref().map(|d| &d.representation))
     }
 }

@@ -1,8 +1,9 @@
 //! Compression dictionaries (`src/dictionary.rs`, `src/negotiate.rs`; RFC 9842): every page
 //! names the site's dictionary, the dictionary is served to be stored for documents, and a
-//! page asked for with `dcz` and that dictionary's hash comes as `dcz`, which the reference
-//! Zstandard decoder restores with the dictionary. Any other `Available-Dictionary` falls back
-//! to brotli, never to an error or a wrong body.
+//! page asked for with `dcz` or `dcb` and that dictionary's hash comes in that coding, which
+//! the reference Zstandard or brotli decoder restores with the dictionary; offered both, the
+//! smaller. Any other `Available-Dictionary` falls back to brotli, never to an error or a wrong
+//! body.
 
 use base64::Engine as _;
 use sha2::{Digest, Sha256};
@@ -15,9 +16,11 @@ pub const CASES: &[(&str, super::Case)] = cases![
     the_dictionary_is_stored_for_documents_and_immutable,
     every_bundle_is_stored_for_its_next_version,
     the_right_dictionary_gets_dcz_that_zstd_restores,
+    the_right_dictionary_gets_dcb_that_brotli_restores,
+    offered_both_codings_the_smaller_is_sent,
     any_other_available_dictionary_falls_back_to_brotli,
-    dcz_needs_its_name_in_accept_encoding,
-    a_dcz_variant_revalidates_with_its_own_etag,
+    dcb_and_dcz_need_their_names_in_accept_encoding,
+    each_dictionary_variant_revalidates_with_its_own_etag,
     a_range_is_served_from_identity_whatever_the_dictionary,
 ];
 
@@ -94,45 +97,96 @@ fn every_bundle_is_stored_for_its_next_version(t: &Target) -> Result<(), String>
     Ok(())
 }
 
-fn dcz_reply(t: &Target, page: &str, dictionary: &[u8]) -> Result<Reply, String> {
+/// `page` asked for with `accept` and the dictionary's hash.
+fn with_dictionary(
+    t: &Target,
+    page: &str,
+    accept: &str,
+    dictionary: &[u8],
+) -> Result<Reply, String> {
     t.get(
         page,
         &[
-            ("Accept-Encoding", "gzip, deflate, br, zstd, dcb, dcz"),
+            ("Accept-Encoding", accept),
             ("Available-Dictionary", &available(dictionary)),
         ],
     )
 }
 
+/// What the answer to a request that offers `coding` with the right dictionary must be: `200`
+/// in that coding, varying on both fields, smaller than brotli. Returns the body.
+fn dictionary_coded(
+    t: &Target,
+    page: &str,
+    coding: &str,
+    dictionary: &[u8],
+) -> Result<Vec<u8>, String> {
+    let reply = with_dictionary(t, page, &format!("gzip, deflate, br, zstd, {coding}"), dictionary)?;
+    ensure_eq!(reply.status, 200, "{page}");
+    ensure_eq!(reply.header("content-encoding").as_deref(), Some(coding), "{page}");
+    ensure_eq!(
+        reply.header("vary").as_deref(),
+        Some("Accept-Encoding, Available-Dictionary"),
+        "{page}: Vary"
+    );
+    let brotli = t.get(page, &[("Accept-Encoding", "br")])?;
+    ensure!(
+        reply.body.len() < brotli.body.len(),
+        "{page}: {coding} {} bytes, brotli {}",
+        reply.body.len(),
+        brotli.body.len()
+    );
+    Ok(reply.body)
+}
+
 fn the_right_dictionary_gets_dcz_that_zstd_restores(t: &Target) -> Result<(), String> {
     let (_, dictionary) = dictionary(t)?;
     for page in PAGES {
-        let reply = dcz_reply(t, page, &dictionary)?;
-        ensure_eq!(reply.status, 200, "{page}");
-        ensure_eq!(reply.header("content-encoding").as_deref(), Some("dcz"), "{page}");
-        ensure_eq!(
-            reply.header("vary").as_deref(),
-            Some("Accept-Encoding, Available-Dictionary"),
-            "{page}: Vary"
-        );
+        let body = dictionary_coded(t, page, "dcz", &dictionary)?;
         // RFC 9842 §5: the 8-byte magic of a skippable frame, then the dictionary's SHA-256.
         ensure!(
-            reply.body.starts_with(&[0x5e, 0x2a, 0x4d, 0x18, 0x20, 0, 0, 0])
-                && reply.body.get(8..40) == Some(&Sha256::digest(&dictionary)[..]),
+            body.starts_with(&[0x5e, 0x2a, 0x4d, 0x18, 0x20, 0, 0, 0])
+                && body.get(8..40) == Some(&Sha256::digest(&dictionary)[..]),
             "{page}: no dcz header"
         );
         let original = t.site.file(&file_of(page));
         let restored = zstd::bulk::Decompressor::with_dictionary(&dictionary)
-            .and_then(|mut d| d.decompress(&reply.body, original.len()))
+            .and_then(|mut d| d.decompress(&body, original.len()))
             .map_err(|e| format!("{page}: zstd cannot restore it: {e}"))?;
         ensure!(restored == original, "{page}: dcz restores to other bytes");
-        let brotli = t.get(page, &[("Accept-Encoding", "br")])?;
+    }
+    Ok(())
+}
+
+fn the_right_dictionary_gets_dcb_that_brotli_restores(t: &Target) -> Result<(), String> {
+    let (_, dictionary) = dictionary(t)?;
+    for page in PAGES {
+        let body = dictionary_coded(t, page, "dcb", &dictionary)?;
+        // RFC 9842 §4: 4 bytes of magic, then the dictionary's SHA-256.
         ensure!(
-            reply.body.len() < brotli.body.len(),
-            "{page}: dcz {} bytes, brotli {}",
-            reply.body.len(),
-            brotli.body.len()
+            body.starts_with(&[0xff, 0x44, 0x43, 0x42])
+                && body.get(4..36) == Some(&Sha256::digest(&dictionary)[..]),
+            "{page}: no dcb header"
         );
+        let restored = shared_brotli::decompress(&body[36..], &dictionary)
+            .ok_or(format!("{page}: brotli cannot restore it with the dictionary"))?;
+        ensure!(restored == t.site.file(&file_of(page)), "{page}: dcb restores to other bytes");
+    }
+    Ok(())
+}
+
+/// Chromium offers both (`dcb, dcz`) at the same weight: it gets the smaller.
+fn offered_both_codings_the_smaller_is_sent(t: &Target) -> Result<(), String> {
+    let (_, dictionary) = dictionary(t)?;
+    for page in PAGES {
+        let dcb = dictionary_coded(t, page, "dcb", &dictionary)?;
+        let dcz = dictionary_coded(t, page, "dcz", &dictionary)?;
+        let smaller = if dcb.len() < dcz.len() { ("dcb", dcb) } else { ("dcz", dcz) };
+        let both = with_dictionary(t, page, "gzip, deflate, br, zstd, dcb, dcz", &dictionary)?;
+        ensure_eq!(both.header("content-encoding").as_deref(), Some(smaller.0), "{page}");
+        ensure!(both.body == smaller.1, "{page}: {} body differs", smaller.0);
+        let weighted = with_dictionary(t, page, "dcb;q=0.9, dcz;q=0.5", &dictionary)?;
+        ensure_eq!(weighted.header("content-encoding").as_deref(), Some("dcb"), "{page}: q");
     }
     Ok(())
 }
@@ -156,7 +210,7 @@ fn any_other_available_dictionary_falls_back_to_brotli(t: &Target) -> Result<(),
         let reply = t.get(
             "/",
             &[
-                ("Accept-Encoding", "br, dcz"),
+                ("Accept-Encoding", "br, dcb, dcz"),
                 ("Available-Dictionary", value),
             ],
         )?;
@@ -173,43 +227,42 @@ fn any_other_available_dictionary_falls_back_to_brotli(t: &Target) -> Result<(),
     Ok(())
 }
 
-fn dcz_needs_its_name_in_accept_encoding(t: &Target) -> Result<(), String> {
+fn dcb_and_dcz_need_their_names_in_accept_encoding(t: &Target) -> Result<(), String> {
     let (_, dictionary) = dictionary(t)?;
-    for accept in ["br, gzip", "*", "br, dcz;q=0"] {
-        let reply = t.get(
-            "/",
-            &[
-                ("Accept-Encoding", accept),
-                ("Available-Dictionary", &available(&dictionary)),
-            ],
-        )?;
+    for accept in ["br, gzip", "*", "br, dcz;q=0, dcb;q=0"] {
+        let reply = with_dictionary(t, "/", accept, &dictionary)?;
+        let coding = reply.header("content-encoding");
         ensure!(
-            reply.header("content-encoding").as_deref() != Some("dcz"),
-            "Accept-Encoding: {accept} got dcz"
+            !matches!(coding.as_deref(), Some("dcb" | "dcz")),
+            "Accept-Encoding: {accept} got {coding:?}"
         );
     }
     Ok(())
 }
 
-fn a_dcz_variant_revalidates_with_its_own_etag(t: &Target) -> Result<(), String> {
+fn each_dictionary_variant_revalidates_with_its_own_etag(t: &Target) -> Result<(), String> {
     let (_, dictionary) = dictionary(t)?;
-    let dcz = dcz_reply(t, "/", &dictionary)?;
     let brotli = t.get("/", &[("Accept-Encoding", "br")])?;
-    let etag = dcz.header("etag").ok_or("no ETag on dcz")?;
-    ensure!(Some(&etag) != brotli.header("etag").as_ref(), "dcz and brotli share an ETag");
-    let again = t.get(
-        "/",
-        &[
-            ("Accept-Encoding", "br, dcz"),
-            ("Available-Dictionary", &available(&dictionary)),
-            ("If-None-Match", &etag),
-        ],
-    )?;
-    ensure_eq!(again.status, 304, "If-None-Match: the dcz ETag");
-    ensure_eq!(again.header("etag").as_deref(), Some(etag.as_str()), "304 ETag");
-    // The same tag does not match the brotli representation.
-    let other = t.get("/", &[("Accept-Encoding", "br"), ("If-None-Match", &etag)])?;
-    ensure_eq!(other.status, 200, "the dcz ETag against brotli");
+    let mut etags = vec![brotli.header("etag").ok_or("no ETag on brotli")?];
+    for coding in ["dcb", "dcz"] {
+        let reply = with_dictionary(t, "/", coding, &dictionary)?;
+        let etag = reply.header("etag").ok_or(format!("no ETag on {coding}"))?;
+        ensure!(!etags.contains(&etag), "{coding} shares an ETag: {etag}");
+        let again = t.get(
+            "/",
+            &[
+                ("Accept-Encoding", &format!("br, {coding}")),
+                ("Available-Dictionary", &available(&dictionary)),
+                ("If-None-Match", &etag),
+            ],
+        )?;
+        ensure_eq!(again.status, 304, "If-None-Match: the {coding} ETag");
+        ensure_eq!(again.header("etag").as_deref(), Some(etag.as_str()), "304 ETag");
+        // The same tag does not match the brotli representation.
+        let other = t.get("/", &[("Accept-Encoding", "br"), ("If-None-Match", &etag)])?;
+        ensure_eq!(other.status, 200, "the {coding} ETag against brotli");
+        etags.push(etag);
+    }
     Ok(())
 }
 
@@ -218,7 +271,7 @@ fn a_range_is_served_from_identity_whatever_the_dictionary(t: &Target) -> Result
     let reply = t.get(
         "/",
         &[
-            ("Accept-Encoding", "dcz, br"),
+            ("Accept-Encoding", "dcb, dcz, br"),
             ("Available-Dictionary", &available(&dictionary)),
             ("Range", "bytes=0-99"),
         ],

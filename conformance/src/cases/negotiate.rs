@@ -99,7 +99,7 @@ fn accept_encoding_q_values_are_honoured(t: &Target) -> Result<(), String> {
 }
 
 fn vary_on_every_resource_with_variants(t: &Target) -> Result<(), String> {
-    // A page has a dcz variant too, which depends on the dictionary the client names.
+    // A page has dcb and dcz variants too, which depend on the dictionary the client names.
     let page = "accept-encoding, available-dictionary";
     for (path, vary) in [
         ("/", page),

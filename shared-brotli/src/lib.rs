@@ -1,0 +1,162 @@
+//! Brotli against a raw prefix dictionary ("shared brotli", the stream inside RFC 9842's `dcb`),
+//! by Google's reference library through `brotlic-sys`. The Rust `brotli` crate can prepend a
+//! custom dictionary too, but no decoder here could check its streams: PyPI's `brotli` has no
+//! dictionary API. The reference library has both sides, and its decoder is the one browsers
+//! ship, so the site compiler encodes with it and the conformance suite decodes with it.
+
+use std::ptr;
+
+use brotlic_sys as ffi;
+
+/// Quality 11, as the plain brotli variants (`compress.rs`).
+const QUALITY: u32 = 11;
+/// A 4 MiB window: RFC 9842 §4 lets a client refuse a `dcb` window over 16 MiB, and a page with
+/// its dictionary is far below 4 MiB.
+const WINDOW_BITS: u32 = 22;
+
+/// `input` compressed with `dictionary` as the bytes before it.
+pub fn compress(input: &[u8], dictionary: &[u8]) -> Result<Vec<u8>, String> {
+    // SAFETY: every pointer passed is valid for the length passed with it; the prepared
+    // dictionary and the encoder are created and destroyed here, one thread, no sharing.
+    unsafe {
+        let prepared = ffi::BrotliEncoderPrepareDictionary(
+            ffi::BrotliSharedDictionaryType_BROTLI_SHARED_DICTIONARY_RAW,
+            dictionary.len(),
+            dictionary.as_ptr(),
+            QUALITY as i32,
+            None,
+            None,
+            ptr::null_mut(),
+        );
+        if prepared.is_null() {
+            return Err("brotli could not prepare the dictionary".to_owned());
+        }
+        let encoder = ffi::BrotliEncoderCreateInstance(None, None, ptr::null_mut());
+        let result = if encoder.is_null() {
+            Err("brotli could not create an encoder".to_owned())
+        } else {
+            let result = encode(encoder, prepared, input);
+            ffi::BrotliEncoderDestroyInstance(encoder);
+            result
+        };
+        ffi::BrotliEncoderDestroyPreparedDictionary(prepared);
+        result
+    }
+}
+
+/// # Safety
+/// `encoder` and `prepared` are live; `prepared` outlives this call.
+unsafe fn encode(
+    encoder: *mut ffi::BrotliEncoderState,
+    prepared: *const ffi::BrotliEncoderPreparedDictionary,
+    input: &[u8],
+) -> Result<Vec<u8>, String> {
+    let size_hint = u32::try_from(input.len()).unwrap_or(u32::MAX);
+    for (parameter, value) in [
+        (ffi::BrotliEncoderParameter_BROTLI_PARAM_QUALITY, QUALITY),
+        (ffi::BrotliEncoderParameter_BROTLI_PARAM_LGWIN, WINDOW_BITS),
+        (
+            ffi::BrotliEncoderParameter_BROTLI_PARAM_SIZE_HINT,
+            size_hint,
+        ),
+    ] {
+        if ffi::BrotliEncoderSetParameter(encoder, parameter, value) != ffi::BROTLI_TRUE {
+            return Err(format!("brotli refused parameter {parameter} = {value}"));
+        }
+    }
+    if ffi::BrotliEncoderAttachPreparedDictionary(encoder, prepared) != ffi::BROTLI_TRUE {
+        return Err("brotli could not attach the dictionary".to_owned());
+    }
+    let mut out = vec![0; ffi::BrotliEncoderMaxCompressedSize(input.len()).max(1024)];
+    let (mut available_in, mut next_in) = (input.len(), input.as_ptr());
+    let (mut available_out, mut next_out) = (out.len(), out.as_mut_ptr());
+    let finished = ffi::BrotliEncoderCompressStream(
+        encoder,
+        ffi::BrotliEncoderOperation_BROTLI_OPERATION_FINISH,
+        &mut available_in,
+        &mut next_in,
+        &mut available_out,
+        &mut next_out,
+        ptr::null_mut(),
+    ) == ffi::BROTLI_TRUE
+        && ffi::BrotliEncoderIsFinished(encoder) == ffi::BROTLI_TRUE;
+    if !finished {
+        return Err("brotli did not finish the stream in its bound".to_owned());
+    }
+    out.truncate(out.len() - available_out);
+    Ok(out)
+}
+
+/// `input` decompressed with `dictionary`, by the reference decoder: what a browser does with a
+/// `dcb` body after its header. `None` where the stream is not valid against it.
+pub fn decompress(input: &[u8], dictionary: &[u8]) -> Option<Vec<u8>> {
+    // SAFETY: as in `compress`; the decoder is created and destroyed here.
+    unsafe {
+        let decoder = ffi::BrotliDecoderCreateInstance(None, None, ptr::null_mut());
+        if decoder.is_null() {
+            return None;
+        }
+        let mut out = Vec::new();
+        let attached = ffi::BrotliDecoderAttachDictionary(
+            decoder,
+            ffi::BrotliSharedDictionaryType_BROTLI_SHARED_DICTIONARY_RAW,
+            dictionary.len(),
+            dictionary.as_ptr(),
+        ) == ffi::BROTLI_TRUE;
+        let (mut available_in, mut next_in) = (input.len(), input.as_ptr());
+        let mut result = ffi::BrotliDecoderResult_BROTLI_DECODER_RESULT_ERROR;
+        if attached {
+            loop {
+                let mut chunk = [0u8; 64 * 1024];
+                let (mut available_out, mut next_out) = (chunk.len(), chunk.as_mut_ptr());
+                result = ffi::BrotliDecoderDecompressStream(
+                    decoder,
+                    &mut available_in,
+                    &mut next_in,
+                    &mut available_out,
+                    &mut next_out,
+                    ptr::null_mut(),
+                );
+                out.extend_from_slice(&chunk[..chunk.len() - available_out]);
+                if result != ffi::BrotliDecoderResult_BROTLI_DECODER_RESULT_NEEDS_MORE_OUTPUT {
+                    break;
+                }
+            }
+        }
+        ffi::BrotliDecoderDestroyInstance(decoder);
+        // Whole: the stream ended, and nothing follows it.
+        let whole =
+            result == ffi::BrotliDecoderResult_BROTLI_DECODER_RESULT_SUCCESS && available_in == 0;
+        whole.then_some(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DICTIONARY: &[u8] = b"<header><nav>the site's navigation, the same on every page</nav>\n";
+
+    #[test]
+    fn a_stream_made_with_a_dictionary_decodes_only_with_it() {
+        let page = b"<header><nav>the site's navigation, the same on every page</nav>\n<p>own</p>";
+        let other = b"<footer>something else entirely, of the same length as the one</footer>\n";
+        let with = compress(page, DICTIONARY).unwrap();
+        let with_other = compress(page, other).unwrap();
+        assert!(
+            with.len() < with_other.len(),
+            "{} vs {}",
+            with.len(),
+            with_other.len()
+        );
+        assert_eq!(decompress(&with, DICTIONARY).as_deref(), Some(&page[..]));
+        assert_ne!(decompress(&with, other).as_deref(), Some(&page[..]));
+    }
+
+    #[test]
+    fn a_damaged_stream_is_refused() {
+        let stream = compress(b"some page text, long enough to matter", DICTIONARY).unwrap();
+        assert_eq!(decompress(&stream[..stream.len() / 2], DICTIONARY), None);
+        assert_eq!(decompress(&[&stream[..], b"x"].concat(), DICTIONARY), None);
+    }
+}
