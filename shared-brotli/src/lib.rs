@@ -14,33 +14,57 @@ const QUALITY: u32 = 11;
 /// its dictionary is far below 4 MiB.
 const WINDOW_BITS: u32 = 22;
 
-/// `input` compressed with `dictionary` as the bytes before it.
-pub fn compress(input: &[u8], dictionary: &[u8]) -> Result<Vec<u8>, String> {
-    // SAFETY: every pointer passed is valid for the length passed with it; the prepared
-    // dictionary and the encoder are created and destroyed here, one thread, no sharing.
-    unsafe {
-        let prepared = ffi::BrotliEncoderPrepareDictionary(
-            ffi::BrotliSharedDictionaryType_BROTLI_SHARED_DICTIONARY_RAW,
-            dictionary.len(),
-            dictionary.as_ptr(),
-            QUALITY as i32,
-            None,
-            None,
-            ptr::null_mut(),
-        );
-        if prepared.is_null() {
-            return Err("brotli could not prepare the dictionary".to_owned());
-        }
-        let encoder = ffi::BrotliEncoderCreateInstance(None, None, ptr::null_mut());
-        let result = if encoder.is_null() {
-            Err("brotli could not create an encoder".to_owned())
-        } else {
-            let result = encode(encoder, prepared, input);
+/// A raw dictionary digested once for the encoder at [`QUALITY`] (its hash chains and a copy of
+/// its bytes), then used by every file compressed against it: preparing it per file cost 4 ms a
+/// page, about 4 s of CPU on the 1,063 pages of Python's docs.
+pub struct PreparedDictionary(ptr::NonNull<ffi::BrotliEncoderPreparedDictionary>);
+
+// SAFETY: the library writes a prepared dictionary only in `BrotliEncoderPrepareDictionary` and
+// `BrotliEncoderDestroyPreparedDictionary`; an encoder it is attached to keeps a `const`
+// pointer and only reads it (`AttachPreparedDictionary` in `enc/compound_dictionary.c`), so
+// encoders on several threads may share one. Destroying it needs `&mut`, after every borrow.
+unsafe impl Send for PreparedDictionary {}
+unsafe impl Sync for PreparedDictionary {}
+
+impl PreparedDictionary {
+    pub fn new(dictionary: &[u8]) -> Result<PreparedDictionary, String> {
+        // SAFETY: `dictionary` is valid for its length; the library copies it.
+        let prepared = unsafe {
+            ffi::BrotliEncoderPrepareDictionary(
+                ffi::BrotliSharedDictionaryType_BROTLI_SHARED_DICTIONARY_RAW,
+                dictionary.len(),
+                dictionary.as_ptr(),
+                QUALITY as i32,
+                None,
+                None,
+                ptr::null_mut(),
+            )
+        };
+        ptr::NonNull::new(prepared)
+            .map(PreparedDictionary)
+            .ok_or_else(|| "brotli could not prepare the dictionary".to_owned())
+    }
+
+    /// `input` compressed with the dictionary as the bytes before it.
+    pub fn compress(&self, input: &[u8]) -> Result<Vec<u8>, String> {
+        // SAFETY: the encoder is created and destroyed here, and the dictionary outlives it.
+        unsafe {
+            let encoder = ffi::BrotliEncoderCreateInstance(None, None, ptr::null_mut());
+            if encoder.is_null() {
+                return Err("brotli could not create an encoder".to_owned());
+            }
+            let result = encode(encoder, self.0.as_ptr(), input);
             ffi::BrotliEncoderDestroyInstance(encoder);
             result
-        };
-        ffi::BrotliEncoderDestroyPreparedDictionary(prepared);
-        result
+        }
+    }
+}
+
+impl Drop for PreparedDictionary {
+    fn drop(&mut self) {
+        // SAFETY: made by `BrotliEncoderPrepareDictionary`, destroyed once; no encoder holds it
+        // (each is destroyed at the end of `compress`, which borrows `self`).
+        unsafe { ffi::BrotliEncoderDestroyPreparedDictionary(self.0.as_ptr()) }
     }
 }
 
@@ -137,6 +161,10 @@ mod tests {
 
     const DICTIONARY: &[u8] = b"<header><nav>the site's navigation, the same on every page</nav>\n";
 
+    fn compress(input: &[u8], dictionary: &[u8]) -> Result<Vec<u8>, String> {
+        PreparedDictionary::new(dictionary)?.compress(input)
+    }
+
     #[test]
     fn a_stream_made_with_a_dictionary_decodes_only_with_it() {
         let page = b"<header><nav>the site's navigation, the same on every page</nav>\n<p>own</p>";
@@ -151,6 +179,22 @@ mod tests {
         );
         assert_eq!(decompress(&with, DICTIONARY).as_deref(), Some(&page[..]));
         assert_ne!(decompress(&with, other).as_deref(), Some(&page[..]));
+    }
+
+    #[test]
+    fn one_prepared_dictionary_serves_encoders_on_several_threads_alike() {
+        let prepared = PreparedDictionary::new(DICTIONARY).unwrap();
+        let page = b"<header><nav>the site's navigation, the same on every page</nav>\n<p>one</p>";
+        let alone = prepared.compress(page).unwrap();
+        std::thread::scope(|scope| {
+            let encoders: Vec<_> = (0..4)
+                .map(|_| scope.spawn(|| prepared.compress(page).unwrap()))
+                .collect();
+            for encoder in encoders {
+                assert_eq!(encoder.join().unwrap(), alone);
+            }
+        });
+        assert_eq!(decompress(&alone, DICTIONARY).as_deref(), Some(&page[..]));
     }
 
     #[test]

@@ -180,9 +180,10 @@ fn compress_file(file: &SiteFile, dictionaries: &Dictionaries) -> Result<Compres
         .map_err(|e| failed(e.to_string()))?;
     // Each kept only where it beats what the client would get otherwise.
     let best = variants.brotli.as_ref().map_or(file.bytes.len(), Vec::len);
+    let hash = dictionary.hash();
     let [dcb, dcz] = [dcb, dcz].map(|bytes| {
         (bytes.len() < best).then(|| DictionaryVariant {
-            dictionary: dictionary.hash(),
+            dictionary: hash.clone(),
             bytes,
         })
     });

@@ -46,9 +46,10 @@ pub struct Dictionary {
     pub key: String,
     pub bytes: Vec<u8>,
     sha256: [u8; 32],
-    /// Digested once for Zstandard at [`LEVEL`], then shared by every file compressed against
-    /// it (every page of the site, from every worker thread).
-    prepared: zstd::dict::EncoderDictionary<'static>,
+    /// Digested once for Zstandard at [`LEVEL`] and once for brotli, then shared by every
+    /// file compressed against it (every page of the site, from every worker thread).
+    zstd: zstd::dict::EncoderDictionary<'static>,
+    brotli: shared_brotli::PreparedDictionary,
 }
 
 /// Delta updates (§1.1.1): with `PREVIOUS_SITE`, each fingerprinted script and stylesheet of
@@ -59,7 +60,7 @@ pub struct Dictionary {
 pub fn previous_versions(
     previous: &[SiteFile],
     current: &[SiteFile],
-) -> std::collections::HashMap<String, Dictionary> {
+) -> Result<std::collections::HashMap<String, Dictionary>, String> {
     current
         .iter()
         .filter(|file| use_as_dictionary(&file.key).is_some())
@@ -69,10 +70,10 @@ pub fn previous_versions(
                 old.key != file.key
                     && cache_policy::fingerprint_pattern(&old.key).as_ref() == Some(&pattern)
             })?;
-            Some((
-                file.key.clone(),
-                Dictionary::raw(old.key.clone(), old.bytes.clone()),
-            ))
+            Some(
+                Dictionary::raw(old.key.clone(), old.bytes.clone())
+                    .map(|dictionary| (file.key.clone(), dictionary)),
+            )
         })
         .collect()
 }
@@ -93,22 +94,25 @@ pub fn use_as_dictionary(key: &str) -> Option<String> {
 
 impl Dictionary {
     /// `bytes`, served at `key`, as a dictionary.
-    pub fn raw(key: String, bytes: Vec<u8>) -> Dictionary {
+    pub fn raw(key: String, bytes: Vec<u8>) -> Result<Dictionary, String> {
         let sha256 = Sha256::digest(&bytes).into();
-        let prepared = zstd::dict::EncoderDictionary::copy(&bytes, LEVEL);
-        Dictionary {
+        let zstd = zstd::dict::EncoderDictionary::copy(&bytes, LEVEL);
+        let brotli = shared_brotli::PreparedDictionary::new(&bytes)
+            .map_err(|e| format!("{key}: cannot serve as a dictionary: {e}"))?;
+        Ok(Dictionary {
             key,
             bytes,
             sha256,
-            prepared,
-        }
+            zstd,
+            brotli,
+        })
     }
 
     /// The dictionary of `files`' pages, or `None` for a site with fewer than two pages.
-    pub fn of(files: &[SiteFile]) -> Option<Dictionary> {
+    pub fn of(files: &[SiteFile]) -> Result<Option<Dictionary>, String> {
         let pages: Vec<&SiteFile> = files.iter().filter(|f| is_page(&f.key)).collect();
         if pages.len() < 2 {
-            return None;
+            return Ok(None);
         }
         // Each distinct line: in how many pages, and where it first appears.
         let mut lines: HashMap<&[u8], (usize, usize)> = HashMap::new();
@@ -143,10 +147,7 @@ impl Dictionary {
         bytes.push(b'\n');
         let sha256: [u8; 32] = Sha256::digest(&bytes).into();
         let hex: String = sha256[..8].iter().map(|b| format!("{b:02x}")).collect();
-        Some(Dictionary::raw(
-            format!("{DIRECTORY}/pages.{hex}.txt"),
-            bytes,
-        ))
+        Dictionary::raw(format!("{DIRECTORY}/pages.{hex}.txt"), bytes).map(Some)
     }
 
     /// Its SHA-256 as `Available-Dictionary` carries it, base64 without the `=` padding.
@@ -161,13 +162,13 @@ impl Dictionary {
 
     /// `bytes` as `dcb`: the header that names this dictionary, then brotli against it.
     pub fn dcb(&self, bytes: &[u8]) -> Result<Vec<u8>, String> {
-        let compressed = shared_brotli::compress(bytes, &self.bytes)?;
+        let compressed = self.brotli.compress(bytes)?;
         Ok([&DCB_MAGIC[..], &self.sha256, &compressed].concat())
     }
 
     /// `bytes` as `dcz`: the header that names this dictionary, then Zstandard against it.
     pub fn dcz(&self, bytes: &[u8]) -> io::Result<Vec<u8>> {
-        let mut compressor = zstd::bulk::Compressor::with_prepared_dictionary(&self.prepared)?;
+        let mut compressor = zstd::bulk::Compressor::with_prepared_dictionary(&self.zstd)?;
         let mut out = Vec::with_capacity(bytes.len() / 4 + 64);
         out.extend_from_slice(&DCZ_MAGIC);
         out.extend_from_slice(&self.sha256);
@@ -193,7 +194,7 @@ mod tests {
             SiteFile::text("c.html", "<nav>\ngamma\n"),
             SiteFile::text("x.css", "body {}\n"),
         ];
-        let dictionary = Dictionary::of(&files).unwrap();
+        let dictionary = Dictionary::of(&files).unwrap().unwrap();
         let text = String::from_utf8(dictionary.bytes.clone()).unwrap();
         assert_eq!(text, "gamma\nbeta\nalpha\n<footer>\n<nav>\n");
         assert!(dictionary.key.starts_with("assets/dictionaries/pages."));
@@ -203,16 +204,23 @@ mod tests {
 
     #[test]
     fn one_page_needs_no_dictionary() {
-        assert!(Dictionary::of(&[SiteFile::text("index.html", "x\n")]).is_none());
+        assert!(Dictionary::of(&[SiteFile::text("index.html", "x\n")])
+            .unwrap()
+            .is_none());
     }
 
-    #[test]
-    fn a_dcz_variant_names_its_dictionary_and_decodes_with_it() {
+    fn two_pages_and_their_dictionary() -> ([SiteFile; 2], Dictionary) {
         let files = [
             SiteFile::text("a.html", "<header>shared chrome</header>\nalpha\n"),
             SiteFile::text("b.html", "<header>shared chrome</header>\nbeta\n"),
         ];
-        let dictionary = Dictionary::of(&files).unwrap();
+        let dictionary = Dictionary::of(&files).unwrap().unwrap();
+        (files, dictionary)
+    }
+
+    #[test]
+    fn a_dcz_variant_names_its_dictionary_and_decodes_with_it() {
+        let (files, dictionary) = two_pages_and_their_dictionary();
         let dcz = dictionary.dcz(&files[1].bytes).unwrap();
         assert_eq!(dcz[..8], DCZ_MAGIC);
         assert_eq!(dcz[8..40], dictionary.sha256);
@@ -224,11 +232,7 @@ mod tests {
 
     #[test]
     fn a_dcb_variant_names_its_dictionary_and_decodes_with_it() {
-        let files = [
-            SiteFile::text("a.html", "<header>shared chrome</header>\nalpha\n"),
-            SiteFile::text("b.html", "<header>shared chrome</header>\nbeta\n"),
-        ];
-        let dictionary = Dictionary::of(&files).unwrap();
+        let (files, dictionary) = two_pages_and_their_dictionary();
         let dcb = dictionary.dcb(&files[1].bytes).unwrap();
         assert_eq!(dcb[..4], DCB_MAGIC);
         assert_eq!(dcb[4..36], dictionary.sha256);

@@ -108,14 +108,14 @@ pub fn compile(options: &Options) -> Result<Summary, String> {
     let budget = options
         .previous_assets_budget
         .unwrap_or(skew::DEFAULT_BUDGET);
-    let previous_versions = dictionary::previous_versions(&previous, &site.files);
+    let previous_versions = dictionary::previous_versions(&previous, &site.files)?;
     let carried = skew::carry(previous, &site.files, budget)?;
     let carried_files: Vec<String> = carried.iter().map(|f| f.key.clone()).collect();
     let carried_bytes = carried.iter().map(|f| f.bytes.len()).sum();
     site.files.extend(carried);
 
     // The compression dictionary of the site's pages, served as a file of its own.
-    let dictionary = dictionary::Dictionary::of(&site.files);
+    let dictionary = dictionary::Dictionary::of(&site.files)?;
     if let Some(dictionary) = &dictionary {
         if site.files.iter().any(|f| f.key == dictionary.key) {
             return Err(format!(
