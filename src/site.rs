@@ -21,6 +21,13 @@ pub fn bytes(span: Span) -> &'static [u8] {
     BODIES.get(start..start + span.len()).unwrap_or_default()
 }
 
+/// The blob every span is cut from. It is `include_bytes!` data, so its bytes are also a range
+/// of the executable's file: runtime-shim sends large bodies from there (`sendfile.rs`).
+#[cfg(not(target_arch = "wasm32"))]
+pub fn blob() -> &'static [u8] {
+    BODIES
+}
+
 /// The file at `path`, if the site has one.
 pub fn lookup(path: &str) -> Option<&'static Asset> {
     lookup_joined(path, "")

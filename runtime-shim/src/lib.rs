@@ -9,5 +9,6 @@ mod metrics;
 mod metrics_listener;
 mod process_metrics;
 mod recorded_body;
+mod sendfile;
 pub mod server;
 mod timeouts;

@@ -37,6 +37,7 @@ use crate::listener_close;
 use crate::log::{self, Level, Value};
 use crate::metrics::METRICS;
 use crate::metrics_listener;
+use crate::sendfile;
 use crate::timeouts::Timeouts;
 
 /// The whole request head, target included, must fit: bigger heads get 431.
@@ -56,6 +57,13 @@ pub async fn serve(
         // Timeouts live in `Timeouts`, which separates header time from idle time.
         .header_read_timeout(None);
     let http = Arc::new(http);
+    if let Err(reason) = sendfile::blob_file() {
+        log::event(
+            Level::Info,
+            "large bodies are written from memory, not sent from the file",
+            &[("reason", Value::Text(reason))],
+        );
+    }
     if let Some(address) = config.metrics_listen {
         let metrics = TcpListener::bind(address).await.map_err(|error| {
             io::Error::new(
@@ -228,7 +236,7 @@ impl Connection {
             })
         };
         let io = TokioIo::new(Timeouts::new(
-            stream,
+            sendfile::Socket::new(stream),
             self.config.header_timeout,
             self.config.idle_timeout,
         ));
