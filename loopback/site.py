@@ -6,7 +6,9 @@ import pathlib
 def page_url(key: str) -> str:
     """The URL of the file at `key` (a path relative to the site's root): a folder's
     `index.html` is asked for by the folder. The core's rule (http-text's `page_path`)."""
-    return "/" + key.removesuffix("index.html")
+    if key == "index.html" or key.endswith("/index.html"):
+        return "/" + key.removesuffix("index.html")
+    return "/" + key
 
 
 def pages_of(site: pathlib.Path) -> list[str]:

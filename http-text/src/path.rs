@@ -11,9 +11,13 @@ use std::borrow::Cow;
 
 /// The path of a page's one URL, without its leading `/`, for the key of its file: a folder's
 /// `index.html` is asked for by the folder (`guide/index.html` → `guide/`, `index.html` → ``),
-/// and any other file by its own name. Keys are decoded paths relative to the site's root.
+/// and any other file by its own name, `genindex.html` and `asyncio-llapi-index.html` too (both
+/// in Python's docs). Keys are decoded paths relative to the site's root.
 pub fn page_path(key: &str) -> &str {
-    key.strip_suffix("index.html").unwrap_or(key)
+    match key.strip_suffix("index.html") {
+        Some(folder) if folder.is_empty() || folder.ends_with('/') => folder,
+        _ => key,
+    }
 }
 
 /// Why a URL path does not decode to a site path.
@@ -129,6 +133,11 @@ mod tests {
         assert_eq!(page_path("guide/index.html"), "guide/");
         assert_eq!(page_path("guide/page.html"), "guide/page.html");
         assert_eq!(page_path("assets/app.js"), "assets/app.js");
+        assert_eq!(page_path("genindex.html"), "genindex.html");
+        assert_eq!(
+            page_path("library/asyncio-llapi-index.html"),
+            "library/asyncio-llapi-index.html"
+        );
     }
 
     #[test]
