@@ -8,8 +8,9 @@
 //! page cache's pages of that same file. So a slice of the blob is also a range of
 //! `/proc/self/exe`, at the offset its mapping gives (`/proc/self/maps`), and it can leave the
 //! way nginx's files do. hyper keeps writing the response: it hands this socket the head and
-//! the body as one vectored write, and [`Socket`] sends the head with `MSG_MORE`, then the body
-//! with sendfile, where hyper would have used one writev.
+//! the body as one vectored write, and [`Socket`] sends the head and the body's first bytes up
+//! to a page boundary with `MSG_MORE`, then the rest with sendfile, where hyper would have used
+//! one writev.
 
 use std::fs::File;
 use std::io::{self, IoSlice};
@@ -23,14 +24,13 @@ use tokio::io::{AsyncRead, AsyncWrite, Interest, ReadBuf};
 use tokio::net::TcpStream;
 
 /// The body sizes sent from the file; the others are written from memory. Measured on Python's
-/// docs, `wrk -t1 -c32`, medians of 3 rounds, CPU time per request writev → sendfile (nginx's
-/// sendfile): the server's own at 64 KB, 21.9 → 19.2 µs (17.9); the machine's, wrk included,
-/// at 290 KB 145 → 120 µs (119), at 707 KB 322 → 311 µs (346), at 1.7 MB 907 → 1,228 µs
-/// (1,134). Past about a megabyte the copy is cheaper for the machine: the receiver copies out
-/// of 4 KiB page-cache fragments, and sendfile moves through its pipe 64 KiB at a time (calls
-/// capped at 64 or 256 KiB did no better). Below 32 KiB one writev costs about what two calls
-/// do, and the docs' own pages (21 KB) keep the path their figures were measured on.
-const SIZES: std::ops::RangeInclusive<usize> = 32 * 1024..=1024 * 1024;
+/// docs, `wrk -t1 -c32`, medians of 3 rounds of the whole machine's CPU time per request (wrk's
+/// included), writev → sendfile (nginx's sendfile): 65 KB 45 → 48 µs (50), 139 KB 100 → 74 µs
+/// (76), 290 KB 155 → 126 µs (134), 755 KB 371 → 293 µs (337), 2.6 MB 1,360 → 1,574 µs
+/// (1,498); at 1.7 MB the rounds went either way. Below about 100 KB one writev costs what
+/// two calls do; past a megabyte or two the copy is cheaper: the receiver copies out of 4 KiB
+/// page-cache fragments, and sendfile moves 16 pages per push.
+const SIZES: std::ops::RangeInclusive<usize> = 128 * 1024..=1024 * 1024;
 
 /// The executable, open, and where the blob lies in it.
 pub struct BlobFile {
@@ -38,6 +38,8 @@ pub struct BlobFile {
     blob: &'static [u8],
     /// The blob's first byte's offset in `file`.
     offset: u64,
+    /// The size of the page cache's pages (4 KiB on x86-64): sendfile's pipe holds 16.
+    page: u64,
 }
 
 static BLOB_FILE: OnceLock<Result<BlobFile, String>> = OnceLock::new();
@@ -64,7 +66,15 @@ impl BlobFile {
             .map_err(|e| format!("cannot read /proc/self/maps: {e}"))?;
         let offset = offset_in_file(&maps, blob, inode)
             .ok_or("the blob is not in one read-only mapping of the executable")?;
-        let blob_file = BlobFile { file, blob, offset };
+        // SAFETY: sysconf has no preconditions.
+        let page = u64::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) })
+            .map_err(|_| "the page size is unknown")?;
+        let blob_file = BlobFile {
+            file,
+            blob,
+            offset,
+            page,
+        };
         blob_file.check()?;
         Ok(blob_file)
     }
@@ -91,9 +101,16 @@ impl BlobFile {
         (start + body.len() <= self.blob.len()).then_some(self.offset + start as u64)
     }
 
-    /// Sends `head` (with `MSG_MORE`: the kernel holds it for the body's first segment), then
-    /// `body` from the file. Returns the bytes sent, as a write does: fewer than all when the
-    /// socket's buffer filled up; `WouldBlock` only when nothing was sent.
+    /// Sends `head` and the body's bytes up to the next page boundary of the file from memory
+    /// (with `MSG_MORE`: the kernel holds them for what follows), then the rest of `body` from
+    /// the file, from that boundary. Returns the bytes sent, as a write does: fewer than all
+    /// when the socket's buffer filled up; `WouldBlock` only when nothing was sent.
+    ///
+    /// Why the boundary: sendfile moves the file through a pipe of 16 pages, one push to the
+    /// socket per pipeful, so a body that starts mid-page needs a round more than its size
+    /// does. Measured on a 65,351-byte page (`wrk -t1 -c32`): 17 pages from the file, 27,000
+    /// req/s; the same bytes in 16 pages, as nginx's file starts at 0, 37,000; and the first
+    /// 60,001 bytes, 16 pages either way, 48,800 (nginx 47,400).
     fn send(
         &self,
         socket: i32,
@@ -101,21 +118,26 @@ impl BlobFile {
         body: &[u8],
         offset: u64,
     ) -> io::Result<usize> {
-        let head_len: usize = head.iter().map(|slice| slice.len()).sum();
-        if head_len > 0 {
-            let sent = send_more(socket, head)?;
-            if sent < head_len {
+        let to_boundary = ((self.page - offset % self.page) % self.page) as usize;
+        let (before, from_file) = body.split_at(to_boundary.min(body.len()));
+        let mut slices = Vec::with_capacity(head.len() + 1);
+        slices.extend_from_slice(head);
+        slices.push(IoSlice::new(before));
+        let from_memory: usize = slices.iter().map(|slice| slice.len()).sum();
+        if from_memory > 0 {
+            let sent = send_more(socket, &slices)?;
+            if sent < from_memory || from_file.is_empty() {
                 return Ok(sent);
             }
         }
-        let mut offset = offset as libc::off_t;
+        let mut offset = (offset + before.len() as u64) as libc::off_t;
         // SAFETY: both descriptors are open for the call; `offset` is a valid pointer.
         let sent =
-            unsafe { libc::sendfile(socket, self.file.as_raw_fd(), &mut offset, body.len()) };
+            unsafe { libc::sendfile(socket, self.file.as_raw_fd(), &mut offset, from_file.len()) };
         match sent {
-            sent if sent >= 0 => Ok(head_len + sent as usize),
+            sent if sent >= 0 => Ok(from_memory + sent as usize),
             // What was sent counts; the error comes back on the next call, which starts there.
-            _ if head_len > 0 => Ok(head_len),
+            _ if from_memory > 0 => Ok(from_memory),
             _ => Err(io::Error::last_os_error()),
         }
     }

@@ -1,4 +1,4 @@
-//! Bodies from 32 KiB to 1 MiB leave from the executable's file (sendfile), the others from
+//! Bodies from 128 KiB to 1 MiB leave from the executable's file (sendfile), the others from
 //! memory: whichever way, what arrives must be the blob's bytes, whole and in ranges, one
 //! response after another on a kept-alive connection.
 
@@ -30,11 +30,11 @@ fn every_body_of_the_site_arrives_byte_for_byte_on_one_connection() {
             sizes.push(reply.body.len());
         }
     }
-    // Both ways were taken: bodies below 32 KiB, between, and above 1 MiB.
-    assert!(sizes.iter().any(|&n| n < 32 * 1024));
+    // Both ways were taken: bodies below 128 KiB, between, and above 1 MiB.
+    assert!(sizes.iter().any(|&n| n < 128 * 1024));
     assert!(sizes
         .iter()
-        .any(|&n| (32 * 1024..=1024 * 1024).contains(&n)));
+        .any(|&n| (128 * 1024..=1024 * 1024).contains(&n)));
     assert!(sizes.iter().any(|&n| n > 1024 * 1024));
 }
 
