@@ -10,7 +10,9 @@ Servers, all serving the same built site:
   runtime-shim, metrics   runtime-shim recording Prometheus metrics (--metrics-listen): the cost
 
 wrk runs with fixed threads, connections and duration; the servers are interleaved within
-each round, and the median over rounds is reported. Also measured: bytes on the wire for a
+each round, and the median over rounds is reported. With --large-site, a large third-party site
+(Debian's Python 3.11 docs, as `mise run bench` passes it) is also served uncompressed by a
+runtime-shim built from it and by nginx from its folder, at a few body sizes. Also measured: bytes on the wire for a
 crawl of every file with and without compression, time from process start to the first 200,
 and peak RSS. Prints a table and writes the docs page (site/docs/performance.md) and its chart.
 `mise run bench` (mise-tasks/bench/_default) builds everything first and then calls this.
@@ -122,6 +124,15 @@ class Server:
                 self.process.wait()
 
 
+def first_200_ms(server: Server) -> float:
+    """The median of five cold starts' time to the first 200."""
+    times = []
+    for _ in range(5):
+        times.append(server.start() * 1000)
+        server.stop()
+    return statistics.median(times)
+
+
 def children(pid: int) -> list[int]:
     found = []
     for stat in pathlib.Path("/proc").glob("[0-9]*/stat"):
@@ -141,9 +152,11 @@ def wrk(port, path, headers, args) -> dict:
     command.append(f"http://127.0.0.1:{port}{path}")
     out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    requests = int(re.search(r"(\d+) requests in", out).group(1))
     latency = {p: to_ms(v) for p, v in re.findall(r"^\s+(50|99)%\s+([\d.]+\w+)", out, re.M)}
     errors = re.search(r"Socket errors: (.*)", out)
-    return {"rps": rps, "p50": latency.get("50"), "p99": latency.get("99"), "errors": errors.group(1) if errors else ""}
+    return {"rps": rps, "requests": requests, "p50": latency.get("50"), "p99": latency.get("99"),
+            "errors": errors.group(1) if errors else ""}
 
 
 def to_ms(text: str) -> float:
@@ -197,12 +210,18 @@ def nginx_site(workdir: pathlib.Path) -> pathlib.Path:
     return root
 
 
-def servers(args, workdir: pathlib.Path, small: str) -> list[Server]:
+def nginx_server(name: str, workdir: pathlib.Path, root: pathlib.Path) -> Server:
+    """nginx as bench/nginx.conf sets it up, serving `root`, with its prefix in `workdir`."""
+    workdir.mkdir(exist_ok=True)
     conf = (ROOT / "bench" / "nginx.conf").read_text()
-    conf = conf.replace("@PREFIX@", str(workdir)).replace("@ROOT@", str(nginx_site(workdir)))
+    conf = conf.replace("@PREFIX@", str(workdir)).replace("@ROOT@", str(root))
     conf = conf.replace("@BROTLI_STATIC_MODULE@", "/usr/lib/nginx/modules/ngx_http_brotli_static_module.so")
     # Written again with its port at each start (Server.config); nginx_command reads it now.
     (workdir / "nginx.conf").write_text(conf)
+    return Server(name, nginx_command(workdir, workdir / "nginx.conf"), config=(workdir / "nginx.conf", conf))
+
+
+def servers(args, workdir: pathlib.Path, small: str) -> list[Server]:
     wasmtime = [args.wasmtime, "serve", "-Scli", "-O", "pooling-allocator", "--addr", "127.0.0.1:@PORT@"]
     spin = wasmtime + ["-O", f"pooling-memory-keep-resident={SPIN_KEEP_RESIDENT}"]
     return [
@@ -211,11 +230,7 @@ def servers(args, workdir: pathlib.Path, small: str) -> list[Server]:
         Server("empty component", wasmtime + [args.empty_component]),
         Server(f"component, {SPIN_POOLING}", spin + [args.component], "/.healthz"),
         Server(f"empty component, {SPIN_POOLING}", spin + [args.empty_component]),
-        Server(
-            "nginx",
-            nginx_command(workdir, workdir / "nginx.conf"),
-            config=(workdir / "nginx.conf", conf),
-        ),
+        nginx_server("nginx", workdir, nginx_site(workdir)),
         Server("python http.server", [sys.executable, "-m", "http.server", "@PORT@", "--bind", "127.0.0.1", "--directory", str(SITE)]),
         # runtime-shim's ceiling: its stack (hyper, tokio) answering the small page's bytes from
         # memory, with none of runtime-shim's own work.
@@ -224,6 +239,89 @@ def servers(args, workdir: pathlib.Path, small: str) -> list[Server]:
         Server(WITH_METRICS, [args.shim, "--listen", "127.0.0.1:@PORT@", "--log-level", "warn",
                               "--metrics-listen", "127.0.0.1:0"], "/.healthz"),
     ]
+
+
+# The large site is measured at the page nearest each of these sizes, and at its largest page.
+LARGE_SITE_SIZES = [16 * 1024, 64 * 1024, 256 * 1024, 1024 * 1024]
+
+
+def machine_ticks() -> tuple[int, int]:
+    """(busy, all) clock ticks of every CPU so far, from /proc/stat."""
+    ticks = [int(v) for v in pathlib.Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return sum(ticks) - ticks[3] - ticks[4], sum(ticks)
+
+
+def large_site(args, workdir: pathlib.Path) -> dict:
+    """runtime-shim built from the large site against nginx serving its folder, uncompressed:
+    req/s and the whole machine's CPU time per request (wrk's included: on loopback the kernel
+    work of both ends lands on both), at a few page sizes."""
+    root = pathlib.Path(args.large_site)
+    files = [p for p in root.rglob("*") if p.is_file()]
+    pages = sorted((p for p in files if p.suffix == ".html"), key=lambda p: p.stat().st_size)
+    picked = [min(pages, key=lambda p: abs(p.stat().st_size - size)) for size in LARGE_SITE_SIZES] + [pages[-1]]
+    paths = list(dict.fromkeys(page_url(p.relative_to(root).as_posix()) for p in picked))
+    shim = Server("runtime-shim", [args.large_site_shim, "--listen", "127.0.0.1:@PORT@", "--log-level", "warn"], "/.healthz")
+    nginx = nginx_server("nginx", workdir / "large-site-nginx", root)
+    both = [shim, nginx]
+    found = {"root": str(root), "files": len(files), "raw_bytes": sum(p.stat().st_size for p in files),
+             "binary_bytes": os.path.getsize(args.large_site_shim), "sizes": {}, "runs": {}, "first_200_ms": {},
+             "peak_rss_kib": {}}
+    try:
+        for server in both:
+            found["first_200_ms"][server.name] = first_200_ms(server)
+        for server in both:
+            server.start()
+        for path in paths:
+            answers = {server.name: fetch(server.port, path) for server in both}
+            for name, (status, _, _) in answers.items():
+                if status != 200:
+                    raise RuntimeError(f"large site: {path} answered {status} from {name}")
+            found["sizes"][path] = int(answers["runtime-shim"][1]["content-length"])
+        ticks_per_second = os.sysconf("SC_CLK_TCK")
+        for round_number in range(args.rounds):
+            for path in paths:
+                for server in both if round_number % 2 == 0 else both[::-1]:
+                    time.sleep(args.pause)
+                    busy, _ = machine_ticks()
+                    result = wrk(server.port, path, {}, args)
+                    result["cpu_us"] = (machine_ticks()[0] - busy) / ticks_per_second / result["requests"] * 1e6
+                    found["runs"].setdefault((server.name, path), []).append(result)
+                    print(f"round {round_number + 1}: large site {path}: {server.name}: {result['rps']:.0f} req/s", file=sys.stderr)
+        for server in both:
+            found["peak_rss_kib"][server.name] = server.peak_rss_kib()
+    finally:
+        for server in both:
+            server.stop()
+    return found
+
+
+def render_large_site(found, args) -> str:
+    out = ["", "### A large third-party site, uncompressed", ""]
+    out.append(
+        f"`{found['root']}`: {found['files']:,} files, {found['raw_bytes']:,} bytes, built into a "
+        f"{found['binary_bytes'] / 1e6:.1f} MB runtime-shim. nginx serves the same folder with sendfile. "
+        "Each page is asked for without `Accept-Encoding`, so both send its bytes as they are: runtime-shim "
+        "sends bodies from 128 KiB to 1 MiB from its own executable with sendfile, like nginx, and the "
+        "others from memory. CPU time is the whole machine's per request, wrk's included (on loopback both "
+        "ends' kernel work is shared between them); medians of the rounds:"
+    )
+    out.append("")
+    out.append("| page | bytes | runtime-shim | nginx | runtime-shim ÷ nginx | CPU per request, runtime-shim / nginx |")
+    out.append("| --- | ---: | ---: | ---: | ---: | ---: |")
+    for path, size in found["sizes"].items():
+        shim, nginx = found["runs"][("runtime-shim", path)], found["runs"][("nginx", path)]
+        ratio = statistics.median(s["rps"] / n["rps"] for s, n in zip(shim, nginx))
+        rps = [statistics.median(r["rps"] for r in runs) for runs in (shim, nginx)]
+        cpu = [statistics.median(r["cpu_us"] for r in runs) for runs in (shim, nginx)]
+        out.append(f"| `{path}` | {size:,} | {rps[0]:,.0f} | {rps[1]:,.0f} | **{ratio:.2f}×** | {cpu[0]:,.0f} / {cpu[1]:,.0f} µs |")
+    out.append("")
+    out.append(
+        "First 200 after start (median of 5): runtime-shim "
+        f"{found['first_200_ms']['runtime-shim']:.1f} ms, nginx {found['first_200_ms']['nginx']:.1f} ms. "
+        f"Peak RSS: runtime-shim {found['peak_rss_kib']['runtime-shim'] / 1024:.1f} MiB, "
+        f"nginx {found['peak_rss_kib']['nginx'] / 1024:.1f} MiB (master and worker)."
+    )
+    return "\n".join(out)
 
 
 def smallest_page(files: list[str]) -> str:
@@ -245,6 +343,8 @@ def main():
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--pause", type=float, default=1.0, help="seconds between wrk runs")
     parser.add_argument("--page", default=str(ROOT / "site" / "docs" / "performance.md"))
+    parser.add_argument("--large-site", help="a large third-party site's folder, also measured")
+    parser.add_argument("--large-site-shim", help="runtime-shim built with SITE_DIR set to --large-site")
     args = parser.parse_args()
 
     files = site_files()
@@ -254,16 +354,13 @@ def main():
     all_servers = servers(args, workdir, small)
     by_name = {s.name: s for s in all_servers}
     results: dict[tuple[str, str], list[dict]] = {}
+    found = None
     facts: dict[str, dict] = {name: {} for name in by_name}
 
     try:
         # Start-up: five cold starts each, median.
         for server in all_servers:
-            times = []
-            for _ in range(5):
-                times.append(server.start())
-                server.stop()
-            facts[server.name]["first_200_ms"] = statistics.median(times) * 1000
+            facts[server.name]["first_200_ms"] = first_200_ms(server)
             print(f"first 200: {server.name}: {facts[server.name]['first_200_ms']:.1f} ms", file=sys.stderr)
 
         for server in all_servers:
@@ -303,6 +400,9 @@ def main():
             if server.name not in CEILING_ONLY:
                 facts[server.name]["crawl_identity"] = crawl(server.port, files, False)
                 facts[server.name]["crawl_compressed"] = crawl(server.port, files, True)
+        for server in all_servers:
+            server.stop()
+        found = large_site(args, workdir) if args.large_site else None
     finally:
         for server in all_servers:
             server.stop()
@@ -328,6 +428,8 @@ def main():
         )
     raw_text = sum((SITE / f).stat().st_size for f in files if pathlib.PurePath(f).suffix in TEXT_SUFFIXES)
     report = render(summary, facts, cases, args, small, raw_text, len(files), ceiling)
+    if found:
+        report += "\n" + render_large_site(found, args)
     print(report)
     write_page(pathlib.Path(args.page), report, summary, cases)
 
