@@ -109,8 +109,8 @@ impl BlobFile {
     /// Why the boundary: sendfile moves the file through a pipe of 16 pages, one push to the
     /// socket per pipeful, so a body that starts mid-page needs a round more than its size
     /// does. Measured on a 65,351-byte page (`wrk -t1 -c32`): 17 pages from the file, 27,000
-    /// req/s; the same bytes in 16 pages, as nginx's file starts at 0, 37,000; and the first
-    /// 60,001 bytes, 16 pages either way, 48,800 (nginx 47,400).
+    /// req/s against nginx's 37,000, whose file starts at 0 (16 pages); sent from the
+    /// boundary, 39,900 against 41,000.
     fn send(
         &self,
         socket: i32,
