@@ -13,7 +13,6 @@ error or failed request. Prints each bundle's bytes as received and as brotli.
 import argparse
 import os
 import pathlib
-import socket
 import sys
 
 from playwright.sync_api import sync_playwright
@@ -21,21 +20,9 @@ from playwright.sync_api import sync_playwright
 from rolling_update import BUNDLE, FINGERPRINTS, start
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))  # for `loopback`
-from loopback import free_port, pages_of  # noqa: E402
+from loopback import brotli_on_the_wire, free_port, pages_of  # noqa: E402
 
 DICTIONARY_CODINGS = {"dcb", "dcz"}
-
-
-def brotli_size(port: int, path: str) -> int:
-    """Bytes of one GET of `path` with `Accept-Encoding: br`, status line and headers included."""
-    request = (f"GET {path} HTTP/1.1\r\nHost: localhost:{port}\r\nAccept-Encoding: br\r\n"
-               "Connection: close\r\n\r\n").encode()
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
-        s.sendall(request)
-        received = bytearray()
-        while chunk := s.recv(65536):
-            received += chunk
-    return len(received)
 
 
 def main() -> int:
@@ -83,7 +70,7 @@ def main() -> int:
                     if bundle in codings and entry[1] > 0:
                         bundles[bundle] = (codings[bundle], entry[1])
             browser.close()
-        brotli = {path: brotli_size(port, path) for path in bundles}
+        brotli = {path: brotli_on_the_wire(base, path) for path in bundles}
     finally:
         server.terminate()
         server.wait(timeout=30)

@@ -31,9 +31,9 @@ impl Coding {
 /// The representation to send and its coding. On equal preference the smaller of dcb and dcz
 /// beats the other, both beat brotli, brotli beats gzip and gzip beats identity: smaller first.
 /// dcb and dcz only where the client names, in `Available-Dictionary`, the dictionary the
-/// variant was made against. When the client
-/// refuses everything the file has (even identity), identity is sent anyway, as RFC 9110
-/// §12.5.3 allows: a usable answer beats a 406 for a static page.
+/// variant was made against. When the client refuses everything the file has (even identity),
+/// identity is sent anyway, as RFC 9110 §12.5.3 allows: a usable answer beats a 406 for a
+/// static page.
 pub fn choose(
     asset: &'static Asset,
     headers: &RequestHeaders<'_>,

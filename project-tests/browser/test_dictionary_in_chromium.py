@@ -5,28 +5,11 @@ and `Available-Dictionary`. Pages 2 to N must arrive as dcb or dcz (whichever is
 most 40 % of the bytes the same pages take as brotli, headers included, and render with no
 console error."""
 
-import socket
-from urllib.parse import urlsplit
-
-from loopback import pages_of
+from loopback import brotli_on_the_wire, pages_of
 from paths import ROOT
 
 GOAL = 0.40
 DICTIONARY_CODINGS = {"dcb", "dcz"}
-
-
-def brotli_on_the_wire(base: str, path: str) -> int:
-    """Bytes of one GET of `path` with `Accept-Encoding: br`: status line, headers and body,
-    as a browser without the dictionary would get them."""
-    url = urlsplit(base)
-    request = (f"GET {path} HTTP/1.1\r\nHost: {url.netloc}\r\nAccept-Encoding: br\r\n"
-               "Connection: close\r\n\r\n").encode()
-    with socket.create_connection((url.hostname, url.port), timeout=10) as s:
-        s.sendall(request)
-        received = bytearray()
-        while chunk := s.recv(65536):
-            received += chunk
-    return len(received)
 
 
 def reading_session() -> list[str]:

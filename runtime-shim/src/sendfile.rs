@@ -228,11 +228,10 @@ impl AsyncWrite for Socket {
         // The first slice of the blob in `SIZES`, and what comes before it (a response's head).
         let from_file = this.blob_file.and_then(|blob_file| {
             bufs.iter().enumerate().find_map(|(i, slice)| {
-                let offset = SIZES
-                    .contains(&slice.len())
-                    .then(|| blob_file.offset_of(slice))
-                    .flatten()?;
-                Some((blob_file, i, offset))
+                if !SIZES.contains(&slice.len()) {
+                    return None;
+                }
+                Some((blob_file, i, blob_file.offset_of(slice)?))
             })
         });
         let Some((blob_file, at, offset)) = from_file else {
