@@ -10,6 +10,7 @@ import subprocess
 import pytest
 
 from conftest import ROOT
+from loopback import free_port
 
 # The seed's task names, then ours.
 TASKS = {
@@ -94,13 +95,15 @@ def test_up_without_spin_fails_naming_spin():
     assert "Spin CLI" in result.stdout + result.stderr
 
 
-def test_push_without_spin_names_it_and_needs_no_docker():
-    if shutil.which("spin"):
-        pytest.skip("the Spin CLI is installed here")
-    result = subprocess.run([str(ROOT / "mise-tasks" / "push")], cwd=ROOT, capture_output=True, text=True)
+def test_push_of_the_spin_artifact_to_a_registry_that_does_not_answer_names_it_and_needs_no_docker():
+    port = free_port()
+    result = subprocess.run([str(ROOT / "mise-tasks" / "push"), "spin"], cwd=ROOT, capture_output=True, text=True,
+                            env={**os.environ, "IMAGE_REGISTRY": f"127.0.0.1:{port}", "REGISTRY_PLAIN_HTTP": "true"})
     assert result.returncode == 1
-    assert "Spin CLI" in result.stderr
-    assert "Docker engine" not in result.stderr
+    # Before the build, push names the component it lacks; after it, the reference it could not push.
+    assert f"127.0.0.1:{port}/hello-world-spin:" in result.stderr or "target/component/hello-world.wasm" in result.stderr, \
+        result.stderr
+    assert "Docker engine" not in result.stderr and "Stack backtrace" not in result.stderr
 
 
 def test_push_refuses_a_part_it_does_not_know():

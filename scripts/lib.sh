@@ -392,14 +392,86 @@ ensure_loopback_cluster() {
   ensure_venv
   ensure_cluster_tools
   ensure_node_tools
+  ensure_spin_tools
   ensure_flux_controllers
   command -v openssl >/dev/null || ensure_apt openssl
   ensure_apt nginx
   export KUBE_APISERVER="$KUBERNETES_BIN/kube-apiserver" KUBE_CONTROLLER_MANAGER="$KUBERNETES_BIN/kube-controller-manager" \
     KUBE_SCHEDULER="$KUBERNETES_BIN/kube-scheduler" KUBELET="$KUBERNETES_BIN/kubelet" KUBE_PROXY="$KUBERNETES_BIN/kube-proxy" \
-    CONTAINERD="$CONTAINERD_BIN/containerd" RUNC CNI_BIN REGISTRY CRANE METRICS_SERVER \
+    CONTAINERD="$CONTAINERD_BIN/containerd" RUNC CONTAINERD_SHIM_SPIN SPIN_REGISTRY_PUSH CNI_BIN REGISTRY CRANE METRICS_SERVER \
     ETCD SPIN_OPERATOR HELM KUBECTL FLUX_OPERATOR_CONTROLLER SOURCE_CONTROLLER HELM_CONTROLLER \
     KUBERNETES_VERSION FLUX_OPERATOR_VERSION SPIN_OPERATOR_VERSION SOURCE_CONTROLLER_VERSION HELM_CONTROLLER_VERSION
+}
+
+# SpinKube's shim (containerd-shim-spin v0.24.0, the binary containerd-shim-spin-v2) and
+# spin-registry-push (Spin v3.6.3's own OCI client, which `mise run push` publishes the Spin app
+# with), built together from source through the wrapper workspace tools/rust/spin, once per
+# machine (its target folder stays for a rebuild after the wrapper changes). Their Spin crates,
+# triggers and forks are Cargo git dependencies, which these machines cannot fetch: each comes
+# from the archive tools/rust/spin/sources.tsv pins, and the wrapper patches every git source to
+# its unpacked folder. Workarounds, each at its pin:
+# - protoc (containerd-client's build script) and libseccomp-dev are installed before the first
+#   build: the libseccomp crate's build script reads the library's version once, and a build
+#   without it fails later in libcontainer (get_notify_fd) until that crate is cleaned;
+# - spin-trigger-sqs v0.12.2, which the shim names, is not archived here: v0.12.1 is used with
+#   its Spin and wasmtime pins moved to the shim's and its version set to 0.12.2, so one Spin
+#   and one wasmtime are compiled and the shim's lock entry matches;
+# - the shim's rust-toolchain.toml (1.91.0, not downloadable here) is not copied: the
+#   machine's stable rustc (or Debian's rustc-web) builds it.
+SPIN_SHIM_VERSION="v0.24.0"
+SPIN_TOOLS_DIR="$TOOLS/rust/spin-$SPIN_SHIM_VERSION"
+CONTAINERD_SHIM_SPIN="$SPIN_TOOLS_DIR/bin/containerd-shim-spin-v2"
+SPIN_REGISTRY_PUSH="$SPIN_TOOLS_DIR/bin/spin-registry-push"
+SPIN_SOURCES="${SPIN_SOURCES:-$ROOT/../shared/sources}"
+
+ensure_spin_tools() {
+  local wrapper="$ROOT/tools/rust/spin" stamp="$SPIN_TOOLS_DIR/bin/wrapper.sha256" want
+  want="$(cd "$wrapper" && find . -type f | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -d' ' -f1)"
+  [ -x "$CONTAINERD_SHIM_SPIN" ] && [ -x "$SPIN_REGISTRY_PUSH" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ] && return 0
+  ensure_apt protobuf-compiler libseccomp-dev pkg-config gcc libc6-dev
+  local cargo_bin=cargo start=$SECONDS sources="$SPIN_TOOLS_DIR/sources" workspace="$SPIN_TOOLS_DIR/workspace"
+  command -v rustup >/dev/null || [ ! -x "$DEBIAN_CARGO" ] || cargo_bin="$DEBIAN_CARGO"
+  log "building containerd-shim-spin $SPIN_SHIM_VERSION and spin-registry-push from source (once per machine; about 40 minutes on 2 cores)"
+  rm -rf "$sources" && mkdir -p "$sources"
+  local archive repository commit paths sha256
+  while IFS=$'\t' read -r archive repository commit paths sha256; do
+    [[ -z "$archive" || "$archive" == \#* ]] && continue
+    spin_source_archive "$archive" "$repository" "$commit" "$paths" "$sha256" | tar xz -C "$sources"
+  done <"$wrapper/sources.tsv"
+  local sqs="$sources/spin-trigger-sqs-v0.12.1/Cargo.toml"
+  sed -i -e 's/^version = "0.12.1"/version = "0.12.2"/' -e 's/tag = "v3.6.2"/tag = "v3.6.3"/' \
+    -e 's/^wasmtime = { version = "41.0.4" }/wasmtime = { version = "42.0.2" }/' "$sqs"
+  grep -q '^wasmtime = { version = "42.0.2" }' "$sqs" || die "spin-trigger-sqs' wasmtime pin moved: $sqs"
+  mkdir -p "$workspace"
+  rm -rf "$workspace/containerd-shim-spin" "$workspace/spin-registry-push"
+  cp -r "$wrapper/." "$workspace/"
+  cp -r "$sources/containerd-shim-spin-$SPIN_SHIM_VERSION/containerd-shim-spin" "$workspace/"
+  (cd "$workspace" && "$cargo_bin" build --release --locked -p containerd-shim-spin-v2 -p spin-registry-push)
+  mkdir -p "$SPIN_TOOLS_DIR/bin"
+  cp "$workspace/target/release/containerd-shim-spin-v2" "$workspace/target/release/spin-registry-push" "$SPIN_TOOLS_DIR/bin/"
+  echo "$want" >"$stamp"
+  log "built containerd-shim-spin $SPIN_SHIM_VERSION and spin-registry-push in $((SECONDS - start)) s"
+}
+
+# spin_source_archive ARCHIVE REPOSITORY COMMIT PATHS SHA256: the archive on stdout, from
+# $SPIN_SOURCES or else made from GitHub as ../shared/sources was made, checked against SHA256.
+spin_source_archive() {
+  local archive="$1" repository="$2" commit="$3" paths="$4" sha256="$5" file made=""
+  file="$SPIN_SOURCES/$archive.tar.gz"
+  if [ ! -f "$file" ]; then
+    made="$(mktemp -d)"; file="$made/$archive.tar.gz"
+    git init -q "$made/clone"
+    git -C "$made/clone" fetch -q --depth 1 "https://github.com/$repository" "$commit" ||
+      { rm -rf "$made"; die "$archive is neither in $SPIN_SOURCES nor reachable at github.com/$repository"; }
+    # shellcheck disable=SC2086 # PATHS is a list of paths
+    git -C "$made/clone" archive --format=tar --prefix="$archive/" "$commit" $paths | gzip -9n >"$file"
+  fi
+  if ! echo "$sha256  $file" | sha256sum -c --quiet - >/dev/null 2>&1; then
+    [ -z "$made" ] || rm -rf "$made"
+    die "$file does not match the pinned sha256 $sha256"
+  fi
+  cat "$file"
+  [ -z "$made" ] || rm -rf "$made"
 }
 
 ensure_crane() {

@@ -88,12 +88,6 @@ def apply_tenant(cluster: Cluster, runtime: str, customer: str, shape: str = "ex
     name (the app's namespace, and the name of its OCIRepository and HelmRelease)."""
     name = f"{inputs(cluster, runtime, customer)['APP_NAME']}-{customer}"
     objects = harness(cluster, runtime, customer, shape, replicas, **overrides)
-    if runtime == "spin":
-        # No node here can start a SpinApp's pods (no containerd-shim-spin, test_cluster.py), so
-        # their disruption budget is never met, and helm-controller, which waits for the
-        # release's objects (kstatus: a budget is ready when currentHealthy >= desiredHealthy),
-        # would time out. A budget that allows every pod down keeps the object and its selector.
-        values = {"podDisruptionBudget": {"enabled": True, "maxUnavailable": "100%"}, **(values or {})}
     if values is not None:
         objects.append({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {
             "name": f"{name}-values", "namespace": FLUX,

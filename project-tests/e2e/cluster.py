@@ -206,14 +206,15 @@ class Cluster:
         Flux(self).start()
 
     def publish(self):
-        """`mise-tasks/push native chart` into the cluster's registry, as a release publishes."""
+        """`mise-tasks/push` into the cluster's registry, as a release publishes: the Spin
+        artifact, the native image and the chart."""
         version = subprocess.run(["cargo", "run", "--quiet", "-p", "project-version", "--", "get"], cwd=ROOT,
                                  capture_output=True, text=True, check=True).stdout.strip()
         result = subprocess.run(
-            [str(ROOT / "mise-tasks" / "push"), "native", "chart"], cwd=ROOT, capture_output=True, text=True,
+            [str(ROOT / "mise-tasks" / "push")], cwd=ROOT, capture_output=True, text=True,
             env={**os.environ, "IMAGE_REGISTRY": self.registry.address, "REGISTRY_PLAIN_HTTP": "true"})
         if result.returncode != 0:
-            raise StepFailed(f"mise-tasks/push native chart: {result.stderr.strip()}")
+            raise StepFailed(f"mise-tasks/push: {result.stderr.strip()}")
         self.release = {
             "APP_IMAGE_REGISTRY": self.registry.address, "APP_IMAGE_VERSION": version,
             "APP_CHART_REGISTRY": f"{self.registry.address}/charts", "APP_CHART_VERSION": version,

@@ -21,9 +21,12 @@ SYSCTL_PREFIXES = (
     "net.bridge.", "net.netfilter.nf_conntrack_max", "net.netfilter.nf_conntrack_tcp_timeout_established",
     "net.netfilter.nf_conntrack_tcp_timeout_close_wait", "net.nf_conntrack_max",
 )
-# Folders the kubelet creates on the host whatever its flags say.
+# Folders the kubelet creates on the host whatever its flags say, and the one containerd-shim-spin
+# keeps its containers' state under (containerd-shimkit's default root, /run/containerd/spin:
+# containerd hands a runtime other than runc no root of its own).
 HOST_FOLDERS = (pathlib.Path("/var/lib/kubelet"), pathlib.Path("/var/log/pods"),
-                pathlib.Path("/var/log/containers"), pathlib.Path("/usr/libexec/kubernetes"))
+                pathlib.Path("/var/log/containers"), pathlib.Path("/usr/libexec/kubernetes"),
+                pathlib.Path("/run/containerd"))
 CGROUP_ROOT = pathlib.Path("/sys/fs/cgroup")
 PROC_SYS = pathlib.Path("/proc/sys")
 
@@ -147,13 +150,19 @@ class HostState:
         self.cgroup_v2 = CgroupV2Root()
         self.cgroup_v2.prepare()
 
+    def new_cgroups(self) -> list[pathlib.Path]:
+        """The kubepods cgroups made since `record()` (none before it)."""
+        if not hasattr(self, "cgroups"):
+            return []
+        return sorted(set(kubepods_cgroups()) - self.cgroups)
+
     def restore(self) -> list[str]:
         """Undoes what the node did; returns what it could not undo."""
         problems = []
         for point in sorted(mounts_under(self.workdir), key=len, reverse=True):
             if subprocess.run(["umount", point], capture_output=True).returncode != 0:
                 subprocess.run(["umount", "--lazy", point], capture_output=True)
-        for path in sorted(set(kubepods_cgroups()) - self.cgroups):
+        for path in self.new_cgroups():
             # Leaves first: a cgroup folder can be removed only once its children are gone.
             for child in sorted((p for p in path.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True):
                 try_rmdir(child, problems)
@@ -181,7 +190,7 @@ class HostState:
     def leftovers(self) -> list[str]:
         """What is still different from before the node started."""
         found = [f"mount {point}" for point in mounts_under(self.workdir)]
-        found += [f"cgroup {path}" for path in sorted(set(kubepods_cgroups()) - self.cgroups)]
+        found += [f"cgroup {path}" for path in self.new_cgroups()]
         if pathlib.Path(f"/sys/class/net/{self.bridge}").exists():
             found.append(f"bridge {self.bridge}")
         found += [f"netfilter table {table}" for table in sorted(nft_tables() - self.tables)]

@@ -1,46 +1,13 @@
 """The ingress controller of the loopback cluster: Debian's nginx, configured from the Ingress
 object the way ingress-nginx configures itself with its defaults (see `nginx_config`), sending
 traffic to the Service's ClusterIP, which kube-proxy's rules take on to a pod.
-
-And the one workload no node here can run: a SpinApp's pod needs containerd-shim-spin, which
-no registry this machine reaches can build (Spin's crates are not on crates.io). Its request
-path is kept under test with the component under `wasmtime serve`, started from the pod's own
-spec on the address spin-operator gives the shim (`run_component`).
 """
 
-import os
 import pathlib
 import subprocess
 
 from loopback import free_port, nginx_command
 from processes import Process, StepFailed, http_status, wait_until
-
-
-def container_port(container: dict, port) -> int:
-    """A probe's or a Service's port: a number, or the name of one of the container's ports."""
-    if isinstance(port, int):
-        return port
-    for declared in container.get("ports", []):
-        if declared.get("name") == port:
-            return declared["containerPort"]
-    raise StepFailed(f"container {container['name']} declares no port named {port!r}")
-
-
-def run_component(pod: dict, workdir: pathlib.Path) -> tuple[Process, int]:
-    """The component under `wasmtime serve` for a SpinApp's `pod`, on the port the pod's
-    readiness probe names, once that probe passes; returns the process and the port."""
-    container = pod["spec"]["containers"][0]
-    env = {e["name"]: e["value"] for e in container.get("env", []) if "value" in e}
-    # containerd-shim-spin serves the component on SPIN_HTTP_LISTEN_ADDR (0.0.0.0:80 unset).
-    listen = env.get("SPIN_HTTP_LISTEN_ADDR", "0.0.0.0:80")
-    command = [os.environ["WASMTIME"], "serve", "-Scli", "--addr", listen, os.environ["HELLO_WORLD_COMPONENT"]]
-    process = Process(f"component-{pod['metadata']['name']}", command, workdir, env=env)
-    probe = container["readinessProbe"]["httpGet"]
-    port = container_port(container, probe["port"])
-    url = f"http://127.0.0.1:{port}{probe['path']}"
-    wait_until(f"pod {pod['metadata']['name']}: readiness probe {url}", lambda: http_status(url) == 200,
-               timeout=30, interval=0.1, watch=[process], blame=process)
-    return process, port
 
 
 def nginx_config(ingress: dict, upstream: str, listen_port: int, workdir: pathlib.Path) -> str:
@@ -50,8 +17,7 @@ def nginx_config(ingress: dict, upstream: str, listen_port: int, workdir: pathli
     headers it sets; proxy-buffering "off" and request buffering on; 60 s proxy timeouts;
     large-client-header-buffers "4 8k"; no gzip (use-gzip false); server-tokens off. TLS is left
     out: the suite speaks plain HTTP, as the pod does behind the controller. `upstream` is
-    host:port: a Service's ClusterIP and port (ingress-nginx's `service-upstream: "true"`), or
-    the stand-in component's loopback port."""
+    host:port: a Service's ClusterIP and port (ingress-nginx's `service-upstream: "true"`)."""
     servers = []
     for rule in ingress["spec"]["rules"]:
         locations = []
@@ -132,8 +98,12 @@ def run_nginx(ingress: dict, upstream: str, workdir: pathlib.Path, port: int | N
         raise StepFailed(f"nginx -t: {test.stderr.strip()}")
     process = Process("nginx", nginx_command(workdir, config), workdir)
     host = ingress["spec"]["rules"][0]["host"]
-    wait_until(f"nginx on :{port} answers for {host}", lambda: http_status(f"http://127.0.0.1:{port}/.healthz", host) == 200,
-               timeout=10, interval=0.1, watch=[process], blame=process)
+    try:
+        wait_until(f"nginx on :{port} answers for {host}", lambda: http_status(f"http://127.0.0.1:{port}/.healthz", host) == 200,
+                   timeout=30, interval=0.1, watch=[process], blame=process)
+    except StepFailed:
+        process.stop()
+        raise
     return process, port
 
 

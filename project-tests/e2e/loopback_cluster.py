@@ -43,8 +43,8 @@ def up(ingress_port: int) -> int:
         runtime, customer = env["APP_RUNTIME"], env["APP_CUSTOMER"]
         name, repo, release = deploy(cluster, runtime, customer)
         app = release["spec"]["values"].get("appName", "hello-world")
-        if runtime == "native":
-            running_and_ready(cluster, name, release["spec"]["values"].get("replicaCount", 3))
+        # Spin pods take longer: the shim pulls the artifact and compiles the component first.
+        running_and_ready(cluster, name, release["spec"]["values"].get("replicaCount", 3), timeout=300)
         proxy, port, host = run_ingress(cluster, name, app, workdir / "nginx", port=ingress_port)
         STATE.write_text(json.dumps({
             "pid": os.getpid(), "kubeconfig": str(cluster.kubeconfig), "ingress": f"127.0.0.1:{port}", "host": host,

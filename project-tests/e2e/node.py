@@ -131,6 +131,10 @@ disabled_plugins = ["io.containerd.nri.v1.nri", "io.containerd.snapshotter.v1.bt
         BinaryName = "{tool('runc')}"
         Root = "{self.runc_root}"
         SystemdCgroup = false
+    # SpinKube's shim, as its node installer registers it: the handler of the RuntimeClass
+    # wasmtime-spin-v2; containerd runs containerd-shim-spin-v2 from its PATH.
+    [plugins."io.containerd.cri.v1.runtime".containerd.runtimes.spin]
+      runtime_type = "io.containerd.spin.v2"
   [plugins."io.containerd.cri.v1.runtime".cni]
     bin_dirs = ["{tool('cni-plugins')}"]
     conf_dir = "{d}/cni"
@@ -148,9 +152,11 @@ disabled_plugins = ["io.containerd.nri.v1.nri", "io.containerd.snapshotter.v1.bt
   platform = "linux/amd64"
   snapshotter = "{snapshotter}"
 """)
-        shim_dir = os.path.dirname(tool("containerd"))  # containerd-shim-runc-v2 is found on PATH
+        # containerd finds its shims on its PATH: containerd-shim-runc-v2 beside it, and
+        # containerd-shim-spin-v2.
+        shims = [os.path.dirname(tool("containerd")), os.path.dirname(tool("containerd-shim-spin"))]
         self.spawn("containerd", [tool("containerd"), f"--config={config}"],
-                   env={"PATH": f"{shim_dir}:{os.environ['PATH']}"})
+                   env={"PATH": ":".join([*shims, os.environ["PATH"]])})
         wait_until("containerd's socket", self.socket.exists, 30, watch=watch + self.processes, blame=self.processes[-1])
 
     def start_kubelet(self, watch):
@@ -228,6 +234,14 @@ disabled_plugins = ["io.containerd.nri.v1.nri", "io.containerd.snapshotter.v1.bt
         return {"spec": spec, "uids": status["Uid"].split(), "gids": status["Gid"].split(),
                 "root_options": root[5].split(","), "bounding": status["CapBnd"]}
 
+    def shim_of(self, container_id: str) -> str:
+        """The shim binary containerd started for a container's pod: its sandbox's bundle
+        records it (shim-binary-path), and the container's spec names its sandbox."""
+        tasks = self.dir / "containerd" / "state" / "io.containerd.runtime.v2.task" / "k8s.io"
+        spec = json.loads((tasks / container_id.removeprefix("containerd://") / "config.json").read_text())
+        sandbox = spec["annotations"]["io.kubernetes.cri.sandbox-id"]
+        return (tasks / sandbox / "shim-binary-path").read_text()
+
     # Tear-down.
 
     def stop(self) -> list[str]:
@@ -235,24 +249,35 @@ disabled_plugins = ["io.containerd.nri.v1.nri", "io.containerd.snapshotter.v1.bt
         for process in reversed(self.processes):
             if process.name in ("kubelet", "kube-proxy"):
                 process.stop()
-        # Containers, by their PIDs as runc knows them, then their shims, then containerd.
+        # Containers, by their PIDs as runc knows them; then every process still in the pods'
+        # cgroups (containerd-shim-spin's containers, sandboxes included, are not runc's); then
+        # the shims, then containerd.
         for container in self.runc_containers():
             subprocess.run([tool("runc"), "--root", str(self.runc_root / "k8s.io"), "delete", "--force", container],
                            capture_output=True)
+        for pid in self.pod_pids():
+            kill(pid)
         for pid in self.shim_pids():
             kill(pid)
         for process in reversed(self.processes):
             process.stop()
         if getattr(self, "kube_proxy_config", None):
             subprocess.run([tool("kube-proxy"), "--cleanup", f"--config={self.kube_proxy_config}"], capture_output=True)
-        return self.host.restore() if hasattr(self.host, "sysctls") else []
+        left = [f"process {pid} (shim)" for pid in self.shim_pids()] + [f"process {pid} (pod)" for pid in self.pod_pids()]
+        return left + (self.host.restore() if hasattr(self.host, "sysctls") else [])
 
     def runc_containers(self) -> list[str]:
         root = self.runc_root / "k8s.io"
         return sorted(p.name for p in root.iterdir()) if root.is_dir() else []
 
+    def pod_pids(self) -> list[int]:
+        """The processes in the kubepods cgroups this node made."""
+        return sorted({int(pid) for cgroup in self.host.new_cgroups() for procs in cgroup.rglob("cgroup.procs")
+                       for pid in procs.read_text().split()})
+
     def shim_pids(self) -> list[int]:
-        """containerd-shim-runc-v2 processes that serve this node's containerd (by its socket)."""
+        """The shims (containerd-shim-runc-v2, containerd-shim-spin-v2) that serve this node's
+        containerd (by its socket)."""
         pids = []
         for proc in pathlib.Path("/proc").iterdir():
             if not proc.name.isdigit():
@@ -261,7 +286,8 @@ disabled_plugins = ["io.containerd.nri.v1.nri", "io.containerd.snapshotter.v1.bt
                 cmdline = (proc / "cmdline").read_bytes().split(b"\0")
             except OSError:
                 continue
-            if cmdline and cmdline[0].endswith(b"containerd-shim-runc-v2") and str(self.socket).encode() in b" ".join(cmdline):
+            binary = os.path.basename(cmdline[0])
+            if binary in (b"containerd-shim-runc-v2", b"containerd-shim-spin-v2") and str(self.socket).encode() in b" ".join(cmdline):
                 pids.append(int(proc.name))
         return pids
 

@@ -20,6 +20,8 @@ TOOLS = {
     "kube-proxy": "KUBE_PROXY",
     "containerd": "CONTAINERD",
     "runc": "RUNC",
+    "containerd-shim-spin": "CONTAINERD_SHIM_SPIN",
+    "spin-registry-push": "SPIN_REGISTRY_PUSH",
     "cni-plugins": "CNI_BIN",
     "registry": "REGISTRY",
     "crane": "CRANE",

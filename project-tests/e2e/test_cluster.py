@@ -6,11 +6,12 @@ making Deployments, ReplicaSets and Pods, Pod Security admission judging every p
 kubelet running them: the native image pulled from the loopback registry, probed and Ready.
 """
 
+import os
 
 import pytest
 import yaml
 
-from chain import chart_version, condition, deploy, events_for, image_digest, inputs, pods_of, running_and_ready, wait
+from chain import chart_version, condition, deploy, image_digest, inputs, running_and_ready, wait
 from cluster import Cluster
 from node import NODE_NAME
 
@@ -59,7 +60,7 @@ def test_the_chain_from_resourceset_to_pods_on_the_node(cluster, runtime, shape,
     deployment = yaml.safe_load(deployment)
     if runtime == "spin":
         assert deployment["metadata"]["ownerReferences"][0]["kind"] == "SpinApp"
-        pods = spin_pods_wait_for_their_shim(cluster, name, replicas)
+        pods = spin_pods_run_under_the_shim(cluster, name, replicas, env)
     else:
         pods = native_pods_run_as_the_chart_says(cluster, name, replicas, env)
 
@@ -80,12 +81,16 @@ def test_the_chain_from_resourceset_to_pods_on_the_node(cluster, runtime, shape,
         container_ports = [cp for c in pod["spec"]["containers"] for cp in c.get("ports", [])]
         target = port["targetPort"]
         assert any(cp["containerPort"] == target or cp.get("name") == target for cp in container_ports), (target, container_ports)
-    if runtime == "native":
-        # The endpoints controller lists exactly the Ready pods behind the Service.
-        slices = cluster.get("endpointslices", namespace=name, selector=f"kubernetes.io/service-name={service['metadata']['name']}")
-        addresses = sorted(a for s in slices["items"] for e in s.get("endpoints") or [] if e["conditions"].get("ready")
-                           for a in e["addresses"])
-        assert addresses == sorted(p["status"]["podIP"] for p in pods)
+    # The endpoints controller lists exactly the Ready pods behind the Service (a moment after
+    # the kubelet reports them Ready).
+    def ready_endpoints():
+        slices = cluster.get("endpointslices", namespace=name,
+                             selector=f"kubernetes.io/service-name={service['metadata']['name']}")
+        return sorted(a for s in slices["items"] for e in s.get("endpoints") or [] if e["conditions"].get("ready")
+                      for a in e["addresses"])
+
+    want = sorted(p["status"]["podIP"] for p in pods)
+    wait("the Service's EndpointSlice listing every Ready pod", lambda: ready_endpoints() == want, timeout=30)
 
     # What production needs, admitted by the API server: the disruption budget and the network
     # policy select exactly the app's pods, and the policy opens the port they serve.
@@ -96,6 +101,13 @@ def test_the_chain_from_resourceset_to_pods_on_the_node(cluster, runtime, shape,
         chosen = [p["metadata"]["name"] for p in all_pods if selector.items() <= p["metadata"].get("labels", {}).items()]
         assert sorted(chosen) == sorted(p["metadata"]["name"] for p in pods)
     assert policy["ingress"][0]["ports"][0]["port"] == port["targetPort"]
+    # The budget counts the Ready pods and lets one go at a time (the chart's maxUnavailable 1).
+    def budget_counts_every_pod():
+        status = cluster.get("poddisruptionbudget", env["APP_NAME"], namespace=name).get("status", {})
+        return status if status.get("currentHealthy") == len(pods) else None
+
+    healthy = wait("the disruption budget counting every pod", budget_counts_every_pod)
+    assert healthy["disruptionsAllowed"] == 1, healthy
 
 
 def native_pods_run_as_the_chart_says(cluster: Cluster, namespace: str, replicas: int, env: dict) -> list[dict]:
@@ -111,6 +123,7 @@ def native_pods_run_as_the_chart_says(cluster: Cluster, namespace: str, replicas
         assert status["restartCount"] == 0
         assert status["image"] == ref
         assert status["imageID"].endswith(f"@{digest}"), (status["imageID"], digest)
+        assert os.path.basename(cluster.node.shim_of(status["containerID"])) == "containerd-shim-runc-v2"
         running = cluster.node.container(status["containerID"])
         assert running["spec"]["process"]["user"]["uid"] == 65532
         assert running["spec"]["root"]["readonly"] is True
@@ -123,21 +136,25 @@ def native_pods_run_as_the_chart_says(cluster: Cluster, namespace: str, replicas
     return pods
 
 
-def spin_pods_wait_for_their_shim(cluster: Cluster, namespace: str, replicas: int) -> list[dict]:
-    """A SpinApp's pods are bound to the node with their RuntimeClass, and the kubelet cannot
-    start them: the node's containerd has no `spin` handler, since containerd-shim-spin cannot
-    be built from any registry here (Spin's crates are not on crates.io)."""
-    pods = pods_of(cluster, namespace, replicas)
-    handler = cluster.get("runtimeclass", pods[0]["spec"]["runtimeClassName"])["handler"]
-
-    failures = wait("the kubelet's FailedCreatePodSandBox events",
-                    lambda: events_for(cluster, namespace, "FailedCreatePodSandBox") or None)
-    for pod in cluster.get("pods", namespace=namespace)["items"]:
+def spin_pods_run_under_the_shim(cluster: Cluster, namespace: str, replicas: int, env: dict) -> list[dict]:
+    """A SpinApp's pods reach Running and Ready through the kubelet's own probes under
+    containerd-shim-spin (the RuntimeClass wasmtime-spin-v2, whose handler is the node's
+    `spin` runtime), with the Spin artifact the push path published pulled from the loopback
+    registry."""
+    pods = running_and_ready(cluster, namespace, replicas, timeout=180)
+    ref = f"{env['APP_IMAGE_REGISTRY']}/hello-world-spin:{env['APP_IMAGE_VERSION']}"
+    digest = image_digest(ref)
+    handler = cluster.get("runtimeclass", "wasmtime-spin-v2")["handler"]
+    for pod in pods:
         assert pod["spec"]["nodeName"] == NODE_NAME
         assert pod["spec"]["runtimeClassName"] == "wasmtime-spin-v2"
-        assert pod["status"]["phase"] == "Pending"
-    assert f'no runtime for "{handler}" is configured' in failures[0]["message"], failures[0]["message"]
-    print(f"spin: {len(pods)} pods bound to {NODE_NAME}; the kubelet reports: {failures[0]['message'][-90:]}")
+        (status,) = pod["status"]["containerStatuses"]
+        assert status["restartCount"] == 0
+        assert status["image"] == ref
+        assert status["imageID"].endswith(f"@{digest}"), (status["imageID"], digest)
+        assert os.path.basename(cluster.node.shim_of(status["containerID"])) == "containerd-shim-spin-v2"
+    print(f"spin: {len(pods)} pods Running and Ready on {NODE_NAME} under containerd-shim-spin (handler {handler}), "
+          f"artifact {ref} pulled from the loopback registry ({digest[:19]}...), 0 restarts")
     return pods
 
 

@@ -1,16 +1,15 @@
 """The conformance suite's ingress target through the real request path: nginx configured from
-the Ingress object, the Service's ClusterIP (kube-proxy's rules), and the pod on the node. For
-runtime: spin, whose pods no node here can start (test_cluster.py), the component runs under
-`wasmtime serve` from the pod's own spec instead (ingress.py, run_component)."""
+the Ingress object, the Service's ClusterIP (kube-proxy's rules), and the pod on the node,
+for both runtimes: runtime-shim under runc, and the component under containerd-shim-spin."""
 
 import os
 import subprocess
 
 import pytest
 
-from ingress import container_port, run_component, run_nginx
+from ingress import run_nginx
 from paths import ROOT
-from chain import deploy, pods_of, running_and_ready
+from chain import deploy, running_and_ready
 
 
 @pytest.mark.parametrize("runtime", ["native", "spin"])
@@ -25,33 +24,20 @@ def test_the_conformance_suite_passes_through_the_ingress(cluster, runtime):
 
     workdir = cluster.dir / customer
     workdir.mkdir()
-    component = None
-    if runtime == "native":
-        (pod,) = running_and_ready(cluster, name, 1)
-        upstream = f"{service['spec']['clusterIP']}:{service_port['port']}"
-        path = f"Ingress -> Service {upstream} (kube-proxy) -> pod {pod['status']['podIP']}"
-    else:
-        (pod,) = pods_of(cluster, name, 1)
-        component, ready_port = run_component(pod, workdir)
-        # The Service's target port is the port the pod's own readiness probe passed on.
-        assert container_port(pod["spec"]["containers"][0], service_port["targetPort"]) == ready_port
-        upstream = f"127.0.0.1:{ready_port}"
-        path = f"Ingress -> the component under wasmtime serve on {upstream}"
+    (pod,) = running_and_ready(cluster, name, 1, timeout=180)
+    upstream = f"{service['spec']['clusterIP']}:{service_port['port']}"
+    path = f"Ingress -> Service {upstream} (kube-proxy) -> {runtime} pod {pod['status']['podIP']}"
+    proxy, port = run_nginx(ingress, upstream, workdir / "nginx")
     try:
-        proxy, port = run_nginx(ingress, upstream, workdir / "nginx")
-        try:
-            result = subprocess.run(
-                ["cargo", "test", "--quiet", "-p", "conformance", "--", "ingress::"],
-                cwd=ROOT, capture_output=True, text=True,
-                env={**os.environ, "HELLO_WORLD_INGRESS": f"127.0.0.1:{port}",
-                     "HELLO_WORLD_HOST": ingress["spec"]["rules"][0]["host"]},
-            )
-            summary = [line for line in result.stdout.splitlines() if line.startswith("test result")]
-            print(f"conformance through {path}:", summary)
-            assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
-            assert summary and " 0 ignored" in summary[-1], summary
-        finally:
-            proxy.stop()
+        result = subprocess.run(
+            ["cargo", "test", "--quiet", "-p", "conformance", "--", "ingress::"],
+            cwd=ROOT, capture_output=True, text=True,
+            env={**os.environ, "HELLO_WORLD_INGRESS": f"127.0.0.1:{port}",
+                 "HELLO_WORLD_HOST": ingress["spec"]["rules"][0]["host"]},
+        )
+        summary = [line for line in result.stdout.splitlines() if line.startswith("test result")]
+        print(f"conformance through {path}:", summary)
+        assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
+        assert summary and " 0 ignored" in summary[-1], summary
     finally:
-        if component:
-            component.stop()
+        proxy.stop()
