@@ -101,8 +101,7 @@ def test_push_of_the_spin_artifact_to_a_registry_that_does_not_answer_names_it_a
                             env={**os.environ, "IMAGE_REGISTRY": f"127.0.0.1:{port}", "REGISTRY_PLAIN_HTTP": "true"})
     assert result.returncode == 1
     # Before the build, push names the component it lacks; after it, the reference it could not push.
-    assert f"127.0.0.1:{port}/hello-world-spin:" in result.stderr or "target/component/hello-world.wasm" in result.stderr, \
-        result.stderr
+    assert f"127.0.0.1:{port}/hello-world-spin:" in result.stderr or "dist/hello-world-" in result.stderr, result.stderr
     assert "Docker engine" not in result.stderr and "Stack backtrace" not in result.stderr
 
 
