@@ -431,7 +431,7 @@ ensure_spin_tools() {
   ensure_apt protobuf-compiler libseccomp-dev pkg-config gcc libc6-dev
   local cargo_bin=cargo start=$SECONDS sources="$SPIN_TOOLS_DIR/sources" workspace="$SPIN_TOOLS_DIR/workspace"
   command -v rustup >/dev/null || [ ! -x "$DEBIAN_CARGO" ] || cargo_bin="$DEBIAN_CARGO"
-  log "building containerd-shim-spin $SPIN_SHIM_VERSION and spin-registry-push from source (once per machine; about 40 minutes on 2 cores)"
+  log "building containerd-shim-spin $SPIN_SHIM_VERSION and spin-registry-push from source (once per machine; about 25 minutes on 2 cores)"
   rm -rf "$sources" && mkdir -p "$sources"
   local archive repository commit paths sha256
   while IFS=$'\t' read -r archive repository commit paths sha256; do
