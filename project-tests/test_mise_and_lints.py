@@ -21,7 +21,7 @@ TASKS = {
 TASK_FILES = sorted(p for p in (ROOT / "mise-tasks").rglob("*") if p.is_file())
 SHELL_SCRIPTS = sorted(
     [p for p in TASK_FILES if p.read_text().startswith("#!/usr/bin/env bash")]
-    + [ROOT / "scripts" / "lib.sh", ROOT / "scripts" / "push-image", ROOT / "bin" / "mise", ROOT / ".ci" / "run"]
+    + [ROOT / "scripts" / "lib.sh", ROOT / "scripts" / "push-image", ROOT / "scripts" / "push-spin-app", ROOT / "bin" / "mise", ROOT / ".ci" / "run"]
     + [p for p in (ROOT / ".github" / "cluster").iterdir() if p.read_text().startswith("#!/usr/bin/env bash")]
 )
 

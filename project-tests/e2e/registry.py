@@ -82,10 +82,20 @@ class Registry:
 
 def push_image(binary: pathlib.Path, user: str, port: int | None, refs: list[str]):
     """scripts/push-image, the image writer the project's push path uses."""
-    result = subprocess.run([str(ROOT / "scripts" / "push-image"), str(binary), user, str(port or "-"), *refs],
-                            capture_output=True, text=True, env={**os.environ, "REGISTRY_PLAIN_HTTP": "true"})
+    push_script("push-image", str(binary), user, str(port or "-"), *refs)
+
+
+def push_spin_app(component: pathlib.Path, refs: list[str]):
+    """scripts/push-spin-app, the Spin artifact writer the project's push path uses."""
+    push_script("push-spin-app", str(component), *refs)
+
+
+def push_script(script: str, *args: str):
+    """One of the push path's scripts, to the cluster's plain-HTTP registry."""
+    result = subprocess.run([str(ROOT / "scripts" / script), *args], capture_output=True, text=True,
+                            env={**os.environ, "REGISTRY_PLAIN_HTTP": "true"})
     if result.returncode != 0:
-        raise StepFailed(f"scripts/push-image {binary} {' '.join(refs)}: {result.stderr.strip()}")
+        raise StepFailed(f"scripts/{script} {' '.join(args)}: {result.stderr.strip()}")
 
 
 def crane(*args: str, env: dict | None = None) -> bytes:

@@ -18,15 +18,13 @@ test catches."""
 import datetime
 import os
 import pathlib
-import subprocess
 import time
 
 import pytest
 
 from chain import deploy, running_and_ready, wait
 from ingress import run_ingress
-from processes import tool
-from registry import push_image
+from registry import push_image, push_spin_app
 from loopback import pages_of
 from rolling_update import FINGERPRINTS, loading, totals
 
@@ -36,18 +34,16 @@ REPLICAS = 3
 
 @pytest.fixture(scope="module")
 def releases(cluster):
-    """Release N and N+1 in the cluster's registry, by tag: the native images
-    (scripts/push-image) and the Spin artifacts (spin-registry-push, as mise-tasks/push)."""
+    """Release N and N+1 in the cluster's registry, by tag, pushed as mise-tasks/push pushes a
+    release: the native images (scripts/push-image) and the Spin artifacts (scripts/push-spin-app)."""
     built = {variable: os.environ.get(variable) for variable in
-             ("ROLLOUT_N_SHIM", "ROLLOUT_N1_SHIM", "ROLLOUT_N_SPIN_APP", "ROLLOUT_N1_SPIN_APP", "ROLLOUT_SITE")}
+             ("ROLLOUT_N_SHIM", "ROLLOUT_N1_SHIM", "ROLLOUT_N_COMPONENT", "ROLLOUT_N1_COMPONENT", "ROLLOUT_SITE")}
     if not all(built.values()):
         pytest.fail(f"{', '.join(built)} are not all set: run `bin/mise run e2e`, which builds them")
-    tags = {"rollout-n": ("ROLLOUT_N_SHIM", "ROLLOUT_N_SPIN_APP"), "rollout-n1": ("ROLLOUT_N1_SHIM", "ROLLOUT_N1_SPIN_APP")}
-    for tag, (shim, app) in tags.items():
+    tags = {"rollout-n": ("ROLLOUT_N_SHIM", "ROLLOUT_N_COMPONENT"), "rollout-n1": ("ROLLOUT_N1_SHIM", "ROLLOUT_N1_COMPONENT")}
+    for tag, (shim, component) in tags.items():
         push_image(pathlib.Path(built[shim]), "65532:65532", 8000, [f"{cluster.registry.address}/hello-world:{tag}"])
-        result = subprocess.run([tool("spin-registry-push"), "--insecure", built[app],
-                                 f"{cluster.registry.address}/hello-world-spin:{tag}"], capture_output=True, text=True)
-        assert result.returncode == 0, result.stderr
+        push_spin_app(pathlib.Path(built[component]), [f"{cluster.registry.address}/hello-world-spin:{tag}"])
     return list(tags)
 
 
