@@ -84,6 +84,8 @@ def test_spin_renders_a_spinapp_and_no_deployment():
     assert app["spec"]["imagePullSecrets"] == [{"name": "image-pull-secret"}]
     assert app["spec"]["checks"]["readiness"]["httpGet"]["path"] == "/.healthz"
     assert app["spec"]["checks"]["liveness"]["httpGet"]["path"] == "/.healthz"
+    # spin-operator v0.6.1's defaulting webhook turns an absent header list into null.
+    assert app["spec"]["checks"]["readiness"]["httpGet"]["httpHeaders"] == app["spec"]["checks"]["liveness"]["httpGet"]["httpHeaders"] == []
     executor = the(objects, "SpinAppExecutor", "containerd-shim-spin")
     assert executor["metadata"]["namespace"] == app["metadata"]["namespace"]
     assert not find(objects, "Deployment")

@@ -11,6 +11,7 @@ from pipeline import (
     RenderError,
     harness_env,
     harness_objects,
+    helm_template,
     ingress_shim_certificates,
     install,
     kustomize,
@@ -52,7 +53,8 @@ def test_the_resourceset_permutes_two_providers_into_one_pair_per_tenant_and_clu
     assert resourceset["spec"]["inputStrategy"]["name"] == "Permute"
     names = [ref["name"] for ref in resourceset["spec"]["inputsFrom"]]
     assert names == ["tenant-config", "cluster-config"]
-    assert sorted(o["kind"] for o in generated) == ["HelmRelease", "OCIRepository"]
+    platform = ["Namespace", "SpinAppExecutor"] if the(generated, "HelmRelease")["spec"]["values"].get("spin") else ["Namespace"]
+    assert sorted(o["kind"] for o in generated) == sorted(["HelmRelease", "OCIRepository", *platform])
     for obj in generated:
         # flux-operator labels what it applies with its owner, as the controller does.
         assert obj["metadata"]["labels"]["resourceset.fluxcd.controlplane.io/name"] == "hello-world"
@@ -118,17 +120,47 @@ def test_helm_release_reverts_drift_and_reads_the_pull_secret_and_the_tenants_va
     ]
 
 
-def test_installed_objects_land_in_the_tenant_namespace_the_chart_labels(stages):
-    env, _, _, installed, _ = stages
+def test_installed_objects_land_in_the_tenant_namespace_the_platform_labels(stages):
+    env, _, generated, installed, _ = stages
     namespace = f"{env['APP_NAME']}-{env['APP_CUSTOMER']}"
+    assert not find(installed, "Namespace")
     for obj in installed:
-        if obj["kind"] != "Namespace":
-            assert obj["metadata"].get("namespace") == namespace, name_of(obj)
-    # The chart renders the Namespace with the Pod Security level of the runtime's pods;
+        assert obj["metadata"].get("namespace") == namespace, name_of(obj)
+    # The ResourceSet renders the Namespace with the Pod Security level of the runtime's pods;
     # Flux's install.createNamespace would make it without.
-    labels = the(installed, "Namespace", namespace)["metadata"]["labels"]
+    labels = the(generated, "Namespace", namespace)["metadata"]["labels"]
     expected = "restricted" if env["APP_RUNTIME"] == "native" else "baseline"
     assert labels["pod-security.kubernetes.io/enforce"] == expected
+
+
+def test_the_platforms_namespace_and_executor_are_what_the_chart_renders_without_flux(stages):
+    """The ResourceSet renders the tenant's Namespace and executor (the chart's would come too
+    late for spin-operator's webhook); an install without Flux gets the same from the chart."""
+    env, _, generated, _, _ = stages
+    release = the(generated, "HelmRelease")
+    values = {**release["spec"]["values"], "createNamespace": True}
+    if env["APP_RUNTIME"] == "spin":
+        values["spin"] = {**values["spin"], "createExecutor": True}
+    own = helm_template(release["spec"]["releaseName"], release["spec"]["targetNamespace"], values)
+    pod_security = lambda ns: {k: v for k, v in ns["metadata"]["labels"].items() if k.startswith("pod-security")}  # noqa: E731
+    assert pod_security(the(generated, "Namespace")) == pod_security(the(own, "Namespace"))
+    for executor in find(generated, "SpinAppExecutor"):
+        chart_executor = the(own, "SpinAppExecutor", executor["metadata"]["name"])
+        assert executor["spec"] == chart_executor["spec"]
+        assert executor["metadata"]["namespace"] == chart_executor["metadata"]["namespace"]
+
+
+def test_each_spin_tenant_names_an_executor_of_its_own():
+    """spin-operator v0.6.1 keeps an executor while a SpinApp of any namespace names one of its
+    name (upstream issue 480): tenants sharing a name would hold each other's executors."""
+    executors = []
+    for customer in ("acme", "globex"):
+        _, _, generated, installed, _ = chain("spin", APP_CUSTOMER=customer)
+        (executor,) = find(generated, "SpinAppExecutor")
+        assert the(installed, "SpinApp")["spec"]["executor"] == executor["metadata"]["name"]
+        assert not find(installed, "SpinAppExecutor")
+        executors.append(executor["metadata"]["name"])
+    assert executors == ["hello-world-acme", "hello-world-globex"]
 
 
 def test_access_flow_ingress_service_pods(stages):
@@ -148,13 +180,13 @@ def test_access_flow_ingress_service_pods(stages):
 
 
 def test_the_issuer_and_runtime_class_the_objects_name_exist(stages):
-    _, harness, _, installed, certificates = stages
+    _, harness, generated, installed, certificates = stages
     for certificate in certificates:
         the(harness, "ClusterIssuer", certificate["spec"]["issuerRef"]["name"])
-    for executor in find(installed, "SpinAppExecutor"):
+    for executor in find(generated, "SpinAppExecutor"):
         the(harness, "RuntimeClass", executor["spec"]["deploymentConfig"]["runtimeClassName"])
     for app in find(installed, "SpinApp"):
-        executor = the(installed, "SpinAppExecutor", app["spec"]["executor"])
+        executor = the(generated, "SpinAppExecutor", app["spec"]["executor"])
         assert executor["metadata"]["namespace"] == app["metadata"]["namespace"]
 
 

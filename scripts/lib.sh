@@ -212,6 +212,12 @@ ETCD_VERSION="v3.6.16"
 ETCD="$GO_TOOLS/etcd-$ETCD_VERSION/bin/etcd"
 SPIN_OPERATOR_VERSION="v0.6.1"
 SPIN_OPERATOR="$GO_TOOLS/spin-operator-$SPIN_OPERATOR_VERSION/bin/spin-operator"
+# cert-manager, which issues spin-operator's webhook certificate: its controller and cainjector
+# through the wrapper tools/go/cert-manager (upstream's commands are nested modules the proxy
+# does not serve; main.go says what the wrapper runs). The folder carries the wrapper's hash, so
+# a changed main.go builds anew.
+CERT_MANAGER_VERSION="v1.21.2"
+CERT_MANAGER="$GO_TOOLS/cert-manager-$CERT_MANAGER_VERSION-$(cat "$ROOT/tools/go/cert-manager/"* | sha256sum | cut -c1-12)/bin/cert-manager"
 
 # ensure_module_build BIN_DIR DIR PACKAGE[@VERSION][=NAME]...: `go install PACKAGE...` run in
 # DIR into BIN_DIR, once per machine, each binary named NAME or after its package, linked with
@@ -271,6 +277,7 @@ ensure_cluster_tools() {
   ensure_module_build "$(dirname "$ETCD")" "$ROOT/tools/go/etcd" hello-world/tools/etcd
   ensure_module_build "$(dirname "$SPIN_OPERATOR")" "$ROOT/tools/go/spin-operator" \
     github.com/spinkube/spin-operator/cmd=spin-operator
+  ensure_module_build "$(dirname "$CERT_MANAGER")" "$ROOT/tools/go/cert-manager" hello-world/tools/cert-manager=cert-manager
   ensure_helm
   ensure_kubectl
 }
@@ -399,8 +406,9 @@ ensure_loopback_cluster() {
   export KUBE_APISERVER="$KUBERNETES_BIN/kube-apiserver" KUBE_CONTROLLER_MANAGER="$KUBERNETES_BIN/kube-controller-manager" \
     KUBE_SCHEDULER="$KUBERNETES_BIN/kube-scheduler" KUBELET="$KUBERNETES_BIN/kubelet" KUBE_PROXY="$KUBERNETES_BIN/kube-proxy" \
     CONTAINERD="$CONTAINERD_BIN/containerd" RUNC CONTAINERD_SHIM_SPIN SPIN_REGISTRY_PUSH CNI_BIN REGISTRY CRANE METRICS_SERVER \
-    ETCD SPIN_OPERATOR HELM KUBECTL FLUX_OPERATOR_CONTROLLER SOURCE_CONTROLLER HELM_CONTROLLER \
-    KUBERNETES_VERSION FLUX_OPERATOR_VERSION SPIN_OPERATOR_VERSION SOURCE_CONTROLLER_VERSION HELM_CONTROLLER_VERSION
+    ETCD SPIN_OPERATOR CERT_MANAGER HELM KUBECTL FLUX_OPERATOR_CONTROLLER SOURCE_CONTROLLER HELM_CONTROLLER \
+    KUBERNETES_VERSION FLUX_OPERATOR_VERSION SPIN_OPERATOR_VERSION CERT_MANAGER_VERSION SOURCE_CONTROLLER_VERSION \
+    HELM_CONTROLLER_VERSION
 }
 
 # SpinKube's shim (containerd-shim-spin v0.24.0, the binary containerd-shim-spin-v2) and

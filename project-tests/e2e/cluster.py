@@ -6,7 +6,10 @@
 - an OCI registry on loopback (registry.py) and one node (node.py): containerd, runc, the CNI
   bridge, the kubelet and kube-proxy, so pods are scheduled, pulled, run and probed, and
   Services route to them;
-- spin-operator (webhooks off), reconciling SpinApps into Deployments;
+- cert-manager (its controller and cainjector), which issues spin-operator's webhook certificate
+  and injects its CA into the webhook configurations;
+- spin-operator with its admission webhooks on, as its chart installs it, reconciling SpinApps
+  into Deployments;
 - Flux (flux.py): flux-operator's controller, source-controller and helm-controller, which
   reconcile the ResourceSet into OCIRepositories and HelmReleases and install the chart.
 
@@ -15,6 +18,7 @@ their paths; `mise run e2e` sets them. Every step that fails says which step and
 component printed.
 """
 
+import base64
 import json
 import os
 import pathlib
@@ -25,7 +29,7 @@ import time
 
 import yaml
 
-from paths import DATA, ROOT
+from paths import ROOT
 from flux import Flux
 from node import POD_GATEWAY, Node
 from loopback import free_port
@@ -34,7 +38,7 @@ from registry import Registry
 
 
 class Cluster:
-    """Started by `start()`; `kubectl()` and `helm()` talk to it."""
+    """Started by `start()`; `kubectl()` talks to it."""
 
     def __init__(self, workdir: pathlib.Path):
         self.dir = workdir
@@ -51,7 +55,8 @@ class Cluster:
     def start(self):
         for step in (self.start_store, self.start_api_server, self.install_crds,
                      self.start_controller_manager, self.start_scheduler, self.start_registry,
-                     self.start_node, self.start_metrics_server, self.start_spin_operator, self.start_flux):
+                     self.start_node, self.start_metrics_server, self.start_cert_manager, self.start_spin_operator,
+                     self.start_flux):
             began = time.monotonic()
             step()
             self.timings[step.__name__] = time.monotonic() - began
@@ -123,16 +128,16 @@ class Cluster:
                       "kube-apiserver", timeout=120)
 
     def install_crds(self):
-        """The upstream CRDs: flux-operator's, source-controller's, helm-controller's and
-        spin-operator's from their modules at the built versions; cert-manager's as vendored in
-        project-tests/data/crds. The cluster is new: each is created."""
-        modules = [("github.com/controlplaneio-fluxcd/flux-operator", "FLUX_OPERATOR_VERSION"),
-                   ("github.com/fluxcd/source-controller", "SOURCE_CONTROLLER_VERSION"),
-                   ("github.com/fluxcd/helm-controller", "HELM_CONTROLLER_VERSION"),
-                   ("github.com/spinkube/spin-operator", "SPIN_OPERATOR_VERSION")]
-        files = [f for module, version in modules
-                 for f in sorted((module_dir(module, os.environ[version]) / "config" / "crd" / "bases").glob("*.yaml"))]
-        files += sorted((DATA / "crds" / "cert-manager").glob("*.yaml"))
+        """The upstream CRDs from their modules at the built versions: flux-operator's,
+        source-controller's, helm-controller's and spin-operator's (config/crd/bases) and
+        cert-manager's (deploy/crds). The cluster is new: each is created."""
+        modules = [("github.com/controlplaneio-fluxcd/flux-operator", "FLUX_OPERATOR_VERSION", "config/crd/bases"),
+                   ("github.com/fluxcd/source-controller", "SOURCE_CONTROLLER_VERSION", "config/crd/bases"),
+                   ("github.com/fluxcd/helm-controller", "HELM_CONTROLLER_VERSION", "config/crd/bases"),
+                   ("github.com/spinkube/spin-operator", "SPIN_OPERATOR_VERSION", "config/crd/bases"),
+                   ("github.com/cert-manager/cert-manager", "CERT_MANAGER_VERSION", "deploy/crds")]
+        files = [f for module, version, folder in modules
+                 for f in sorted((module_dir(module, os.environ[version]) / folder).glob("*.yaml"))]
         for file in files:
             self.kubectl("create", "-f", str(file))
         names = [yaml.safe_load(f.read_text())["metadata"]["name"] for f in files]
@@ -194,13 +199,67 @@ class Cluster:
             "get", "apiservice", "v1beta1.metrics.k8s.io", "-o", "jsonpath={.status.conditions[?(@.type=='Available')].status}",
             check=False).stdout, "metrics-server")
 
+    def start_cert_manager(self):
+        """cert-manager's controller and cainjector, on the host like the cluster's other
+        controllers; ClusterIssuers keep their secrets in `cert-manager`, as its chart sets."""
+        self.kubectl("create", "namespace", "cert-manager")
+        self.spawn("cert-manager-controller", [tool("cert-manager"), "controller", f"--kubeconfig={self.kubeconfig}",
+                                               "--cluster-resource-namespace=cert-manager"])
+        self.spawn("cert-manager-cainjector", [tool("cert-manager"), "cainjector", f"--kubeconfig={self.kubeconfig}"])
+
     def start_spin_operator(self):
+        """spin-operator with its admission webhooks on, from its chart (`helm template` of the
+        module's charts/spin-operator): the chart's Issuer, Certificate, webhook Service and
+        webhook configurations are applied as they render. cert-manager issues the serving
+        certificate and injects its CA into the configurations; the operator runs on the host,
+        where the Service's endpoints name the node's address and the chart's target port
+        (9443, controller-runtime's default), and serves the certificate from the folder the
+        chart mounts it at (under TMPDIR, controller-runtime's default)."""
+        namespace = "spin-operator"
+        chart = module_dir("github.com/spinkube/spin-operator", os.environ["SPIN_OPERATOR_VERSION"]) / "charts" / "spin-operator"
+        rendered = subprocess.run([tool("helm"), "template", "spin-operator", str(chart), f"--namespace={namespace}"],
+                                  capture_output=True, text=True)
+        if rendered.returncode != 0:
+            raise StepFailed(f"helm template {chart}: {rendered.stderr.strip()}")
+        webhook_kinds = {"Issuer", "Certificate", "Service", "MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"}
+        objects = [o for o in yaml.safe_load_all(rendered.stdout) if o and o["kind"] in webhook_kinds
+                   and (o["kind"] != "Service" or o["metadata"]["name"].endswith("-webhook-service"))]
+        (service,) = [o for o in objects if o["kind"] == "Service"]
+        del service["spec"]["selector"]  # its endpoints are the host's, below
+        (port,) = service["spec"]["ports"]
+        objects.append({"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
+                        "metadata": {"name": service["metadata"]["name"],
+                                     "labels": {"kubernetes.io/service-name": service["metadata"]["name"]}},
+                        "addressType": "IPv4", "endpoints": [{"addresses": [POD_GATEWAY]}],
+                        "ports": [{"port": port["targetPort"], "protocol": "TCP"}]})
+        self.kubectl("create", "namespace", namespace)
+        self.kubectl("apply", "-n", namespace, "-f", "-", input=yaml.safe_dump_all(objects))
+        (certificate,) = [o for o in objects if o["kind"] == "Certificate"]
+        self.wait_for("cert-manager: spin-operator's webhook certificate Ready", lambda: self.kubectl(
+            "get", "certificate", certificate["metadata"]["name"], "-n", namespace, "-o",
+            "jsonpath={.status.conditions[?(@.type=='Ready')].status}", check=False).stdout == "True",
+            "cert-manager-controller")
+        configurations = [o for o in objects if o["kind"].endswith("WebhookConfiguration")]
+        injected = lambda: all(w["clientConfig"].get("caBundle") for c in configurations
+                               for w in self.get(c["kind"].lower(), c["metadata"]["name"])["webhooks"])
+        self.wait_for("cert-manager: the webhook configurations carry the CA", injected, "cert-manager-cainjector")
+        secret = self.get("secret", certificate["spec"]["secretName"], namespace=namespace)
+        tmp = self.dir / "spin-operator-tmp"
+        certs = tmp / "k8s-webhook-server" / "serving-certs"
+        certs.mkdir(parents=True)
+        for key in ("tls.crt", "tls.key"):
+            (certs / key).write_bytes(base64.b64decode(secret["data"][key]))
         health = free_port()
         self.spawn("spin-operator", [
             tool("spin-operator"), f"--kubeconfig={self.kubeconfig}", "--leader-elect=false",
-            "--metrics-bind-address=0", f"--health-probe-bind-address=127.0.0.1:{health}", "--enable-webhooks=false",
-        ])
+            "--metrics-bind-address=0", f"--health-probe-bind-address=127.0.0.1:{health}", "--enable-webhooks=true",
+        ], env={"TMPDIR": str(tmp)})
         self.wait_for("spin-operator /readyz", lambda: http_status(f"http://127.0.0.1:{health}/readyz") == 200, "spin-operator")
+        # The API server calls the webhooks: a SpinApp whose executor does not exist is refused.
+        refused = lambda: "executor does not exist in namespace" in self.kubectl("create", "--dry-run=server", "-n", namespace, "-f", "-", check=False, input=yaml.safe_dump(
+            {"apiVersion": "core.spinkube.dev/v1alpha1", "kind": "SpinApp", "metadata": {"name": "webhook-check"},
+             "spec": {"image": "example.invalid/app:1", "replicas": 1, "executor": "absent"}})).stderr
+        self.wait_for("spin-operator's webhooks answer the API server", refused, "spin-operator")
 
     def start_flux(self):
         Flux(self).start()

@@ -31,6 +31,7 @@ TOOLS = {
     "source-controller": "SOURCE_CONTROLLER",
     "helm-controller": "HELM_CONTROLLER",
     "spin-operator": "SPIN_OPERATOR",
+    "cert-manager": "CERT_MANAGER",
     "kubectl": "KUBECTL",
     "helm": "HELM",
 }

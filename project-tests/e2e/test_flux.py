@@ -5,7 +5,9 @@ the test waits, as a Flux user does.
 - a value changed in a provider rolls the release and its pods, with no `flux reconcile`;
 - a chart version pushed within the OCIRepository's semver range is installed;
 - a change made by hand to the Deployment is reverted (drift detection, as we template it);
-- a tenant whose inputs are gone is pruned: OCIRepository, HelmRelease, release and workload;
+- a tenant whose inputs are gone is pruned: OCIRepository, HelmRelease, release and workload,
+  and its Namespace, with its SpinAppExecutor, while the next Spin tenant runs (spin-operator's
+  webhooks on);
 - a chart that cannot be installed fails the HelmRelease, and its event says why;
 - with a registry that requires a login, the chart is pulled with the pull secret and the
   pods' images with the copy the chart puts in their namespace.
@@ -114,20 +116,27 @@ def test_a_change_by_hand_to_the_deployment_is_reverted(cluster):
     running_and_ready(cluster, name, 2)
 
 
-def test_a_tenant_whose_inputs_are_gone_is_pruned(cluster):
-    first, _, _ = deploy(cluster, "native", "leaving", replicas=1)
+@pytest.mark.parametrize("runtime", ["native", "spin"])
+def test_a_tenant_whose_inputs_are_gone_is_pruned(cluster, runtime):
+    first, _, _ = deploy(cluster, runtime, "leaving", replicas=1)
     running_and_ready(cluster, first, 1)
     assert helm_releases(cluster, first)
 
     # The tenant provider names another tenant: flux-operator garbage-collects the first one's
-    # OCIRepository and HelmRelease, and helm-controller uninstalls its release.
-    second, _, _ = deploy(cluster, "native", "staying", replicas=1)
+    # Namespace (with its executor), OCIRepository and HelmRelease, and helm-controller
+    # uninstalls its release. For Spin, the second tenant's SpinApp runs meanwhile: with one
+    # executor name for both, spin-operator v0.6.1 would keep the first executor for it (its
+    # issue 480), and the first namespace would stay Terminating.
+    second, _, _ = deploy(cluster, runtime, "staying", replicas=1)
 
     def pruned(name):
         return lambda: not any((exists(cluster, "ocirepository", name, FLUX), exists(cluster, "helmrelease", name, FLUX),
                                 exists(cluster, "namespace", name), helm_releases(cluster, name)))
 
     wait(f"{first}: OCIRepository, HelmRelease, release and namespace gone", pruned(first), timeout=180)
+    running_and_ready(cluster, second, 1)
+    if runtime == "spin":
+        assert exists(cluster, "spinappexecutor", second, second)
     resourceset = cluster.get("resourceset", "hello-world", namespace=FLUX)
     inventory = [entry["id"] for entry in resourceset["status"]["inventory"]["entries"]]
     assert not [i for i in inventory if first in i] and [i for i in inventory if second in i], inventory
@@ -139,8 +148,8 @@ def test_a_tenant_whose_inputs_are_gone_is_pruned(cluster):
     for kind, obj in kinds:
         cluster.kubectl("delete", kind.lower(), obj, "-n", FLUX, "--wait=false")
     wait(f"{second}: OCIRepository, HelmRelease, release and namespace gone", pruned(second), timeout=180)
-    print(f"pruned: {first} (inputs replaced), then {second} (harness removed): no OCIRepository, HelmRelease, "
-          "Helm release or namespace left")
+    print(f"pruned ({runtime}): {first} (inputs replaced, while {second} ran), then {second} (harness removed): "
+          "no OCIRepository, HelmRelease, Helm release or namespace left")
 
 
 def test_a_chart_that_cannot_be_installed_fails_the_release_and_says_why(cluster):
