@@ -6,6 +6,7 @@ making Deployments, ReplicaSets and Pods, Pod Security admission judging every p
 kubelet running them: the native image pulled from the loopback registry, probed and Ready.
 """
 
+import json
 import os
 
 import pytest
@@ -17,6 +18,9 @@ from node import NODE_NAME
 
 # Each case is one tenant: the harness's own providers for each runtime, and the platform's
 # seed-shaped providers (no runtime input: the chart's default, spin).
+# What containerd-shim-spin v0.24.0 says when a container's first start finds no wasm layers.
+SPIN_START_RACE = "Failed to read Spin app manifest"
+
 CASES = [
     ("spin", "extended", "acme"),
     ("native", "extended", "globex"),
@@ -145,16 +149,30 @@ def spin_pods_run_under_the_shim(cluster: Cluster, namespace: str, replicas: int
     ref = f"{env['APP_IMAGE_REGISTRY']}/hello-world-spin:{env['APP_IMAGE_VERSION']}"
     digest = image_digest(ref)
     handler = cluster.get("runtimeclass", "wasmtime-spin-v2")["handler"]
+    restarted = []
     for pod in pods:
         assert pod["spec"]["nodeName"] == NODE_NAME
         assert pod["spec"]["runtimeClassName"] == "wasmtime-spin-v2"
         (status,) = pod["status"]["containerStatuses"]
-        assert status["restartCount"] == 0
+        if status["restartCount"]:
+            # The one restart allowed is the shim's known failure when several pods of an
+            # artifact start at once (runtimes.md, "Three new Spin pods on one node"): the
+            # container's first start finds no wasm layers and looks for /spin.toml in the
+            # image. The shim logs it through containerd, naming the container.
+            name = pod["metadata"]["name"]
+            previous = status.get("lastState", {}).get("terminated", {}).get("containerID", "").split("//")[-1]
+            said = [line for line in (cluster.node.dir / "containerd.log").read_text(errors="replace").splitlines()
+                    if previous and previous in line and "ERROR" in line]
+            assert status["restartCount"] == 1 and any(SPIN_START_RACE in line for line in said), \
+                f"{name} restarted: {json.dumps(status.get('lastState'))}; containerd logged: {said[-5:]}"
+            restarted.append(name)
         assert status["image"] == ref
         assert status["imageID"].endswith(f"@{digest}"), (status["imageID"], digest)
         assert os.path.basename(cluster.node.shim_of(status["containerID"])) == "containerd-shim-spin-v2"
     print(f"spin: {len(pods)} pods Running and Ready on {NODE_NAME} under containerd-shim-spin (handler {handler}), "
-          f"artifact {ref} pulled from the loopback registry ({digest[:19]}...), 0 restarts")
+          f"artifact {ref} pulled from the loopback registry ({digest[:19]}...), "
+          + (f"{len(restarted)} restarted once after the shim's concurrent-start failure ({SPIN_START_RACE!r})"
+             if restarted else "0 restarts"))
     return pods
 
 
