@@ -48,12 +48,12 @@ def test_every_object_of_every_stage_is_valid(stages):
 
 
 def test_the_resourceset_permutes_two_providers_into_one_pair_per_tenant_and_cluster(stages):
-    _, harness, generated, _, _ = stages
+    env, harness, generated, _, _ = stages
     resourceset = the(harness, "ResourceSet", "hello-world")
     assert resourceset["spec"]["inputStrategy"]["name"] == "Permute"
     names = [ref["name"] for ref in resourceset["spec"]["inputsFrom"]]
     assert names == ["tenant-config", "cluster-config"]
-    platform = ["Namespace", "SpinAppExecutor"] if the(generated, "HelmRelease")["spec"]["values"].get("spin") else ["Namespace"]
+    platform = ["Namespace", "SpinAppExecutor"] if env["APP_RUNTIME"] == "spin" else ["Namespace"]
     assert sorted(o["kind"] for o in generated) == sorted(["HelmRelease", "OCIRepository", *platform])
     for obj in generated:
         # flux-operator labels what it applies with its owner, as the controller does.

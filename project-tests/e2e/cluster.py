@@ -256,9 +256,14 @@ class Cluster:
         ], env={"TMPDIR": str(tmp)})
         self.wait_for("spin-operator /readyz", lambda: http_status(f"http://127.0.0.1:{health}/readyz") == 200, "spin-operator")
         # The API server calls the webhooks: a SpinApp whose executor does not exist is refused.
-        refused = lambda: "executor does not exist in namespace" in self.kubectl("create", "--dry-run=server", "-n", namespace, "-f", "-", check=False, input=yaml.safe_dump(
-            {"apiVersion": "core.spinkube.dev/v1alpha1", "kind": "SpinApp", "metadata": {"name": "webhook-check"},
-             "spec": {"image": "example.invalid/app:1", "replicas": 1, "executor": "absent"}})).stderr
+        probe = yaml.safe_dump({"apiVersion": "core.spinkube.dev/v1alpha1", "kind": "SpinApp",
+                                "metadata": {"name": "webhook-check"},
+                                "spec": {"image": "example.invalid/app:1", "replicas": 1, "executor": "absent"}})
+
+        def refused():
+            created = self.kubectl("create", "--dry-run=server", "-n", namespace, "-f", "-", input=probe, check=False)
+            return "executor does not exist in namespace" in created.stderr
+
         self.wait_for("spin-operator's webhooks answer the API server", refused, "spin-operator")
 
     def start_flux(self):

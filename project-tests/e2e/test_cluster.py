@@ -16,11 +16,11 @@ from chain import chart_version, condition, deploy, image_digest, inputs, runnin
 from cluster import Cluster
 from node import NODE_NAME
 
-# Each case is one tenant: the harness's own providers for each runtime, and the platform's
-# seed-shaped providers (no runtime input: the chart's default, spin).
 # What containerd-shim-spin v0.24.0 says when a container's first start finds no wasm layers.
 SPIN_START_RACE = "Failed to read Spin app manifest"
 
+# Each case is one tenant: the harness's own providers for each runtime, and the platform's
+# seed-shaped providers (no runtime input: the chart's default, spin).
 CASES = [
     ("spin", "extended", "acme"),
     ("native", "extended", "globex"),
