@@ -13,10 +13,12 @@
 
 #![cfg(target_arch = "wasm32")]
 
+use wasi::clocks::monotonic_clock;
 use wasi::exports::http::incoming_handler::Guest;
 use wasi::http::types::{
     Fields, IncomingRequest, Method, OutgoingBody, OutgoingResponse, ResponseOutparam,
 };
+use wasi::io::poll;
 use wasi::io::streams::{OutputStream, StreamError};
 
 use hello_world::site::copy_bodies;
@@ -25,6 +27,9 @@ use hello_world::{respond, Body, Request, RequestHeaders};
 /// The most site bytes in linear memory at once: every page a copy touches is a page the host
 /// resets after the request, and 64 KiB already answers most files in one write.
 const CHUNK: u32 = 64 * 1024;
+/// How long an instance keeps discarding a request body after its answer (nginx's
+/// `lingering_time`); a body still arriving after that meets the host's close.
+const DISCARD_FOR_NS: u64 = 30_000_000_000;
 
 struct Component;
 
@@ -35,6 +40,10 @@ impl Guest for Component {
         let method = request.method();
         let target = request.path_with_query().unwrap_or_default();
         let fields = request.headers().entries();
+        let body_follows = fields.iter().any(|(name, value)| {
+            name.eq_ignore_ascii_case("transfer-encoding")
+                || (name.eq_ignore_ascii_case("content-length") && value.as_slice() != b"0")
+        });
         let response = respond(&Request {
             method: method_bytes(&method),
             target: target.as_bytes(),
@@ -75,6 +84,33 @@ impl Guest for Component {
             }
         }
         let _ = OutgoingBody::finish(body, None);
+        if body_follows {
+            discard_body(request);
+        }
+    }
+}
+
+/// No answer reads a request body, but the host must not close the connection while the
+/// client is still sending one: the kernel would reset it, and the client (nginx in front)
+/// would lose the answer it has not read yet (RFC 9112, 9.6). So after the answer has gone,
+/// the rest of the body is skipped (the host drops the bytes, none enter this instance), until
+/// it ends or `DISCARD_FOR_NS` has passed.
+fn discard_body(request: IncomingRequest) {
+    let Ok(body) = request.consume() else {
+        return;
+    };
+    let Ok(stream) = body.stream() else {
+        return;
+    };
+    let deadline = monotonic_clock::subscribe_duration(DISCARD_FOR_NS);
+    loop {
+        let readable = stream.subscribe();
+        if poll::poll(&[&readable, &deadline]).contains(&1) {
+            return;
+        }
+        if stream.skip(u64::MAX).is_err() {
+            return;
+        }
     }
 }
 

@@ -3,6 +3,7 @@
 
 pub mod config;
 mod handler;
+mod lingering_close;
 mod listener_close;
 pub mod log;
 mod metrics;

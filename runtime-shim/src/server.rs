@@ -24,6 +24,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use http_body::Body;
 use hyper::header::{HeaderValue, CONNECTION};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
@@ -33,6 +34,7 @@ use tokio::sync::{mpsc, watch, Notify};
 
 use crate::config::Config;
 use crate::handler::handle;
+use crate::lingering_close::{BodyInFlight, LingeringClose};
 use crate::listener_close;
 use crate::log::{self, Level, Value};
 use crate::metrics::METRICS;
@@ -218,10 +220,15 @@ impl Connection {
         let _ = stream.set_nodelay(true);
         let first_answered = Arc::new(AtomicBool::new(false));
         let answered = Arc::new(Notify::new());
+        let body_in_flight = BodyInFlight::default();
         let service = {
+            let body_in_flight = body_in_flight.clone();
             let (first_answered, answered) = (Arc::clone(&first_answered), Arc::clone(&answered));
             let stopping = self.stopping.clone();
-            service_fn(move |request| {
+            service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
+                // No answer here reads a request body; if one is still arriving when the
+                // connection ends, the close lingers for it (see lingering_close).
+                body_in_flight.set(!request.body().is_end_stream());
                 let mut response = handle(&request);
                 if *stopping.borrow() {
                     // Shutting down: this connection closes after this response, and says so
@@ -235,10 +242,13 @@ impl Connection {
                 async move { Ok::<_, Infallible>(response) }
             })
         };
-        let io = TokioIo::new(Timeouts::new(
-            sendfile::Socket::new(stream),
-            self.config.header_timeout,
-            self.config.idle_timeout,
+        let io = TokioIo::new(LingeringClose::new(
+            Timeouts::new(
+                sendfile::Socket::new(stream),
+                self.config.header_timeout,
+                self.config.idle_timeout,
+            ),
+            body_in_flight,
         ));
         let connection = self.http.serve_connection(io, service);
         tokio::pin!(connection);

@@ -144,6 +144,38 @@ fn sigterm_lets_in_flight_responses_finish_then_exits_0() {
 }
 
 #[test]
+fn a_body_still_arriving_is_read_after_the_answer_but_not_waited_for_long() {
+    // The answer goes out at once and the server shuts its side; it keeps reading while the
+    // body arrives (so the client is not reset before it reads), but not for a client that
+    // stops sending and stays open.
+    let server = start(&[]);
+    let mut stream = raw(server.addr);
+    stream
+        .write_all(b"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 100000000\r\n\r\n")
+        .unwrap();
+    stream.write_all(&[b'x'; 1 << 20]).unwrap();
+    let mut answer = Vec::new();
+    stream
+        .try_clone()
+        .unwrap()
+        .read_to_end(&mut answer)
+        .unwrap();
+    assert!(answer.starts_with(b"HTTP/1.1 200"));
+    // Still read: more of the body is taken in after the answer has ended.
+    std::thread::sleep(Duration::from_millis(1000));
+    stream.write_all(&[b'x'; 1 << 20]).unwrap();
+    // Then nothing for longer than the server waits: its socket is gone, and the next bytes
+    // meet a reset.
+    std::thread::sleep(Duration::from_millis(3500));
+    let refused = (0..3).any(|_| {
+        let failed = stream.write_all(b"x").is_err();
+        std::thread::sleep(Duration::from_millis(50));
+        failed
+    });
+    assert!(refused, "the server still reads after 3.5 s of silence");
+}
+
+#[test]
 fn idle_connections_do_not_delay_shutdown() {
     let server = start(&[]);
     let mut idle = Connection::open(server.addr).unwrap();
