@@ -3,7 +3,6 @@
 
 pub mod config;
 mod handler;
-mod lingering_close;
 mod listener_close;
 pub mod log;
 mod metrics;
@@ -13,3 +12,4 @@ mod recorded_body;
 mod sendfile;
 pub mod server;
 mod timeouts;
+mod unread_body;

@@ -34,13 +34,13 @@ use tokio::sync::{mpsc, watch, Notify};
 
 use crate::config::Config;
 use crate::handler::handle;
-use crate::lingering_close::{BodyInFlight, LingeringClose};
 use crate::listener_close;
 use crate::log::{self, Level, Value};
 use crate::metrics::METRICS;
 use crate::metrics_listener;
 use crate::sendfile;
 use crate::timeouts::Timeouts;
+use crate::unread_body::{self, BodyInFlight, LingeringClose};
 
 /// The whole request head, target included, must fit: bigger heads get 431.
 const MAX_HEAD_BYTES: usize = 16 * 1024;
@@ -226,9 +226,6 @@ impl Connection {
             let (first_answered, answered) = (Arc::clone(&first_answered), Arc::clone(&answered));
             let stopping = self.stopping.clone();
             service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
-                // No answer here reads a request body; if one is still arriving when the
-                // connection ends, the close lingers for it (see lingering_close).
-                body_in_flight.set(!request.body().is_end_stream());
                 let mut response = handle(&request);
                 if *stopping.borrow() {
                     // Shutting down: this connection closes after this response, and says so
@@ -239,7 +236,19 @@ impl Connection {
                 }
                 first_answered.store(true, Ordering::Relaxed);
                 answered.notify_one();
-                async move { Ok::<_, Infallible>(response) }
+                // No answer reads a request body: it is discarded first (see unread_body).
+                let body = request.into_body();
+                let body_in_flight = body_in_flight.clone();
+                async move {
+                    let left_unread = !body.is_end_stream() && !unread_body::discard(body).await;
+                    body_in_flight.set(left_unread);
+                    if left_unread {
+                        response
+                            .headers_mut()
+                            .insert(CONNECTION, HeaderValue::from_static("close"));
+                    }
+                    Ok::<_, Infallible>(response)
+                }
             })
         };
         let io = TokioIo::new(LingeringClose::new(

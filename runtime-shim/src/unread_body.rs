@@ -1,19 +1,21 @@
-//! Closing a connection in stages, so that a client still sending a request body reads the
-//! answer instead of a reset.
+//! A request body that no answer reads never costs the client its answer.
 //!
-//! A static site answers `GET /page` with a body attached without reading that body, and hyper
-//! then ends the connection after the response (it drains only what has already arrived).
-//! Closing a socket whose receive queue holds unread bytes makes the kernel send RST, not FIN
-//! (RFC 1122, 4.2.2.13), and a client that is still writing the body gets the reset before it
-//! reads the response: nginx in front answers 502 (`writev() failed (32: Broken pipe) while
-//! sending request to upstream`), curl straight to the server reports no response at all.
+//! A static site answers `GET /page` with a body attached without needing that body. Answered
+//! at once, with the body's rest unread, the connection ends badly in two ways:
+//! - closing a socket whose receive queue holds unread bytes makes the kernel send RST, not FIN
+//!   (RFC 1122, 4.2.2.13), and a client still writing its body gets the reset before it reads
+//!   the answer: nginx in front answers 502 (`writev() failed (32: Broken pipe) while sending
+//!   request to upstream`), curl straight to the server reports no answer;
+//! - a proxy that streams the body (Traefik, Go's reverse proxy) stops forwarding it once the
+//!   answer is complete, leaves the rest unread on its own client connection, and closes that
+//!   one: its client is reset in turn.
 //!
-//! RFC 9112, 9.6 asks servers to close in stages: half-close the sending side, keep reading
-//! until the client closes or is unlikely to send more, then close. nginx does the same
-//! (`lingering_close`) for the bodies it does not read. This wrapper does it in
-//! `poll_shutdown`, where hyper ends a connection, but only after a request that came with a
-//! body: an idle keep-alive connection closed by the graceful shutdown has nothing in flight
-//! and closes at once.
+//! So the body is read and discarded before the answer is sent ([`discard`]), up to
+//! `DISCARD_AT_MOST` bytes, within the header timeout that bounds a request (see timeouts). A
+//! longer body gets its answer with `Connection: close`, and the connection closes in stages
+//! (RFC 9112, 9.6), as nginx's `lingering_close` does: [`LingeringClose`] shuts our side after
+//! the answer and keeps reading what still arrives before it closes. A connection whose
+//! requests left nothing unread closes at once.
 
 use std::future::Future;
 use std::io::{self, IoSlice};
@@ -23,6 +25,8 @@ use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 use std::time::Duration;
 
+use http_body_util::BodyExt;
+use hyper::body::Incoming;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::time::{Instant, Sleep};
 
@@ -32,7 +36,28 @@ const QUIET: Duration = Duration::from_secs(2);
 /// Stop lingering after this long whatever the client does (nginx's `lingering_time`).
 const AT_MOST: Duration = Duration::from_secs(30);
 
-/// Set by the service for each request: does it come with a body that may still be arriving?
+/// The most body bytes read before an answer; a body longer than that is left to the close.
+const DISCARD_AT_MOST: u64 = 16 * 1024 * 1024;
+
+/// Reads `body` to its end and drops it, unless it is longer than `DISCARD_AT_MOST` or fails:
+/// then false, and the rest may still be arriving.
+pub async fn discard(mut body: Incoming) -> bool {
+    let mut read = 0;
+    while let Some(frame) = body.frame().await {
+        let Ok(frame) = frame else {
+            return false;
+        };
+        if let Some(data) = frame.data_ref() {
+            read += data.len() as u64;
+            if read > DISCARD_AT_MOST {
+                return false;
+            }
+        }
+    }
+    true
+}
+
+/// Set by the service for each request: is a body that may still be arriving left unread?
 #[derive(Clone, Default)]
 pub struct BodyInFlight(Arc<AtomicBool>);
 
