@@ -219,6 +219,13 @@ SPIN_OPERATOR="$GO_TOOLS/spin-operator-$SPIN_OPERATOR_VERSION/bin/spin-operator"
 CERT_MANAGER_VERSION="v1.21.2"
 CERT_MANAGER="$GO_TOOLS/cert-manager-$CERT_MANAGER_VERSION-$(cat "$ROOT/tools/go/cert-manager/"* | sha256sum | cut -c1-12)/bin/cert-manager"
 
+# Traefik, the cluster's ingress controller, in a pod (project-tests/e2e/ingress.py): its
+# Kubernetes Ingress NGINX provider serves Ingresses of class nginx with their nginx annotations,
+# its Gateway API provider a Gateway. Through the wrapper tools/go/traefik (its go.mod says why
+# a wrapper, and why v3.6).
+TRAEFIK_VERSION="v3.6.12"
+TRAEFIK="$GO_TOOLS/traefik-$TRAEFIK_VERSION/bin/traefik"
+
 # ensure_module_build BIN_DIR DIR PACKAGE[@VERSION][=NAME]...: `go install PACKAGE...` run in
 # DIR into BIN_DIR, once per machine, each binary named NAME or after its package, linked with
 # GO_LDFLAGS and built with the tags GO_TAGS if set; static (CGO_ENABLED=0) unless GO_CGO=1.
@@ -278,6 +285,8 @@ ensure_cluster_tools() {
   ensure_module_build "$(dirname "$SPIN_OPERATOR")" "$ROOT/tools/go/spin-operator" \
     github.com/spinkube/spin-operator/cmd=spin-operator
   ensure_module_build "$(dirname "$CERT_MANAGER")" "$ROOT/tools/go/cert-manager" hello-world/tools/cert-manager=cert-manager
+  GO_LDFLAGS="-s -w -X=github.com/traefik/traefik/v3/pkg/version.Version=$TRAEFIK_VERSION" \
+    ensure_module_build "$(dirname "$TRAEFIK")" "$ROOT/tools/go/traefik" github.com/traefik/traefik/v3/cmd/traefik
   ensure_helm
   ensure_kubectl
 }
@@ -406,9 +415,9 @@ ensure_loopback_cluster() {
   export KUBE_APISERVER="$KUBERNETES_BIN/kube-apiserver" KUBE_CONTROLLER_MANAGER="$KUBERNETES_BIN/kube-controller-manager" \
     KUBE_SCHEDULER="$KUBERNETES_BIN/kube-scheduler" KUBELET="$KUBERNETES_BIN/kubelet" KUBE_PROXY="$KUBERNETES_BIN/kube-proxy" \
     CONTAINERD="$CONTAINERD_BIN/containerd" RUNC CONTAINERD_SHIM_SPIN SPIN_REGISTRY_PUSH CNI_BIN REGISTRY CRANE METRICS_SERVER \
-    ETCD SPIN_OPERATOR CERT_MANAGER HELM KUBECTL FLUX_OPERATOR_CONTROLLER SOURCE_CONTROLLER HELM_CONTROLLER \
+    ETCD SPIN_OPERATOR CERT_MANAGER TRAEFIK HELM KUBECTL FLUX_OPERATOR_CONTROLLER SOURCE_CONTROLLER HELM_CONTROLLER \
     KUBERNETES_VERSION FLUX_OPERATOR_VERSION SPIN_OPERATOR_VERSION CERT_MANAGER_VERSION SOURCE_CONTROLLER_VERSION \
-    HELM_CONTROLLER_VERSION
+    HELM_CONTROLLER_VERSION TRAEFIK_VERSION
 }
 
 # SpinKube's shim (containerd-shim-spin v0.24.0, the binary containerd-shim-spin-v2) and

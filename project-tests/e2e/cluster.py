@@ -7,9 +7,11 @@
   bridge, the kubelet and kube-proxy, so pods are scheduled, pulled, run and probed, and
   Services route to them;
 - cert-manager (its controller and cainjector), which issues spin-operator's webhook certificate
-  and injects its CA into the webhook configurations;
+  and the Ingresses' certificates from the cluster's own CA, and injects CAs into the webhook
+  configurations;
 - spin-operator with its admission webhooks on, as its chart installs it, reconciling SpinApps
   into Deployments;
+- Traefik, the ingress controller, in a pod (ingress_controller.py);
 - Flux (flux.py): flux-operator's controller, source-controller and helm-controller, which
   reconcile the ResourceSet into OCIRepositories and HelmReleases and install the chart.
 
@@ -31,17 +33,24 @@ import yaml
 
 from paths import ROOT
 from flux import Flux
+import ingress_controller
 from node import POD_GATEWAY, Node
 from loopback import free_port
 from processes import Process, StepFailed, http_status, module_dir, run, tool, wait_until
 from registry import Registry
 
 
+# The Secret (in cert-manager's namespace) with the cluster's CA.
+LOOPBACK_CA = "loopback-ca"
+
+
 class Cluster:
     """Started by `start()`; `kubectl()` talks to it."""
 
-    def __init__(self, workdir: pathlib.Path):
+    def __init__(self, workdir: pathlib.Path, ingress_ports: tuple[int, int] | None = None):
         self.dir = workdir
+        # Where the ingress controller listens on 127.0.0.1: HTTP and HTTPS.
+        self.ingress_ports = ingress_ports or (free_port(), free_port())
         self.processes: list[Process] = []
         self.kubeconfig = workdir / "kubeconfig"
         self.timings: dict[str, float] = {}
@@ -50,13 +59,14 @@ class Cluster:
         self.leftovers: list[str] = []
         self.release: dict[str, str] = {}  # the harness's inputs that name the published release
 
-    # Start-up, in order: store, API server, CRDs, controllers, registry, node, operators.
+    # Start-up, in order: store, the node's network, API server, CRDs, controllers, registry,
+    # node, operators, the ingress controller, Flux.
 
     def start(self):
-        for step in (self.start_store, self.start_api_server, self.install_crds,
+        for step in (self.start_store, self.make_network, self.start_api_server, self.install_crds,
                      self.start_controller_manager, self.start_scheduler, self.start_registry,
                      self.start_node, self.start_metrics_server, self.start_cert_manager, self.start_spin_operator,
-                     self.start_flux):
+                     self.start_ingress_controller, self.start_flux):
             began = time.monotonic()
             step()
             self.timings[step.__name__] = time.monotonic() - began
@@ -74,7 +84,13 @@ class Cluster:
         ])
         self.wait_for("etcd accepts connections", lambda: self.port_open(self.store_port), "etcd")
 
+    def make_network(self):
+        self.node = Node(self.dir, self.kubeconfig)
+        self.node.make_network()
+
     def start_api_server(self):
+        """On the node's address, not loopback: pods (the ingress controller) reach it there
+        through the `kubernetes` Service, and the host's clients too."""
         self.api_port = free_port()
         certs = self.dir / "certs"
         certs.mkdir()
@@ -98,11 +114,11 @@ class Cluster:
         self.spawn("kube-apiserver", [
             tool("kube-apiserver"),
             f"--etcd-servers=http://127.0.0.1:{self.store_port}",
-            "--bind-address=127.0.0.1", "--advertise-address=127.0.0.1", f"--secure-port={self.api_port}",
+            f"--bind-address={POD_GATEWAY}", f"--advertise-address={POD_GATEWAY}", f"--secure-port={self.api_port}",
             f"--cert-dir={certs}",  # a self-signed serving certificate, made at start
             f"--token-auth-file={certs / 'tokens.csv'}",
             "--authorization-mode=RBAC",
-            f"--service-account-issuer=https://127.0.0.1:{self.api_port}",
+            f"--service-account-issuer=https://{POD_GATEWAY}:{self.api_port}",
             f"--service-account-key-file={certs / 'sa.pub'}",
             f"--service-account-signing-key-file={certs / 'sa.key'}",
             "--service-cluster-ip-range=10.96.0.0/16",
@@ -120,7 +136,7 @@ class Cluster:
         ])
         self.kubeconfig.write_text(yaml.safe_dump({
             "apiVersion": "v1", "kind": "Config", "current-context": "e2e",
-            "clusters": [{"name": "e2e", "cluster": {"server": f"https://127.0.0.1:{self.api_port}", "insecure-skip-tls-verify": True}}],
+            "clusters": [{"name": "e2e", "cluster": {"server": f"https://{POD_GATEWAY}:{self.api_port}", "insecure-skip-tls-verify": True}}],
             "users": [{"name": "admin", "user": {"token": self.token}}],
             "contexts": [{"name": "e2e", "context": {"cluster": "e2e", "user": "admin"}}],
         }))
@@ -166,8 +182,7 @@ class Cluster:
         self.pause_image = self.registry.push_pause_image()
 
     def start_node(self):
-        self.node = Node(self.dir, self.kubeconfig, self.pause_image, self.registry.address)
-        self.node.start(self.processes)
+        self.node.start(self.processes, self.pause_image, self.registry.address)
 
     def start_metrics_server(self):
         """metrics-server, reading the kubelet's resource metrics, behind the API server's
@@ -201,8 +216,17 @@ class Cluster:
 
     def start_cert_manager(self):
         """cert-manager's controller and cainjector, on the host like the cluster's other
-        controllers; ClusterIssuers keep their secrets in `cert-manager`, as its chart sets."""
+        controllers; ClusterIssuers keep their secrets in `cert-manager`, as its chart sets. No
+        ACME server is reachable from here: the cluster's own CA (`ca_file`, in the Secret
+        LOOPBACK_CA) is what its ClusterIssuers sign with (chain.py)."""
         self.kubectl("create", "namespace", "cert-manager")
+        certs = self.dir / "certs"
+        self.ca_file = certs / "loopback-ca.crt"
+        run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=loopback-cluster-ca",
+             "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign",
+             "-keyout", str(certs / "loopback-ca.key"), "-out", str(self.ca_file)], "the cluster's CA")
+        self.kubectl("create", "secret", "tls", LOOPBACK_CA, "-n", "cert-manager",
+                     f"--cert={self.ca_file}", f"--key={certs / 'loopback-ca.key'}")
         self.spawn("cert-manager-controller", [tool("cert-manager"), "controller", f"--kubeconfig={self.kubeconfig}",
                                                "--cluster-resource-namespace=cert-manager"])
         self.spawn("cert-manager-cainjector", [tool("cert-manager"), "cainjector", f"--kubeconfig={self.kubeconfig}"])
@@ -265,6 +289,9 @@ class Cluster:
             return "executor does not exist in namespace" in created.stderr
 
         self.wait_for("spin-operator's webhooks answer the API server", refused, "spin-operator")
+
+    def start_ingress_controller(self):
+        ingress_controller.start(self, *self.ingress_ports)
 
     def start_flux(self):
         Flux(self).start()

@@ -2,8 +2,8 @@
 Docker and no cloud. `up` starts it (control plane, registry, node, metrics-server,
 spin-operator), publishes the release into its registry with the project's push path, deploys
 the chart as the deployment docs describe (the harness in test/, the ResourceSet reconciled,
-the chart from the registry), puts nginx in front as the Ingress says, writes STATE and serves
-until SIGTERM or SIGINT; then it stops everything and puts the host back.
+the chart from the registry), waits until the ingress controller (Traefik, in a pod) serves it,
+writes STATE and serves until SIGTERM or SIGINT; then it stops everything and puts the host back.
 
   loopback_cluster.py up       run in the foreground (mise-tasks/cluster runs it detached)
 """
@@ -17,7 +17,7 @@ import threading
 
 from chain import deploy, running_and_ready
 from cluster import Cluster
-from ingress import run_ingress
+import ingress_controller
 from paths import ROOT
 from pipeline import harness_env
 
@@ -25,7 +25,7 @@ HOME = ROOT / "target" / "cluster"
 STATE = HOME / "state.json"
 
 
-def up(ingress_port: int) -> int:
+def up(ingress_ports: tuple[int, int]) -> int:
     if STATE.exists():
         sys.exit(f"{STATE} exists: a cluster is running (`bin/mise run cluster -- down` stops it)")
     workdir = HOME / "run"
@@ -34,8 +34,7 @@ def up(ingress_port: int) -> int:
     stopping = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stopping.set())
-    cluster = Cluster(workdir)
-    proxy = None
+    cluster = Cluster(workdir, ingress_ports)
     try:
         cluster.start()
         cluster.publish()
@@ -45,17 +44,16 @@ def up(ingress_port: int) -> int:
         app = release["spec"]["values"].get("appName", "hello-world")
         # Spin pods take longer: the shim pulls the artifact and compiles the component first.
         running_and_ready(cluster, name, release["spec"]["values"].get("replicaCount", 3), timeout=300)
-        proxy, port, host = run_ingress(cluster, name, app, workdir / "nginx", port=ingress_port)
+        host = ingress_controller.serving(cluster, name, app)
         STATE.write_text(json.dumps({
-            "pid": os.getpid(), "kubeconfig": str(cluster.kubeconfig), "ingress": f"127.0.0.1:{port}", "host": host,
+            "pid": os.getpid(), "kubeconfig": str(cluster.kubeconfig), "host": host, "ca": str(cluster.ca_file),
+            "http": f"127.0.0.1:{ingress_ports[0]}", "https": f"127.0.0.1:{ingress_ports[1]}",
             "runtime": runtime, "namespace": name, "registry": cluster.registry.address,
         }, indent=2))
         print(f"ready: {runtime} runtime in namespace {name}", flush=True)
         stopping.wait()
         return 0
     finally:
-        if proxy:
-            proxy.stop()
         cluster.stop()
         STATE.unlink(missing_ok=True)
         print("stopped; left on the host:", cluster.leftovers or "nothing", flush=True)
@@ -64,4 +62,4 @@ def up(ingress_port: int) -> int:
 if __name__ == "__main__":
     if sys.argv[1:2] != ["up"]:
         sys.exit(__doc__)
-    sys.exit(up(int(os.environ.get("CLUSTER_INGRESS_PORT", "8080"))))
+    sys.exit(up((int(os.environ.get("CLUSTER_INGRESS_PORT", "8080")), int(os.environ.get("CLUSTER_INGRESS_TLS_PORT", "8443")))))

@@ -3,9 +3,9 @@ kube-proxy (iptables mode), each built from its module (scripts/lib.sh, ensure_n
 
 The network is the test's own: a bridge it makes (POD_GATEWAY on it), pods in network
 namespaces that containerd makes through the CNI bridge plugin, addresses from host-local, and
-no route out: the bridge plugin neither masquerades nor gives pods a default route, and the host
-reaches Service addresses over the bridge (a route the test adds), so nothing travels further
-than loopback, the bridge and the pods. Pods resolve names through loopback (resolv.conf).
+no route out: the bridge plugin neither masquerades nor gives pods a default route. The host
+reaches Service addresses over the bridge, and pods reach them through the host (routes the test
+adds), so nothing travels further than loopback, the bridge and the pods. Pods resolve names through loopback (resolv.conf).
 
 What the machine needs, found by running a node here:
 - CAP_SYS_RESOURCE is not in the VM's bounding set, so runc cannot raise a sandbox's
@@ -39,17 +39,17 @@ SERVICE_SUBNET = "10.96.0.0/16"
 
 
 class Node:
-    def __init__(self, workdir: pathlib.Path, kubeconfig: pathlib.Path, sandbox_image: str, registry: str):
+    def __init__(self, workdir: pathlib.Path, kubeconfig: pathlib.Path):
         self.dir = workdir / "node"
         self.kubeconfig = kubeconfig
-        self.sandbox_image = sandbox_image
-        self.registry = registry  # host:port of the loopback registry containerd pulls from
         self.processes: list[Process] = []
         self.host = HostState(self.dir, BRIDGE)
         self.socket = self.dir / "containerd" / "containerd.sock"
         self.runc_root = self.dir / "runc"
 
-    def start(self, watch: list[Process]):
+    def make_network(self):
+        """The bridge, first of all: the API server listens on its address, where the host's
+        clients and the pods alike reach it."""
         if pathlib.Path(f"/sys/class/net/{BRIDGE}").exists():
             raise StepFailed(f"the node's bridge {BRIDGE} exists: another loopback cluster runs on this machine "
                              "(stop it with `bin/mise run cluster -- down`)")
@@ -57,12 +57,18 @@ class Node:
             raise StepFailed("a node needs root: containerd, runc and the kubelet manage namespaces, cgroups and iptables")
         self.dir.mkdir(parents=True)
         self.host.record()
-        self.make_network()
+        self.make_bridge()
+
+    def start(self, watch: list[Process], sandbox_image: str, registry: str):
+        """containerd (pulling from `registry`, host:port, with `sandbox_image` as the pause
+        image), the kubelet and kube-proxy, on the network `make_network` made."""
+        self.sandbox_image = sandbox_image
+        self.registry = registry
         self.start_containerd(watch)
         self.start_kubelet(watch)
         self.start_kube_proxy(watch)
 
-    def make_network(self):
+    def make_bridge(self):
         for command in (
             ["ip", "link", "add", BRIDGE, "type", "bridge"],
             ["ip", "addr", "add", f"{POD_GATEWAY}/24", "dev", BRIDGE],
@@ -80,6 +86,9 @@ class Node:
             "plugins": [
                 {"type": "bridge", "bridge": BRIDGE, "isGateway": False, "ipMasq": False, "hairpinMode": True,
                  "ipam": {"type": "host-local", "ranges": [[{"subnet": POD_SUBNET, "gateway": POD_GATEWAY}]],
+                          # Service addresses through the host, where kube-proxy's rules take them
+                          # on; still no default route.
+                          "routes": [{"dst": SERVICE_SUBNET, "gw": POD_GATEWAY}],
                           "dataDir": str(self.dir / "cni-ipam")}},
                 {"type": "portmap", "capabilities": {"portMappings": True}},
             ],

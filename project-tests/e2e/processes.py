@@ -32,6 +32,7 @@ TOOLS = {
     "helm-controller": "HELM_CONTROLLER",
     "spin-operator": "SPIN_OPERATOR",
     "cert-manager": "CERT_MANAGER",
+    "traefik": "TRAEFIK",
     "kubectl": "KUBECTL",
     "helm": "HELM",
 }

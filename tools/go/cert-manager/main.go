@@ -7,8 +7,9 @@
 // defaults, and without what the cluster does not use: leader election (one replica), the
 // metrics and profiling servers, and the ACME, Vault and Venafi issuers (their packages are not
 // linked). It issues certificates from SelfSigned and CA issuers, as SpinKube's spin-operator
-// chart asks for its webhooks, and injects CA bundles into webhook configurations, API services
-// and CRDs that carry `cert-manager.io/inject-ca-from`.
+// chart asks for its webhooks, and for the Ingresses that name an issuer in their annotations
+// (the ingress-shim), and injects CA bundles into webhook configurations, API services and CRDs
+// that carry `cert-manager.io/inject-ca-from`.
 //
 //	cert-manager controller --kubeconfig FILE [--cluster-resource-namespace NS]
 //	cert-manager cainjector --kubeconfig FILE
@@ -43,7 +44,8 @@ import (
 
 	// The controllers this build runs register themselves (controller.Register), as upstream's
 	// cmd/controller/app/start.go links them: issuers, certificates and their requests for the
-	// SelfSigned and CA issuers.
+	// SelfSigned and CA issuers, and the ingress-shim.
+	_ "github.com/cert-manager/cert-manager/pkg/controller/certificate-shim/ingresses"
 	_ "github.com/cert-manager/cert-manager/pkg/controller/certificaterequests/approver"
 	_ "github.com/cert-manager/cert-manager/pkg/controller/certificaterequests/ca"
 	_ "github.com/cert-manager/cert-manager/pkg/controller/certificaterequests/selfsigned"
@@ -98,6 +100,12 @@ func runController(ctx context.Context, kubeconfig, resourceNamespace string, wo
 		KubernetesAPIQPS:   20,
 		KubernetesAPIBurst: 50,
 		IssuerOptions:      controller.IssuerOptions{ClusterResourceNamespace: resourceNamespace},
+		// Upstream's defaults (internal/apis/config/controller/v1alpha1/defaults.go).
+		IngressShimOptions: controller.IngressShimOptions{
+			DefaultIssuerKind:                 "Issuer",
+			DefaultIssuerGroup:                "cert-manager.io",
+			DefaultAutoCertificateAnnotations: []string{"kubernetes.io/tls-acme"},
+		},
 		CertificateOptions: controller.CertificateOptions{
 			CertificateRequestMinimumBackoffDuration: time.Hour,
 			CertificateRequestMaximumBackoffDuration: 32 * time.Hour,
