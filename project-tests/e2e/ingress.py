@@ -61,7 +61,8 @@ daemon off;
 events {{ worker_connections 1024; }}
 http {{
     access_log {workdir}/nginx-access.log;
-    client_body_temp_path {workdir}/client_body;
+    # Request bodies over the buffer go to Debian's own folder (/var/lib/nginx/body), which its
+    # workers (www-data) can write; they cannot reach the test's folder, private to root.
     proxy_temp_path {workdir}/proxy;
     fastcgi_temp_path {workdir}/fastcgi;
     uwsgi_temp_path {workdir}/uwsgi;
