@@ -259,10 +259,7 @@ class Cluster:
         self.kubectl("create", "namespace", namespace)
         self.kubectl("apply", "-n", namespace, "-f", "-", input=yaml.safe_dump_all(objects))
         (certificate,) = [o for o in objects if o["kind"] == "Certificate"]
-        self.wait_for("cert-manager: spin-operator's webhook certificate Ready", lambda: self.kubectl(
-            "get", "certificate", certificate["metadata"]["name"], "-n", namespace, "-o",
-            "jsonpath={.status.conditions[?(@.type=='Ready')].status}", check=False).stdout == "True",
-            "cert-manager-controller")
+        self.wait_for_certificate(certificate["metadata"]["name"], namespace)
         configurations = [o for o in objects if o["kind"].endswith("WebhookConfiguration")]
         injected = lambda: all(w["clientConfig"].get("caBundle") for c in configurations
                                for w in self.get(c["kind"].lower(), c["metadata"]["name"])["webhooks"])
@@ -323,6 +320,13 @@ class Cluster:
         args = ["get", kind] + ([name] if name else []) + (["-n", namespace] if namespace else ["-A"] if not name else [])
         args += ["-l", selector] if selector else []
         return json.loads(self.kubectl(*args, "-o", "json").stdout)
+
+    def wait_for_certificate(self, name: str, namespace: str, timeout: float = 60):
+        """Waits until cert-manager has issued the Certificate `name` (its Ready condition)."""
+        self.wait_for(f"cert-manager: the certificate {namespace}/{name} Ready", lambda: self.kubectl(
+            "get", "certificate", name, "-n", namespace, "-o",
+            "jsonpath={.status.conditions[?(@.type=='Ready')].status}", check=False).stdout == "True",
+            "cert-manager-controller", timeout)
 
     def wait_for(self, what: str, ready, component: str, timeout: float = 60):
         """Waits for `ready` while every process of the cluster is up; blames `component`."""

@@ -125,10 +125,7 @@ def serving(cluster, namespace: str, app: str) -> str:
     ingress = cluster.get("ingress", app, namespace=namespace)
     host = ingress["spec"]["rules"][0]["host"]
     (tls,) = ingress["spec"]["tls"]
-    cluster.wait_for(f"cert-manager: the certificate {tls['secretName']} Ready", lambda: cluster.kubectl(
-        "get", "certificate", tls["secretName"], "-n", namespace, "-o",
-        "jsonpath={.status.conditions[?(@.type=='Ready')].status}", check=False).stdout == "True",
-        "cert-manager-controller", timeout=90)
+    cluster.wait_for_certificate(tls["secretName"], namespace, timeout=90)
 
     def served() -> bool:
         try:

@@ -62,8 +62,8 @@ pub async fn discard(mut body: Incoming) -> bool {
 pub struct BodyInFlight(Arc<AtomicBool>);
 
 impl BodyInFlight {
-    pub fn set(&self, body_follows: bool) {
-        self.0.store(body_follows, Ordering::Relaxed);
+    pub fn set(&self, left_unread: bool) {
+        self.0.store(left_unread, Ordering::Relaxed);
     }
 
     fn get(&self) -> bool {
