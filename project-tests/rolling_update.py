@@ -28,6 +28,7 @@ import tempfile
 import threading
 import time
 import urllib.parse
+from typing import Callable
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))  # for `loopback`
 from loopback import free_port, nginx_command, pages_of, wait_listening  # noqa: E402
@@ -91,14 +92,21 @@ class Assets(html.parser.HTMLParser):
             self.found.append(parsed.path)
 
 
+def plain(port: int) -> Callable[[], http.client.HTTPConnection]:
+    """New HTTP connections to 127.0.0.1:`port`."""
+    return lambda: http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+
+
 class Client(threading.Thread):
     """Loads every page and all its assets through the proxy, over and over, on one keep-alive
-    connection, retrying once on a fresh connection when a kept-alive one was closed (as browsers
-    do); only a fresh connection that fails counts as a reset."""
+    connection (a new one from `connect`: plain HTTP, or HTTPS through the cluster's ingress
+    controller), retrying once on a fresh connection when a kept-alive one was closed (as
+    browsers do); only a fresh connection that fails counts as a reset."""
 
-    def __init__(self, port: int, pages: list[str], stop: threading.Event, host: str | None = None):
+    def __init__(self, connect: Callable[[], http.client.HTTPConnection], pages: list[str],
+                 stop: threading.Event, host: str | None = None):
         super().__init__(daemon=True)
-        self.port, self.pages, self.stop = port, pages, stop
+        self.connect, self.pages, self.stop = connect, pages, stop
         self.headers = {"Accept-Encoding": "identity", **({"Host": host} if host else {})}
         self.counts = {"pages": 0, "assets": 0, "asset 404s": 0, "5xx": 0, "resets": 0}
         self.failures: list[str] = []
@@ -108,7 +116,7 @@ class Client(threading.Thread):
     def get(self, path: str) -> tuple[int, bytes]:
         for attempt in (1, 2):
             if self.connection is None:
-                self.connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+                self.connection = self.connect()
             try:
                 self.connection.request("GET", path, headers=self.headers)
                 response = self.connection.getresponse()
@@ -147,11 +155,12 @@ class Client(threading.Thread):
 
 
 @contextlib.contextmanager
-def loading(port: int, pages: list[str], count: int, host: str | None = None):
-    """`count` Clients loading `pages` through the proxy on `port` while the block runs; they
-    stop, and are waited for, when it ends."""
+def loading(connect: Callable[[], http.client.HTTPConnection], pages: list[str], count: int,
+            host: str | None = None):
+    """`count` Clients loading `pages` through the proxy that `connect` reaches while the block
+    runs; they stop, and are waited for, when it ends."""
     stop = threading.Event()
-    clients = [Client(port, pages, stop, host) for _ in range(count)]
+    clients = [Client(connect, pages, stop, host) for _ in range(count)]
     for client in clients:
         client.start()
     try:
@@ -247,9 +256,9 @@ def run(args) -> int:
             wait_listening(proxy_port, proxy, timeout=10)
         except RuntimeError as error:
             sys.exit(f"nginx did not start: {error}")
-        with loading(proxy_port, pages, args.clients) as clients:
+        with loading(plain(proxy_port), pages, args.clients) as clients:
             # A page that the old version serves, whose assets are asked for after the switch.
-            probe = Client(proxy_port, [], threading.Event())
+            probe = Client(plain(proxy_port), [], threading.Event())
             _, body = probe.get("/")
             parser = Assets("/")
             parser.feed(body.decode("utf-8", "replace"))

@@ -9,6 +9,7 @@ import subprocess
 import pytest
 import yaml
 
+from paths import DATA, ROOT
 from kube import find, the, validate
 from pipeline import CHART, RenderError, helm, helm_template
 
@@ -59,6 +60,13 @@ def test_helm_lint_strict_is_clean_with_defaults_and_both_runtimes(tmp_path):
         ({"spin": {"createExecutor": True, "runtimeClassName": "x", "otel": {"endpoint": "collector:4318"}}},
          "/spin/otel/endpoint"),
         ({"ingress": {"enabled": True, "hostname": "x.example.com"}, "service": {"enabled": False, "port": 80}}, "service.enabled"),
+        ({"httpRoute": {"enabled": True, "hostnames": [HOST]}}, "parentRefs"),
+        ({"httpRoute": {"enabled": True, "parentRefs": [{"name": "platform"}], "hostnames": []}}, "/httpRoute/hostnames"),
+        ({"httpRoute": {"enabled": True, "parentRefs": [{"namespace": "gateway"}], "hostnames": [HOST]}}, "name"),
+        ({"httpRoute": {"enabled": True, "parentRefs": [{"name": "platform"}], "hostnames": ["Bad_Host"]}},
+         "/httpRoute/hostnames/0"),
+        ({"httpRoute": {"enabled": True, "parentRefs": [{"name": "p"}], "hostnames": [HOST]},
+          "service": {"enabled": False, "port": 80}}, "httpRoute.enabled needs service.enabled"),
     ],
 )
 def test_bad_values_are_rejected_with_the_field_named(values, complaint):
@@ -158,6 +166,21 @@ def test_switching_runtime_keeps_host_tls_and_service():
     assert spin["service"] == ("hello-world", [80])
     assert spin["class"] == "nginx"
     assert spin["annotations"]["cert-manager.io/cluster-issuer"] == "google-cloud-dns-cluster-issuer"
+
+
+@pytest.mark.parametrize("runtime", ["spin", "native"])
+def test_an_httproute_sends_every_path_of_its_hosts_to_the_service_the_ingress_names(runtime):
+    gateway = {"name": "platform", "namespace": "traefik", "sectionName": "websecure"}
+    objects = render(runtime, httpRoute={"enabled": True, "parentRefs": [gateway], "hostnames": [HOST]})
+    route = the(objects, "HTTPRoute", "hello-world")
+    validate(route)
+    assert route["spec"]["parentRefs"] == [gateway]
+    assert route["spec"]["hostnames"] == [HOST]
+    (rule,) = route["spec"]["rules"]
+    assert rule["matches"] == [{"path": {"type": "PathPrefix", "value": "/"}}]
+    assert rule["backendRefs"] == [{"name": "hello-world", "port": 80}]
+    assert address(objects)["backend"] == {"name": "hello-world", "port": {"number": 80}}
+    assert not find(render(runtime), "HTTPRoute")
 
 
 def spin_operator_pod_labels(app: dict) -> dict:
@@ -300,3 +323,12 @@ def test_helm_template_with_defaults_has_the_production_objects():
     labels = the(objects, "Namespace")["metadata"]["labels"]
     assert labels["pod-security.kubernetes.io/enforce"] == "baseline"
     assert labels["pod-security.kubernetes.io/warn"] == "restricted"
+
+
+def test_the_httproute_is_checked_against_the_gateway_api_crds_the_cluster_installs():
+    pinned = subprocess.run(["bash", "-c", ". scripts/lib.sh; echo \"$GATEWAY_API_VERSION\""], cwd=ROOT,
+                            capture_output=True, text=True, check=True).stdout.strip()
+    crd = yaml.safe_load((DATA / "crds/gateway-api/gateway.networking.k8s.io_httproutes.yaml").read_text())
+    annotations = crd["metadata"]["annotations"]
+    assert (annotations["gateway.networking.k8s.io/bundle-version"], annotations["gateway.networking.k8s.io/channel"]) == (
+        pinned, "standard")

@@ -219,12 +219,15 @@ SPIN_OPERATOR="$GO_TOOLS/spin-operator-$SPIN_OPERATOR_VERSION/bin/spin-operator"
 CERT_MANAGER_VERSION="v1.21.2"
 CERT_MANAGER="$GO_TOOLS/cert-manager-$CERT_MANAGER_VERSION-$(cat "$ROOT/tools/go/cert-manager/"* | sha256sum | cut -c1-12)/bin/cert-manager"
 
-# Traefik, the cluster's ingress controller, in a pod (project-tests/e2e/ingress.py): its
+# Traefik, the cluster's ingress controller, in a pod (project-tests/e2e/ingress_controller.py): its
 # Kubernetes Ingress NGINX provider serves Ingresses of class nginx with their nginx annotations,
 # its Gateway API provider a Gateway. Through the wrapper tools/go/traefik (its go.mod says why
 # a wrapper, and why v3.6).
 TRAEFIK_VERSION="v3.6.12"
 TRAEFIK="$GO_TOOLS/traefik-$TRAEFIK_VERSION/bin/traefik"
+# The Gateway API CRDs (standard channel) the e2e's cluster installs from the module, and the
+# chart's HTTPRoute is checked against.
+GATEWAY_API_VERSION="v1.6.3"
 
 # ensure_module_build BIN_DIR DIR PACKAGE[@VERSION][=NAME]...: `go install PACKAGE...` run in
 # DIR into BIN_DIR, once per machine, each binary named NAME or after its package, linked with
@@ -402,8 +405,8 @@ ensure_flux_operator_controller() {
 }
 
 # ensure_loopback_cluster: everything project-tests/e2e's cluster needs (the e2e task and
-# `mise run cluster`): its tools built, openssl for its certificates, nginx as its ingress, and
-# the environment it reads them from (processes.py, TOOLS).
+# `mise run cluster`): its tools built, openssl for its certificates, and the environment it
+# reads them from (processes.py, TOOLS).
 ensure_loopback_cluster() {
   ensure_venv
   ensure_cluster_tools
@@ -411,13 +414,12 @@ ensure_loopback_cluster() {
   ensure_spin_tools
   ensure_flux_controllers
   command -v openssl >/dev/null || ensure_apt openssl
-  ensure_apt nginx
   export KUBE_APISERVER="$KUBERNETES_BIN/kube-apiserver" KUBE_CONTROLLER_MANAGER="$KUBERNETES_BIN/kube-controller-manager" \
     KUBE_SCHEDULER="$KUBERNETES_BIN/kube-scheduler" KUBELET="$KUBERNETES_BIN/kubelet" KUBE_PROXY="$KUBERNETES_BIN/kube-proxy" \
     CONTAINERD="$CONTAINERD_BIN/containerd" RUNC CONTAINERD_SHIM_SPIN SPIN_REGISTRY_PUSH CNI_BIN REGISTRY CRANE METRICS_SERVER \
     ETCD SPIN_OPERATOR CERT_MANAGER TRAEFIK HELM KUBECTL FLUX_OPERATOR_CONTROLLER SOURCE_CONTROLLER HELM_CONTROLLER \
     KUBERNETES_VERSION FLUX_OPERATOR_VERSION SPIN_OPERATOR_VERSION CERT_MANAGER_VERSION SOURCE_CONTROLLER_VERSION \
-    HELM_CONTROLLER_VERSION TRAEFIK_VERSION
+    HELM_CONTROLLER_VERSION TRAEFIK_VERSION GATEWAY_API_VERSION
 }
 
 # SpinKube's shim (containerd-shim-spin v0.24.0, the binary containerd-shim-spin-v2) and

@@ -1,7 +1,7 @@
 //! The bad-input corpus (`testkit/corpus/bad-requests.txt`), sent to a running server.
 
 use crate::cases::{decode, Target};
-use testkit::client::{self, Connection};
+use testkit::client;
 
 pub use testkit::corpus::{load, Vector};
 
@@ -35,7 +35,7 @@ pub fn check(t: &Target, vector: &Vector) -> Result<(), String> {
         request.extend_from_slice(b"\r\n");
     }
     request.extend_from_slice(b"\r\n");
-    let mut connection = Connection::open(t.addr).map_err(|e| e.to_string())?;
+    let mut connection = t.connect()?;
     let reply = connection
         .send_raw(&request, false)
         .map_err(|e| format!("{shown}: {e}"))?;

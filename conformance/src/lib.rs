@@ -10,9 +10,10 @@
 //!   (`mise run test:wasm` sets both).
 //!
 //! - `ingress`: a proxy already running at `HELLO_WORLD_INGRESS` (host:port), reached with
-//!   `Host: $HELLO_WORLD_HOST`: the e2e test puts nginx, configured from the chart's Ingress,
-//!   in front of a pod's server and runs the rule cases through it. Without the variable these
-//!   cases are ignored.
+//!   `Host: $HELLO_WORLD_HOST`, over HTTPS when `HELLO_WORLD_INGRESS_CA` names the CA to trust
+//!   (`tls.rs`): the e2e test runs the rule cases through the cluster's ingress controller, by
+//!   the chart's Ingress and by its HTTPRoute, to a pod. Without the variable these cases are
+//!   ignored.
 //!
 //! The bad-input corpus (`testkit/corpus/bad-requests.txt`) runs against the native and wasm
 //! targets as `<target>::bad_input::<line>`. Not through the ingress: a proxy answers hostile
@@ -21,9 +22,10 @@
 mod cases;
 mod corpus;
 mod site;
+mod tls;
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
 use libtest_mimic::{Arguments, Failed, Trial};
@@ -31,18 +33,26 @@ use libtest_mimic::{Arguments, Failed, Trial};
 use cases::Target;
 use site::Site;
 use testkit::servers::Server;
+use tls::Tls;
 
 /// What a target's cases talk to: a server this harness started, or one already running.
 enum Endpoint {
     Started(Server),
-    Running(SocketAddr),
+    Running(SocketAddr, Option<Tls>),
 }
 
 impl Endpoint {
     fn addr(&self) -> SocketAddr {
         match self {
             Endpoint::Started(server) => server.addr,
-            Endpoint::Running(addr) => *addr,
+            Endpoint::Running(addr, _) => *addr,
+        }
+    }
+
+    fn tls(&self) -> Option<&Tls> {
+        match self {
+            Endpoint::Started(_) => None,
+            Endpoint::Running(_, tls) => tls.as_ref(),
         }
     }
 }
@@ -55,11 +65,10 @@ struct Lazy {
 }
 
 impl Lazy {
-    fn addr(&self) -> Result<SocketAddr, Failed> {
+    fn endpoint(&self) -> Result<&Endpoint, Failed> {
         self.endpoint
             .get_or_init(self.start)
             .as_ref()
-            .map(Endpoint::addr)
             .map_err(|e| Failed::from(format!("{} did not start: {e}", self.name)))
     }
 }
@@ -88,7 +97,7 @@ fn start_native() -> Result<Endpoint, String> {
             runtime_shim::server::serve(listener, config, std::future::pending()).await
         })
     });
-    Ok(Endpoint::Running(addr))
+    Ok(Endpoint::Running(addr, None))
 }
 
 fn start_wasm() -> Result<Endpoint, String> {
@@ -105,9 +114,11 @@ fn ingress() -> Option<Result<SocketAddr, String>> {
 }
 
 fn reach_ingress() -> Result<Endpoint, String> {
-    ingress()
-        .ok_or_else(|| "HELLO_WORLD_INGRESS is not set".to_owned())?
-        .map(Endpoint::Running)
+    let addr = ingress().ok_or_else(|| "HELLO_WORLD_INGRESS is not set".to_owned())??;
+    let tls = std::env::var_os("HELLO_WORLD_INGRESS_CA")
+        .map(|ca| Tls::trusting(Path::new(&ca)))
+        .transpose()?;
+    Ok(Endpoint::Running(addr, tls))
 }
 
 fn component() -> Option<PathBuf> {
@@ -161,8 +172,10 @@ pub fn run() -> ! {
                 let site = Arc::clone(&site);
                 trials.push(
                     Trial::test(format!("{}::{rule}::{name}", lazy.name), move || {
+                        let endpoint = lazy.endpoint()?;
                         case(&Target {
-                            addr: lazy.addr()?,
+                            addr: endpoint.addr(),
+                            tls: endpoint.tls(),
                             site: &site,
                             through_proxy: lazy.name == "ingress",
                         })
@@ -179,9 +192,11 @@ pub fn run() -> ! {
                 Trial::test(
                     format!("{}::bad_input::line_{:03}", lazy.name, vector.line),
                     move || {
+                        let endpoint = lazy.endpoint()?;
                         corpus::check(
                             &Target {
-                                addr: lazy.addr()?,
+                                addr: endpoint.addr(),
+                                tls: endpoint.tls(),
                                 site: &site,
                                 through_proxy: false,
                             },

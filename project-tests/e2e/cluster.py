@@ -145,18 +145,22 @@ class Cluster:
 
     def install_crds(self):
         """The upstream CRDs from their modules at the built versions: flux-operator's,
-        source-controller's, helm-controller's and spin-operator's (config/crd/bases) and
-        cert-manager's (deploy/crds). The cluster is new: each is created."""
+        source-controller's, helm-controller's and spin-operator's (config/crd/bases),
+        cert-manager's (deploy/crds), and Gateway API's standard channel (config/crd/standard,
+        with its ValidatingAdmissionPolicy against downgrades). The cluster is new: each is
+        created."""
         modules = [("github.com/controlplaneio-fluxcd/flux-operator", "FLUX_OPERATOR_VERSION", "config/crd/bases"),
                    ("github.com/fluxcd/source-controller", "SOURCE_CONTROLLER_VERSION", "config/crd/bases"),
                    ("github.com/fluxcd/helm-controller", "HELM_CONTROLLER_VERSION", "config/crd/bases"),
                    ("github.com/spinkube/spin-operator", "SPIN_OPERATOR_VERSION", "config/crd/bases"),
-                   ("github.com/cert-manager/cert-manager", "CERT_MANAGER_VERSION", "deploy/crds")]
+                   ("github.com/cert-manager/cert-manager", "CERT_MANAGER_VERSION", "deploy/crds"),
+                   ("sigs.k8s.io/gateway-api", "GATEWAY_API_VERSION", "config/crd/standard")]
         files = [f for module, version, folder in modules
                  for f in sorted((module_dir(module, os.environ[version]) / folder).glob("*.yaml"))]
         for file in files:
             self.kubectl("create", "-f", str(file))
-        names = [yaml.safe_load(f.read_text())["metadata"]["name"] for f in files]
+        names = [o["metadata"]["name"] for f in files for o in yaml.safe_load_all(f.read_text())
+                 if o and o["kind"] == "CustomResourceDefinition"]
         self.kubectl("wait", "--for=condition=Established", "--timeout=60s", *[f"crd/{n}" for n in names])
 
     def start_controller_manager(self):
@@ -227,6 +231,11 @@ class Cluster:
              "-keyout", str(certs / "loopback-ca.key"), "-out", str(self.ca_file)], "the cluster's CA")
         self.kubectl("create", "secret", "tls", LOOPBACK_CA, "-n", "cert-manager",
                      f"--cert={self.ca_file}", f"--key={certs / 'loopback-ca.key'}")
+        # The same CA as a ClusterIssuer of its own, for the platform's certificates (the Gateway's).
+        self.ca_issuer = LOOPBACK_CA
+        self.kubectl("apply", "-f", "-", input=yaml.safe_dump(
+            {"apiVersion": "cert-manager.io/v1", "kind": "ClusterIssuer", "metadata": {"name": self.ca_issuer},
+             "spec": {"ca": {"secretName": LOOPBACK_CA}}}))
         self.spawn("cert-manager-controller", [tool("cert-manager"), "controller", f"--kubeconfig={self.kubeconfig}",
                                                "--cluster-resource-namespace=cert-manager"])
         self.spawn("cert-manager-cainjector", [tool("cert-manager"), "cainjector", f"--kubeconfig={self.kubeconfig}"])

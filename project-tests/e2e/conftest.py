@@ -1,10 +1,12 @@
 """The loopback cluster, once for every end-to-end test: started, given the release through the
 project's own push path (the native image and the chart into its registry), and stopped at the
 end, when the host must be as it was before (no mount, cgroup, bridge, netfilter table or
-changed sysctl left over)."""
+changed sysctl left over). Its folder (logs, the pods' logs, the store) stays for a look when
+a test failed, and goes otherwise: a run leaves hundreds of MB there."""
 
 import os
 import pathlib
+import shutil
 import tempfile
 
 import pytest
@@ -14,7 +16,7 @@ from processes import tools_missing
 
 
 @pytest.fixture(scope="session")
-def cluster():
+def cluster(request):
     missing = tools_missing()
     if missing:
         if os.environ.get("HELLO_WORLD_REQUIRE_E2E") == "1":
@@ -29,4 +31,8 @@ def cluster():
     finally:
         cluster.stop()
     assert cluster.leftovers == [], f"the node left these on the host: {cluster.leftovers}"
+    if request.session.testsfailed:
+        print(f"the cluster's logs are in {cluster.dir}")
+    else:
+        shutil.rmtree(cluster.dir)
 

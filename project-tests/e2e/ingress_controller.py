@@ -10,6 +10,10 @@ ingress-nginx is retired (Kubernetes SIG Network ended it in March 2026).
 - That provider serves Ingresses of class `nginx` (the IngressClass ingress-nginx installs,
   controller `k8s.io/ingress-nginx`) with their nginx annotations, unchanged. As ingress-nginx
   does, an Ingress with TLS is served on HTTPS with its certificate, and HTTP redirects there.
+- Its Gateway API provider serves the platform's Gateway (GATEWAY, class `traefik`): one HTTPS
+  listener for every host under the app's zone (`*.<app>.<cluster fqdn>`), with a wildcard
+  certificate from the cluster's CA, that admits HTTPRoutes from every namespace. Traefik
+  binds a listener to the entry point of its port.
 - Reached on 127.0.0.1 through the pod's hostPorts (the CNI portmap plugin), HTTP and HTTPS.
 """
 
@@ -21,6 +25,7 @@ import ssl
 
 import yaml
 
+from pipeline import harness_env
 from processes import StepFailed, module_dir, tool
 from registry import push_image
 
@@ -28,6 +33,8 @@ NAMESPACE = "traefik"
 NAME = "traefik"
 # Traefik's entry points in the pod: unprivileged ports, as the pod runs as a user.
 HTTP, HTTPS, PING = 8000, 8443, 9000
+# The platform's Gateway and its listener, as an HTTPRoute's parentRef names them.
+GATEWAY = {"name": "loopback", "namespace": NAMESPACE, "sectionName": "websecure"}
 
 
 def start(cluster, http_port: int, https_port: int):
@@ -47,16 +54,54 @@ def start(cluster, http_port: int, https_port: int):
         {"apiVersion": "networking.k8s.io/v1", "kind": "IngressClass", "metadata": {"name": "nginx"},
          "spec": {"controller": "k8s.io/ingress-nginx"}},
         deployment(image, http_port, https_port),
+        *gateway(cluster.ca_issuer),
     ]
-    for obj in yaml.safe_load_all((rbac / "kubernetes-ingress-nginx-rbac.yml").read_text()):
-        if obj["kind"] == "ClusterRoleBinding":
-            obj["subjects"] = [{"kind": "ServiceAccount", "name": NAME, "namespace": NAMESPACE}]
-        objects.append(obj)
+    for file in ("kubernetes-ingress-nginx-rbac.yml", "kubernetes-gateway-rbac.yml"):
+        for obj in yaml.safe_load_all((rbac / file).read_text()):
+            if obj["kind"] == "ClusterRoleBinding":
+                obj["subjects"] = [{"kind": "ServiceAccount", "name": NAME, "namespace": NAMESPACE}]
+            objects.append(obj)
     cluster.kubectl("apply", "-f", "-", input=yaml.safe_dump_all(objects))
     rollout = cluster.kubectl("rollout", "status", f"deployment/{NAME}", "-n", NAMESPACE, "--timeout=120s", check=False)
     if rollout.returncode != 0:
         events = cluster.kubectl("get", "events", "-n", NAMESPACE, "--sort-by=.lastTimestamp", check=False).stdout
         raise StepFailed(f"Traefik is not Ready: {rollout.stderr.strip()}\n{events[-3000:]}")
+    cluster.wait_for_certificate(GATEWAY["name"], NAMESPACE, timeout=90)
+    cluster.wait_for(f"the Gateway {NAMESPACE}/{GATEWAY['name']} Programmed", lambda: condition(
+        cluster, "gateway", GATEWAY["name"], NAMESPACE, "Programmed"), "kubelet", timeout=60)
+
+
+def zone() -> str:
+    """The DNS zone of the app's hosts, `<app>.<cluster fqdn>`, as the harness names them."""
+    env = harness_env()
+    return f"{env['APP_NAME']}.{env['CLUSTER_FQDN']}"
+
+
+def gateway(issuer: str) -> list[dict]:
+    """The GatewayClass, the Gateway, and the wildcard certificate of its HTTPS listener,
+    signed by the ClusterIssuer `issuer`."""
+    hosts = f"*.{zone()}"
+    return [
+        {"apiVersion": "gateway.networking.k8s.io/v1", "kind": "GatewayClass", "metadata": {"name": "traefik"},
+         "spec": {"controllerName": "traefik.io/gateway-controller"}},
+        {"apiVersion": "cert-manager.io/v1", "kind": "Certificate",
+         "metadata": {"name": GATEWAY["name"], "namespace": NAMESPACE},
+         "spec": {"secretName": f"{GATEWAY['name']}-tls", "dnsNames": [hosts],
+                  "issuerRef": {"kind": "ClusterIssuer", "name": issuer}}},
+        {"apiVersion": "gateway.networking.k8s.io/v1", "kind": "Gateway",
+         "metadata": {"name": GATEWAY["name"], "namespace": NAMESPACE},
+         "spec": {"gatewayClassName": "traefik", "listeners": [{
+             "name": GATEWAY["sectionName"], "protocol": "HTTPS", "port": HTTPS, "hostname": hosts,
+             "tls": {"mode": "Terminate", "certificateRefs": [{"name": f"{GATEWAY['name']}-tls"}]},
+             "allowedRoutes": {"namespaces": {"from": "All"}}}]}},
+    ]
+
+
+def condition(cluster, kind: str, name: str, namespace: str, type_: str) -> bool:
+    """True when the object's (or, for a route, every parent's) condition `type_` is True."""
+    status = cluster.get(kind, name, namespace=namespace).get("status", {})
+    holders = status.get("parents") or [status]
+    return all(any(c["type"] == type_ and c["status"] == "True" for c in h.get("conditions", [])) for h in holders)
 
 
 def deployment(image: str, http_port: int, https_port: int) -> dict:
@@ -80,7 +125,10 @@ def deployment(image: str, http_port: int, https_port: int) -> dict:
                         "args": [f"--entryPoints.web.address=:{HTTP}", f"--entryPoints.websecure.address=:{HTTPS}",
                                  "--entryPoints.websecure.http.tls=true",
                                  f"--entryPoints.ping.address=:{PING}", "--ping.entryPoint=ping",
-                                 "--providers.kubernetesIngressNGINX=true", "--log.level=INFO"],
+                                 "--providers.kubernetesIngressNGINX=true", "--providers.kubernetesGateway=true",
+                                 # The access log of the answers that are Traefik's failures or
+                                 # the pods' (the pod's log, under the node's pod-logs).
+                                 "--log.level=INFO", "--accesslog=true", "--accesslog.filters.statuscodes=500-599"],
                         "ports": ports,
                         "readinessProbe": {"httpGet": {"path": "/ping", "port": PING}, "periodSeconds": 2},
                         "securityContext": {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
@@ -126,12 +174,39 @@ def serving(cluster, namespace: str, app: str) -> str:
     host = ingress["spec"]["rules"][0]["host"]
     (tls,) = ingress["spec"]["tls"]
     cluster.wait_for_certificate(tls["secretName"], namespace, timeout=90)
+    wait_served(cluster, host, "the ingress controller")
+    return host
 
+
+def wait_served(cluster, host: str, way: str):
+    """Waits until `https://host/.healthz` answers 200 through the controller."""
     def served() -> bool:
         try:
             return request(cluster, host, "/.healthz") == 200
         except OSError:
             return False
 
-    cluster.wait_for(f"https://{host}/ through the ingress controller", served, "kubelet", timeout=60)
+    cluster.wait_for(f"https://{host}/ through {way}", served, "kubelet", timeout=60)
+
+
+def route_host(customer: str) -> str:
+    """The host a tenant's HTTPRoute serves in the e2e: under the Gateway's wildcard, and
+    another than its Ingress's, so that each way in is reached on its own."""
+    return f"{customer}-gateway.{zone()}"
+
+
+def http_route(customer: str) -> dict:
+    """The chart values that attach the tenant's HTTPRoute to the Gateway."""
+    return {"httpRoute": {"enabled": True, "parentRefs": [GATEWAY], "hostnames": [route_host(customer)]}}
+
+
+def routed(cluster, namespace: str, app: str) -> str:
+    """Waits until the Gateway serves the app's HTTPRoute over HTTPS (the route Accepted and
+    its backend resolved); returns the route's host."""
+    route = cluster.get("httproute", app, namespace=namespace)
+    (host,) = route["spec"]["hostnames"]
+    for type_ in ("Accepted", "ResolvedRefs"):
+        cluster.wait_for(f"the HTTPRoute {namespace}/{app} {type_}",
+                         lambda: condition(cluster, "httproute", app, namespace, type_), "kubelet", timeout=60)
+    wait_served(cluster, host, "the Gateway")
     return host

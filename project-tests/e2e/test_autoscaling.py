@@ -18,7 +18,7 @@ import pytest
 
 from chain import deploy, running_and_ready, wait
 from node import NODE_NAME
-from ingress import run_ingress
+from ingress_controller import https, serving
 from paths import ROOT
 from loopback import pages_of
 from rolling_update import loading, totals
@@ -53,16 +53,13 @@ def test_a_load_burst_scales_the_app_from_one_pod(cluster, runtime):
     # current metric has no `resource`).
     idle = wait("the HPA's first CPU reading", lambda: cpu(hpa()), timeout=120)
 
-    proxy, port, host = run_ingress(cluster, name, app, cluster.dir / f"burst-{runtime}" / "nginx")
+    host = serving(cluster, name, app)
     began = time.monotonic()
-    try:
-        with loading(port, pages_of(ROOT / "site" / "build"), 4, host) as clients:
-            # Bounded: the burst ends when the HPA has scaled, or after BURST_SECONDS.
-            scaled = wait(f"the HPA scaling {deployment} beyond 1 pod",
-                          lambda: (hpa().get("desiredReplicas") or 0) >= 2 and hpa(), timeout=BURST_SECONDS)
-            took = time.monotonic() - began
-    finally:
-        proxy.stop()
+    with loading(lambda: https(cluster, host), pages_of(ROOT / "site" / "build"), 4, host) as clients:
+        # Bounded: the burst ends when the HPA has scaled, or after BURST_SECONDS.
+        scaled = wait(f"the HPA scaling {deployment} beyond 1 pod",
+                      lambda: (hpa().get("desiredReplicas") or 0) >= 2 and hpa(), timeout=BURST_SECONDS)
+        took = time.monotonic() - began
     busy = cpu(scaled)
     replicas = cluster.get("deployment", deployment, namespace=name)["spec"]["replicas"]
     counts = totals(clients)

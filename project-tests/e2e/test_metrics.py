@@ -7,8 +7,7 @@ import urllib.request
 from prometheus_client.openmetrics.parser import text_string_to_metric_families
 
 from chain import deploy, running_and_ready
-from ingress import run_ingress
-from processes import http_status
+from ingress_controller import https, request, serving
 from rolling_update import Client
 
 
@@ -45,20 +44,17 @@ def test_requests_through_the_ingress_show_in_the_metrics_scraped_through_the_se
     service = cluster.get("service", app, namespace=name)
     metrics_port = next(p for p in service["spec"]["ports"] if p["name"] == "metrics")
     address = f"{service['spec']['clusterIP']}:{metrics_port['port']}"
-    proxy, port, host = run_ingress(cluster, name, app, cluster.dir / "metrics" / "nginx")
-    try:
-        before = consistent_scrape(address)
-        client = Client(port, [], None, host)
-        pages = ["/", "/architecture/", "/chart/"]
-        for page in pages:
-            assert client.get(page)[0] == 200
-        assert client.get("/no/such/page/")[0] == 404
-        assert client.get("/search/search_index.json")[0] == 200
-        # The metrics port is the pod's own: the Ingress host does not reach it.
-        assert http_status(f"http://127.0.0.1:{port}/metrics", host) == 404
-        after = consistent_scrape(address)
-    finally:
-        proxy.stop()
+    host = serving(cluster, name, app)
+    before = consistent_scrape(address)
+    client = Client(lambda: https(cluster, host), [], None, host)
+    pages = ["/", "/architecture/", "/chart/"]
+    for page in pages:
+        assert client.get(page)[0] == 200
+    assert client.get("/no/such/page/")[0] == 404
+    assert client.get("/search/search_index.json")[0] == 200
+    # The metrics port is the pod's own: the Ingress host does not reach it.
+    assert request(cluster, host, "/metrics") == 404
+    after = consistent_scrape(address)
 
     assert requests(after, "page") - requests(before, "page") == len(pages)
     assert requests(after, "not_found", "4xx") - requests(before, "not_found", "4xx") == 2  # and /metrics

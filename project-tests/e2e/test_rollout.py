@@ -3,14 +3,15 @@ release changes to N+1, a site whose stylesheet and script bundles differ, built
 PREVIOUS_SITE = N (project-tests/rolling_update.py makes both; `mise run e2e` builds their
 release binaries). The Deployment rolls: the kubelet sends SIGTERM, and the endpoints
 controller and kube-proxy catch up at their own pace, while clients load every page with all
-its assets through the ingress (nginx -> the Service's ClusterIP -> pods).
+its assets through the ingress controller (Traefik in a pod, over HTTPS -> the pods that the
+Service's EndpointSlices list as serving).
 
 With the chart's drain settings, nothing the pods can answer is lost: no 5xx, no reset or
 refused connection, and no 404 for an asset of release N, which N+1 carries (version-skew
 protection). The other direction no rolling update behind a Service can promise: while both
 releases are in the Service's endpoints, a page of N+1 may have its assets asked of a pod of N,
-which never had them. kube-proxy balances per connection and the ingress reuses its upstream
-connections, so nothing retries such a request on another pod. The test counts those 404s and
+which never had them. Traefik balances each request over the serving endpoints, and nothing
+retries a 404 on another pod. The test counts those 404s and
 asserts they stop once the last pod of N is gone; the chart keeps that window short (every new
 pod first, readiness probed each second). The same rollout with the drain off shows what the
 test catches."""
@@ -23,7 +24,7 @@ import time
 import pytest
 
 from chain import deploy, running_and_ready, wait
-from ingress import run_ingress
+from ingress_controller import https, serving
 from registry import push_image, push_spin_app
 from loopback import pages_of
 from rolling_update import FINGERPRINTS, loading, totals
@@ -55,41 +56,39 @@ def roll(cluster, runtime: str, customer: str, releases: list[str], rollouts: in
                                  APP_IMAGE_VERSION=releases[0])
     app = release["spec"]["values"].get("appName", "hello-world")
     running_and_ready(cluster, name, REPLICAS, timeout=180)
-    proxy, port, host = run_ingress(cluster, name, app, cluster.dir / customer / "nginx")
+    host = serving(cluster, name, app)
     pages = pages_of(pathlib.Path(os.environ["ROLLOUT_SITE"]))
     took, finished, ready_at = [], [], []
-    try:
-        with loading(port, pages, CLIENTS, host) as clients:
+    with loading(lambda: https(cluster, host), pages, CLIENTS, host) as clients:
+        time.sleep(3)
+        for rollout in range(1, rollouts + 1):
+            old, new = releases[(rollout - 1) % 2], releases[rollout % 2]
+            began = time.monotonic()
+            # The tenant's image version changes in its provider: flux-operator renders the
+            # HelmRelease anew, and helm-controller upgrades the release.
+            deploy(cluster, runtime, customer, replicas=REPLICAS, values=chart_values, APP_IMAGE_VERSION=new)
+
+            def rolled():
+                pods = cluster.get("pods", namespace=name)["items"]
+                return len(pods) == REPLICAS and all(
+                    p["spec"]["containers"][0]["image"].endswith(f":{new}") and p["status"].get("phase") == "Running"
+                    and all(c.get("ready") for c in p["status"].get("containerStatuses", [{}])) for p in pods)
+
+            # Until every pod of the old release has exited, not only until the new one is
+            # Ready: the drain happens then.
+            wait(f"{app}'s pods rolled to {new}, every pod of {old} gone", rolled, timeout=240)
+            finished.append(time.monotonic())
+            took.append(round(finished[-1] - began, 1))
+            ready_at.append(readiness_spread(cluster.get("pods", namespace=name)["items"]))
             time.sleep(3)
-            for rollout in range(1, rollouts + 1):
-                old, new = releases[(rollout - 1) % 2], releases[rollout % 2]
-                began = time.monotonic()
-                # The tenant's image version changes in its provider: flux-operator renders the
-                # HelmRelease anew, and helm-controller upgrades the release.
-                deploy(cluster, runtime, customer, replicas=REPLICAS, values=chart_values, APP_IMAGE_VERSION=new)
-
-                def rolled():
-                    pods = cluster.get("pods", namespace=name)["items"]
-                    return len(pods) == REPLICAS and all(
-                        p["spec"]["containers"][0]["image"].endswith(f":{new}") and p["status"].get("phase") == "Running"
-                        and all(c.get("ready") for c in p["status"].get("containerStatuses", [{}])) for p in pods)
-
-                # Until every pod of the old release has exited, not only until the new one is
-                # Ready: the drain happens then.
-                wait(f"{app}'s pods rolled to {new}, every pod of {old} gone", rolled, timeout=240)
-                finished.append(time.monotonic())
-                took.append(round(finished[-1] - began, 1))
-                ready_at.append(readiness_spread(cluster.get("pods", namespace=name)["items"]))
-                time.sleep(3)
-                if any(c.failures for c in clients):
-                    break
-    finally:
-        proxy.stop()
+            if any(c.failures for c in clients):
+                break
     counts = totals(clients)
     counts["seconds"] = took
     counts["rolled at"] = finished
     counts["readiness spread"] = ready_at
     counts["failures"] = [f for c in clients for f in c.failures]
+    counts["5xx seen"] = sorted({f for f in counts["failures"] if not f.endswith(": 404")})[:10]
     counts["missing"] = sorted(m for c in clients for m in c.missing)
     return counts
 
@@ -106,7 +105,8 @@ def report(what: str, counts: dict) -> str:
     return (f"{what}: {counts['pages']} pages and {counts['assets']} assets loaded through the ingress during "
             f"{len(counts['seconds'])} rollout(s) of {' + '.join(map(str, counts['seconds']))} s; "
             f"{counts['asset 404s']} asset 404s, {counts['5xx']} 5xx, {counts['resets']} reset or refused connections; "
-            f"new pods Ready within {' + '.join(map(str, counts['readiness spread']))} s of each other")
+            f"new pods Ready within {' + '.join(map(str, counts['readiness spread']))} s of each other"
+            + (f"; the first 5xx and resets: {counts['5xx seen']}" if counts["5xx seen"] else ""))
 
 
 def test_a_rollout_with_the_charts_drain_settings_loses_nothing_the_pods_can_answer(cluster, releases):

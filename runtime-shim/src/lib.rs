@@ -7,6 +7,7 @@ mod listener_close;
 pub mod log;
 mod metrics;
 mod metrics_listener;
+mod not_ready;
 mod process_metrics;
 mod recorded_body;
 mod sendfile;

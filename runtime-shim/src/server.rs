@@ -11,7 +11,8 @@
 //!    e2e's rollout counted 40 such 404s in 10 s with 3 replicas, before this step);
 //! 2. for `--drain-delay` seconds the listener stays open: the endpoint is still being removed
 //!    from Services and ingress controllers, so new connections keep arriving, and each is
-//!    served its first request and closed as in 1;
+//!    served its first request and closed as in 1. The health path answers `503` (`not_ready`),
+//!    so the readiness probe takes the pod out of the endpoints' `serving` set;
 //! 3. the listener closes: from now on new connections are refused, not accepted and dropped
 //!    (`listener_close` makes sure no connection the kernel accepted is reset on the way);
 //! 4. when the last connection is gone, or `--shutdown-timeout` has passed, the process exits 0.
@@ -38,6 +39,7 @@ use crate::listener_close;
 use crate::log::{self, Level, Value};
 use crate::metrics::METRICS;
 use crate::metrics_listener;
+use crate::not_ready;
 use crate::sendfile;
 use crate::timeouts::Timeouts;
 use crate::unread_body::{self, BodyInFlight, LingeringClose};
@@ -226,8 +228,12 @@ impl Connection {
             let (first_answered, answered) = (Arc::clone(&first_answered), Arc::clone(&answered));
             let stopping = self.stopping.clone();
             service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
-                let mut response = handle(&request);
-                if *stopping.borrow() {
+                let draining = *stopping.borrow();
+                let mut response = draining
+                    .then(|| not_ready::answer(&request))
+                    .flatten()
+                    .unwrap_or_else(|| handle(&request));
+                if draining {
                     // Shutting down: this connection closes after this response, and says so
                     // (RFC 9112, 9.6), so the client does not send another request on it.
                     response

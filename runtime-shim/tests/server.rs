@@ -190,6 +190,34 @@ fn a_body_too_long_to_read_first_is_read_after_the_answer_but_not_waited_for_lon
 }
 
 #[test]
+fn while_draining_the_health_path_says_503_and_the_site_is_still_served() {
+    let server = start(&["--drain-delay", "2"]);
+    let health = |server: &Server| {
+        Connection::open(server.addr)
+            .and_then(|mut c| c.send("GET", hello_world::HEALTH_PATH.as_bytes(), &[]))
+            .unwrap()
+    };
+    assert_eq!(health(&server).status, 200);
+    server.send_signal(Signal::Term);
+    std::thread::sleep(Duration::from_millis(200));
+    let probe = health(&server);
+    assert_eq!(
+        probe.status, 503,
+        "the readiness probe fails while draining"
+    );
+    assert_eq!(probe.header("connection").as_deref(), Some("close"));
+    assert_eq!(probe.header("cache-control").as_deref(), Some("no-store"));
+    let page = Connection::open(server.addr)
+        .and_then(|mut c| c.send("GET", b"/", &[]))
+        .unwrap();
+    assert_eq!(
+        page.status, 200,
+        "pages are served until the listener closes"
+    );
+    assert_eq!(server.wait(Duration::from_secs(10)), Some(0));
+}
+
+#[test]
 fn idle_connections_do_not_delay_shutdown() {
     let server = start(&[]);
     let mut idle = Connection::open(server.addr).unwrap();

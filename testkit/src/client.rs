@@ -40,19 +40,26 @@ impl Reply {
     }
 }
 
+/// What a connection carries its bytes over: a TCP stream, or TLS on one.
+pub trait Stream: Read + Write + Send {}
+impl<S: Read + Write + Send> Stream for S {}
+
 /// A connection that can carry several requests (keep-alive).
 pub struct Connection {
-    reader: BufReader<TcpStream>,
+    reader: BufReader<Box<dyn Stream>>,
 }
 
 impl Connection {
+    /// Plain HTTP/1.1 to `addr`.
     pub fn open(addr: SocketAddr) -> io::Result<Connection> {
-        let stream = TcpStream::connect_timeout(&addr, TIMEOUT)?;
-        stream.set_read_timeout(Some(TIMEOUT))?;
-        stream.set_write_timeout(Some(TIMEOUT))?;
-        Ok(Connection {
-            reader: BufReader::new(stream),
-        })
+        Ok(Connection::over(tcp(addr)?))
+    }
+
+    /// HTTP/1.1 over a stream the caller opened (TLS on [`tcp`], for a proxy that serves HTTPS).
+    pub fn over(stream: impl Stream + 'static) -> Connection {
+        Connection {
+            reader: BufReader::new(Box::new(stream)),
+        }
     }
 
     /// Sends `method target` with `headers` (plus Host) and reads the reply.
@@ -165,6 +172,14 @@ impl Connection {
         }
         Ok(String::from_utf8_lossy(&line).into_owned())
     }
+}
+
+/// A TCP connection to `addr` with the client's timeouts.
+pub fn tcp(addr: SocketAddr) -> io::Result<TcpStream> {
+    let stream = TcpStream::connect_timeout(&addr, TIMEOUT)?;
+    stream.set_read_timeout(Some(TIMEOUT))?;
+    stream.set_write_timeout(Some(TIMEOUT))?;
+    Ok(stream)
 }
 
 fn bad(message: String) -> io::Error {

@@ -23,7 +23,11 @@ fn content_length_is_always_sent(t: &Target) -> Result<(), String> {
         ("POST", "/", &[("Content-Length", "0")]),
         ("GET", "/.healthz", &[]),
     ] {
-        let reply = t.request(method, target, headers)?;
+        let mut headers = headers.to_vec();
+        if !headers.iter().any(|(name, _)| *name == "Accept-Encoding") {
+            headers.extend_from_slice(t.identity());
+        }
+        let reply = t.request(method, target, &headers)?;
         let length = reply
             .header("content-length")
             .ok_or(format!("{method} {target}: no Content-Length"))?;
@@ -100,10 +104,6 @@ fn security_headers_on_every_response(t: &Target) -> Result<(), String> {
         ("GET", "/.healthz", &[]),
     ] {
         let reply = t.request(method, target, headers)?;
-        if let Some(expected) = t.proxy_answer(method, target) {
-            ensure_eq!(reply.status, expected, "{method} {target}: nginx's own answer");
-            continue;
-        }
         ensure_eq!(
             reply.header("x-content-type-options").as_deref(),
             Some("nosniff"),

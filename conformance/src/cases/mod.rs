@@ -9,6 +9,7 @@
 use std::io::Read;
 
 use crate::site::Site;
+use crate::tls::Tls;
 use testkit::client::{Connection, Reply};
 
 pub type Case = fn(&Target) -> Result<(), String>;
@@ -16,35 +17,36 @@ pub type Case = fn(&Target) -> Result<(), String>;
 /// A server under test and the site it should be serving.
 pub struct Target<'a> {
     pub addr: std::net::SocketAddr,
+    /// Set when the target serves HTTPS (the ingress controller).
+    pub tls: Option<&'a Tls>,
     pub site: &'a Site,
-    /// Reached through nginx configured as ingress-nginx (the `ingress` target); see
-    /// [`Target::proxy_answer`].
+    /// Reached through the cluster's ingress controller (the `ingress` target: Traefik, with
+    /// its defaults), which changes two things on the way; see [`Target::identity`] and the
+    /// dot-segment case (`target.rs`).
     pub through_proxy: bool,
 }
 
-/// ingress-nginx's `large-client-header-buffers: 4 8k`: a request line must fit in 8 KiB.
-const PROXY_REQUEST_LINE_BYTES: usize = 8 * 1024;
-
 impl Target<'_> {
-    /// The status nginx answers `method target` with itself, before any proxying, so that no
-    /// server can shape the answer; `None` when the request reaches the server. nginx answers
-    /// four kinds of request so: TRACE (405, without `Allow`), a method with a lower-case letter
-    /// (400; the server says 405), a NUL in the path (400, without the security headers), and a
-    /// request line over its header buffer (414).
-    pub fn proxy_answer(&self, method: &str, target: &str) -> Option<u16> {
-        if !self.through_proxy {
-            return None;
-        }
-        let request_line = method.len() + 1 + target.len() + " HTTP/1.1\r\n".len();
-        if method == "TRACE" {
-            Some(405)
-        } else if method.bytes().any(|b| b.is_ascii_lowercase()) || target.contains("%00") {
-            Some(400)
-        } else if request_line > PROXY_REQUEST_LINE_BYTES {
-            Some(414)
+    /// The headers that ask for the identity representation. Straight to a server that is no
+    /// header at all (RFC 9110, 12.5.3). Through Traefik it must be said: its upstream client
+    /// (Go's net/http Transport) asks the server for gzip when the client names no encoding,
+    /// then decodes the body itself and drops Content-Length, so the client gets the gzip
+    /// representation's ETag on identity bytes (traefik/traefik#13075).
+    pub fn identity(&self) -> &'static [(&'static str, &'static str)] {
+        if self.through_proxy {
+            &[("Accept-Encoding", "identity")]
         } else {
-            None
+            &[]
         }
+    }
+
+    /// A new connection to the target, over TLS when it serves HTTPS.
+    pub fn connect(&self) -> Result<Connection, String> {
+        match self.tls {
+            Some(tls) => tls.connect(self.addr),
+            None => Connection::open(self.addr),
+        }
+        .map_err(|e| format!("cannot connect to {}: {e}", self.addr))
     }
 
     pub fn request(
@@ -64,8 +66,8 @@ impl Target<'_> {
     ) -> Result<Reply, String> {
         let mut with_close = headers.to_vec();
         with_close.push(("Connection", "close"));
-        Connection::open(self.addr)
-            .and_then(|mut c| c.send(method, target, &with_close))
+        self.connect()?
+            .send(method, target, &with_close)
             .map_err(|e| format!("{method} {}: {e}", String::from_utf8_lossy(target)))
     }
 

@@ -87,7 +87,7 @@ fn multiple_ranges_get_whole_file(t: &Target) -> Result<(), String> {
 }
 
 fn if_range_keeps_range_only_when_current(t: &Target) -> Result<(), String> {
-    let first = t.get("/", &[])?;
+    let first = t.get("/", t.identity())?;
     let etag = first.header("etag").ok_or("no ETag")?;
     let last_modified = first.header("last-modified").ok_or("no Last-Modified")?;
     for (if_range, status) in [
@@ -98,7 +98,9 @@ fn if_range_keeps_range_only_when_current(t: &Target) -> Result<(), String> {
         ("Thu, 01 Jan 1970 00:00:00 GMT".to_owned(), 200),
         ("junk".to_owned(), 200),
     ] {
-        let reply = t.get("/", &[("Range", "bytes=0-9"), ("If-Range", &if_range)])?;
+        let mut headers = vec![("Range", "bytes=0-9"), ("If-Range", if_range.as_str())];
+        headers.extend_from_slice(t.identity());
+        let reply = t.get("/", &headers)?;
         ensure_eq!(reply.status, status, "If-Range: {if_range}");
     }
     Ok(())

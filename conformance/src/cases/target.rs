@@ -11,16 +11,24 @@ pub const CASES: &[(&str, super::Case)] = cases![
     percent_escapes_decode_once,
 ];
 
+/// Through the ingress the server never sees a dot segment: Traefik removes them first
+/// (its `sanitizePath`, on by default; RFC 3986, 5.2.4), so the answer is the one for the
+/// resolved path, which cannot climb above the site's root.
 fn dot_segments_get_400(t: &Target) -> Result<(), String> {
-    for target in [
-        "/../etc/passwd",
-        "/assets/../index.html",
-        "/%2e%2e/%2e%2e/etc/passwd",
-        "/.%2e/x",
-        "/./index.html",
-        "/a/..",
+    for (target, resolved) in [
+        ("/../etc/passwd", "/etc/passwd"),
+        ("/assets/../index.html", "/index.html"),
+        ("/%2e%2e/%2e%2e/etc/passwd", "/etc/passwd"),
+        ("/.%2e/x", "/x"),
+        ("/./index.html", "/index.html"),
+        ("/a/..", "/"),
     ] {
-        ensure_eq!(t.get(target, &[])?.status, 400, "{target}");
+        let expected = if t.through_proxy {
+            t.get(resolved, &[])?.status
+        } else {
+            400
+        };
+        ensure_eq!(t.get(target, &[])?.status, expected, "{target}");
     }
     Ok(())
 }
@@ -61,8 +69,7 @@ fn target_over_8_kib_gets_414(t: &Target) -> Result<(), String> {
         long.len()
     );
     let fits = format!("/{}", "a".repeat(8 * 1024 - 1));
-    let expected = t.proxy_answer("GET", &fits).unwrap_or(404);
-    ensure_eq!(t.get(&fits, &[])?.status, expected, "a target of exactly 8 KiB");
+    ensure_eq!(t.get(&fits, &[])?.status, 404, "a target of exactly 8 KiB");
     Ok(())
 }
 
