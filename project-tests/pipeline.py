@@ -117,14 +117,14 @@ def build_resourceset(resourceset: dict, providers: list[dict]) -> list[dict]:
 
 def seed_shaped(harness: list[dict]) -> list[dict]:
     """The harness with the platform's providers as they are: none of the inputs this project
-    added (runtime, replicas, env)."""
+    added (runtime, replicas, env, ingressNamespace)."""
     harness = copy.deepcopy(harness)
     for provider in (o for o in harness if o["kind"] == "ResourceSetInputProvider"):
         values = provider["spec"]["defaultValues"]
         if provider["metadata"]["name"] == "tenant-config":
             del values["app"]["runtime"], values["app"]["replicas"]
         if provider["metadata"]["name"] == "cluster-config":
-            del values["env"]
+            del values["env"], values["ingressNamespace"]
     return harness
 
 

@@ -102,6 +102,7 @@ def test_helm_release_installs_the_chart_with_the_inputs(stages):
     assert values["image"] == {"registry": env["APP_IMAGE_REGISTRY"], "tag": env["APP_IMAGE_VERSION"]}
     assert values["ingress"]["hostname"] == f"{env['APP_CUSTOMER']}.{env['APP_NAME']}.{env['CLUSTER_FQDN']}"
     assert values["podLabels"]["environment"] == env["CLUSTER_ENV"]
+    assert values["networkPolicy"] == {"ingressNamespace": env["CLUSTER_INGRESS_NAMESPACE"]}
     # The pull secret the OCIRepository names exists where the OCIRepository is.
     secret = the(harness, "Secret", "image-pull-secret")
     assert secret["metadata"]["namespace"] == repo["metadata"]["namespace"]

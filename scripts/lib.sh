@@ -337,6 +337,13 @@ CRANE_VERSION="v0.22.1"
 CRANE="$GO_TOOLS/crane-$CRANE_VERSION/bin/crane"
 METRICS_SERVER_VERSION="v0.8.0"
 METRICS_SERVER="$GO_TOOLS/metrics-server-$METRICS_SERVER_VERSION/bin/metrics-server"
+# The node's NetworkPolicy implementation: kube-router in its firewall-only mode, as upstream's
+# kube-router-firewall-daemonset.yaml runs it (iptables and ipsets). sigs.k8s.io/kube-network-
+# policies cannot run here: it hands packets to user space with nftables' `queue`, and these
+# machines' kernels are built without it (CONFIG_NFT_QUEUE). The proxy serves kube-router v2.1.0
+# alone; its advisory GHSA-phqm-jgc3-qf8g is about the service proxy, which stays off.
+KUBE_ROUTER_VERSION="v2.1.0"
+KUBE_ROUTER="$GO_TOOLS/kube-router-$KUBE_ROUTER_VERSION/bin/kube-router"
 
 ensure_node_tools() {
   local containerd=github.com/containerd/containerd/v2/cmd plugins=github.com/containernetworking/plugins/plugins
@@ -351,10 +358,13 @@ ensure_node_tools() {
   ensure_go_tool "$REGISTRY" github.com/distribution/distribution/v3/cmd/registry "$REGISTRY_VERSION"
   ensure_crane
   ensure_go_tool "$METRICS_SERVER" sigs.k8s.io/metrics-server/cmd/metrics-server "$METRICS_SERVER_VERSION"
+  GO_LDFLAGS="-X=github.com/cloudnativelabs/kube-router/v2/pkg/version.Version=$KUBE_ROUTER_VERSION" \
+    ensure_go_tool "$KUBE_ROUTER" github.com/cloudnativelabs/kube-router/v2/cmd/kube-router "$KUBE_ROUTER_VERSION"
   # What the node needs of Debian (the C compiler above also builds the pause image): iptables
-  # for kube-proxy and the portmap plugin, conntrack for kube-proxy, iproute2 for the bridge,
-  # nftables to put the host's netfilter tables back (project-tests/e2e/host.py).
-  ensure_apt iptables conntrack iproute2 nftables
+  # for kube-proxy, kube-router and the portmap plugin, ipset for kube-router, conntrack for
+  # kube-proxy, iproute2 for the bridge, nftables to put the host's netfilter tables back
+  # (project-tests/e2e/host.py).
+  ensure_apt iptables ipset conntrack iproute2 nftables
 }
 
 # Flux's controllers in the loopback cluster: flux-operator's controller (the version of its
@@ -405,8 +415,9 @@ ensure_flux_operator_controller() {
 }
 
 # ensure_loopback_cluster: everything project-tests/e2e's cluster needs (the e2e task and
-# `mise run cluster`): its tools built, openssl for its certificates, and the environment it
-# reads them from (processes.py, TOOLS).
+# `mise run cluster`): its tools built, openssl for its certificates, Debian's static busybox
+# (the NetworkPolicy test's client pods run its nc), and the environment it reads them
+# from (processes.py, TOOLS).
 ensure_loopback_cluster() {
   ensure_venv
   ensure_cluster_tools
@@ -414,9 +425,10 @@ ensure_loopback_cluster() {
   ensure_spin_tools
   ensure_flux_controllers
   command -v openssl >/dev/null || ensure_apt openssl
+  ensure_apt busybox-static
   export KUBE_APISERVER="$KUBERNETES_BIN/kube-apiserver" KUBE_CONTROLLER_MANAGER="$KUBERNETES_BIN/kube-controller-manager" \
     KUBE_SCHEDULER="$KUBERNETES_BIN/kube-scheduler" KUBELET="$KUBERNETES_BIN/kubelet" KUBE_PROXY="$KUBERNETES_BIN/kube-proxy" \
-    CONTAINERD="$CONTAINERD_BIN/containerd" RUNC CONTAINERD_SHIM_SPIN SPIN_REGISTRY_PUSH CNI_BIN REGISTRY CRANE METRICS_SERVER \
+    CONTAINERD="$CONTAINERD_BIN/containerd" RUNC KUBE_ROUTER CONTAINERD_SHIM_SPIN SPIN_REGISTRY_PUSH CNI_BIN REGISTRY CRANE METRICS_SERVER \
     ETCD SPIN_OPERATOR CERT_MANAGER TRAEFIK HELM KUBECTL FLUX_OPERATOR_CONTROLLER SOURCE_CONTROLLER HELM_CONTROLLER \
     KUBERNETES_VERSION FLUX_OPERATOR_VERSION SPIN_OPERATOR_VERSION CERT_MANAGER_VERSION SOURCE_CONTROLLER_VERSION \
     HELM_CONTROLLER_VERSION TRAEFIK_VERSION GATEWAY_API_VERSION

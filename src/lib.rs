@@ -13,6 +13,7 @@ mod path_headers;
 mod range;
 mod redirect;
 mod request;
+pub mod request_body;
 mod resolve;
 mod response;
 mod security_headers;

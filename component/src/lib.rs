@@ -19,7 +19,7 @@ use wasi::http::types::{
     Fields, IncomingRequest, Method, OutgoingBody, OutgoingResponse, ResponseOutparam,
 };
 use wasi::io::poll;
-use wasi::io::streams::{OutputStream, StreamError};
+use wasi::io::streams::{InputStream, OutputStream, StreamError};
 
 use hello_world::site::copy_bodies;
 use hello_world::{respond, Body, Request, RequestHeaders};
@@ -27,7 +27,10 @@ use hello_world::{respond, Body, Request, RequestHeaders};
 /// The most site bytes in linear memory at once: every page a copy touches is a page the host
 /// resets after the request, and 64 KiB already answers most files in one write.
 const CHUNK: u32 = 64 * 1024;
-/// How long an instance keeps discarding a request body after its answer (nginx's
+/// How long an instance reads and drops a request body before its answer (the core's
+/// `request_body::READ_FIRST_BYTES` at most): a client slower than that gets its answer first.
+const READ_FIRST_NS: u64 = 10_000_000_000;
+/// How long an instance keeps dropping the rest of a request body after its answer (nginx's
 /// `lingering_time`); a body still arriving after that meets the host's close.
 const DISCARD_FOR_NS: u64 = 30_000_000_000;
 
@@ -43,6 +46,18 @@ impl Guest for Component {
         let body_follows = fields.iter().any(|(name, value)| {
             name.eq_ignore_ascii_case("transfer-encoding")
                 || (name.eq_ignore_ascii_case("content-length") && value.as_slice() != b"0")
+        });
+        // The request body, dropped before the answer as far as the bounds allow (see
+        // `request_body` in the core): a proxy in front is then done sending when the answer
+        // comes, and no reset can overtake it.
+        let request_body = body_follows.then(|| request.consume().ok()).flatten();
+        let stream = request_body.as_ref().and_then(|body| body.stream().ok());
+        let body_read = stream.as_ref().is_none_or(|stream| {
+            skip_body(
+                stream,
+                READ_FIRST_NS,
+                hello_world::request_body::READ_FIRST_BYTES,
+            )
         });
         let response = respond(&Request {
             method: method_bytes(&method),
@@ -84,34 +99,30 @@ impl Guest for Component {
             }
         }
         let _ = OutgoingBody::finish(body, None);
-        if body_follows {
-            discard_body(request);
+        if let (false, Some(stream)) = (body_read, &stream) {
+            // The host must not close the connection while the client is still sending: the
+            // rest of the body is dropped after the answer too, for a while.
+            skip_body(stream, DISCARD_FOR_NS, u64::MAX);
         }
     }
 }
 
-/// No answer reads a request body, but the host must not close the connection while the
-/// client is still sending one: the kernel would reset it, and the client (nginx in front)
-/// would lose the answer it has not read yet (RFC 9112, 9.6). So after the answer has gone,
-/// the rest of the body is skipped (the host drops the bytes, none enter this instance), until
-/// it ends or `DISCARD_FOR_NS` has passed.
-fn discard_body(request: IncomingRequest) {
-    let Ok(body) = request.consume() else {
-        return;
-    };
-    let Ok(stream) = body.stream() else {
-        return;
-    };
-    let deadline = monotonic_clock::subscribe_duration(DISCARD_FOR_NS);
-    loop {
+/// Skips up to `at_most` bytes of a request body (the host drops them; none enter this
+/// instance) for at most `for_ns`; true when the body has ended.
+fn skip_body(stream: &InputStream, for_ns: u64, at_most: u64) -> bool {
+    let deadline = monotonic_clock::subscribe_duration(for_ns);
+    let mut left = at_most;
+    while left > 0 {
         let readable = stream.subscribe();
         if poll::poll(&[&readable, &deadline]).contains(&1) {
-            return;
+            return false;
         }
-        if stream.skip(u64::MAX).is_err() {
-            return;
+        match stream.skip(left) {
+            Ok(skipped) => left -= skipped,
+            Err(_) => return true,
         }
     }
+    false
 }
 
 fn method_bytes(method: &Method) -> &[u8] {

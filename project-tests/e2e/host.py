@@ -1,8 +1,8 @@
 """What a node changes on the host, recorded before it starts and put back after it stops.
 
 The kubelet sets sysctls (vm.overcommit_memory, kernel.panic, kernel.panic_on_oops, ...) and
-writes under /var/lib/kubelet and /usr/libexec/kubernetes even with --root-dir; kube-proxy and
-the CNI plugins write iptables rules; containerd and the kubelet mount overlays, shm, netns and
+writes under /var/lib/kubelet and /usr/libexec/kubernetes even with --root-dir; kube-proxy,
+kube-router and the CNI plugins write iptables rules, and kube-router makes IP sets; containerd and the kubelet mount overlays, shm, netns and
 volumes; the kubelet makes the kubepods cgroups. `HostState.record()` notes what is there
 before (and, on cgroup v2 inside a container, readies the root cgroup: CgroupV2Root),
 `restore()` removes what the node added and puts back what it changed, and
@@ -60,6 +60,12 @@ def nft_tables() -> set[str]:
 def iptables_rules() -> dict[str, str]:
     return {tool: subprocess.run([f"{tool}-save"], capture_output=True, text=True).stdout
             for tool in ("iptables", "ip6tables")}
+
+
+def ipsets() -> set[str]:
+    """The names of the kernel's IP sets (kube-router's NetworkPolicy rules match on them)."""
+    result = subprocess.run(["ipset", "list", "-name"], capture_output=True, text=True)
+    return set(result.stdout.split()) if result.returncode == 0 else set()
 
 
 def rules_only(save: str) -> list[str]:
@@ -145,6 +151,7 @@ class HostState:
         self.sysctls = sysctls()
         self.tables = nft_tables()
         self.rules = iptables_rules()
+        self.ipsets = ipsets()
         self.folders = {folder for folder in HOST_FOLDERS if folder.exists()}
         self.cgroups = set(kubepods_cgroups())
         self.cgroup_v2 = CgroupV2Root()
@@ -175,6 +182,9 @@ class HostState:
         for tool, saved in self.rules.items():
             if rules_only(current[tool]) != rules_only(saved):
                 subprocess.run([f"{tool}-restore"], input=saved, text=True, capture_output=True)
+        # Once no rule refers to them.
+        for name in ipsets() - self.ipsets:
+            subprocess.run(["ipset", "destroy", name], capture_output=True)
         now = sysctls()
         for key, value in self.sysctls.items():
             if now.get(key) not in (None, value):
@@ -196,6 +206,7 @@ class HostState:
         found += [f"netfilter table {table}" for table in sorted(nft_tables() - self.tables)]
         current = iptables_rules()
         found += [f"{tool} rules" for tool, saved in self.rules.items() if rules_only(current[tool]) != rules_only(saved)]
+        found += [f"ipset {name}" for name in sorted(ipsets() - self.ipsets)]
         now = sysctls()
         found += [f"sysctl {key} = {now.get(key)} (was {value})" for key, value in self.sysctls.items() if now.get(key) not in (None, value)]
         found += [f"folder {folder}" for folder in sorted(set(HOST_FOLDERS) - self.folders) if folder.exists()]

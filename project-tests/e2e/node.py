@@ -1,5 +1,6 @@
-"""One real node for the loopback cluster: containerd with runc, the CNI plugins, the kubelet and
-kube-proxy (iptables mode), each built from its module (scripts/lib.sh, ensure_node_tools).
+"""One real node for the loopback cluster: containerd with runc, the CNI plugins, the kubelet,
+kube-proxy (iptables mode) and kube-router as the NetworkPolicy enforcer, each built from its
+module (scripts/lib.sh, ensure_node_tools).
 
 The network is the test's own: a bridge it makes (POD_GATEWAY on it), pods in network
 namespaces that containerd makes through the CNI bridge plugin, addresses from host-local, and
@@ -16,7 +17,7 @@ What the machine needs, found by running a node here:
 - cgroup v1 with the cgroupfs driver (`failCgroupV1: false`), swap on (`failSwapOn: false`).
 
 `stop()` ends every process by PID (containers through runc, then the shims, containerd, the
-kubelet and kube-proxy), and host.py puts back what they changed.
+kubelet, kube-proxy and kube-router), and host.py puts back what they changed.
 """
 
 import json
@@ -61,12 +62,13 @@ class Node:
 
     def start(self, watch: list[Process], sandbox_image: str, registry: str):
         """containerd (pulling from `registry`, host:port, with `sandbox_image` as the pause
-        image), the kubelet and kube-proxy, on the network `make_network` made."""
+        image), the kubelet, kube-proxy and kube-router, on the network `make_network` made."""
         self.sandbox_image = sandbox_image
         self.registry = registry
         self.start_containerd(watch)
         self.start_kubelet(watch)
         self.start_kube_proxy(watch)
+        self.start_network_policy(watch)
 
     def make_bridge(self):
         for command in (
@@ -224,6 +226,21 @@ disabled_plugins = ["io.containerd.nri.v1.nri", "io.containerd.snapshotter.v1.bt
             ["iptables-save", "-t", "nat"], capture_output=True).stdout, 30, watch=watch + self.processes,
             blame=self.processes[-1])
 
+    def start_network_policy(self, watch):
+        """kube-router with the flags of upstream's kube-router-firewall-daemonset.yaml (the
+        firewall alone: no routing, no service proxy), on the host as the node's other agents
+        run here. It filters the bridged traffic between pods (bridge-nf-call-iptables) by each
+        pod's NetworkPolicies, and lets the node's own address reach every pod (the kubelet's
+        probes)."""
+        self.spawn("kube-router", [
+            tool("kube-router"), "--run-router=false", "--run-firewall=true", "--run-service-proxy=false",
+            f"--kubeconfig={self.kubeconfig}", f"--hostname-override={NODE_NAME}",
+            f"--service-cluster-ip-range={SERVICE_SUBNET}", f"--health-port={free_port()}", "--metrics-port=0",
+        ])
+        wait_until("kube-router's NetworkPolicy chains", lambda: b"KUBE-ROUTER-FORWARD" in subprocess.run(
+            ["iptables-save", "-t", "filter"], capture_output=True).stdout, 60, watch=watch + self.processes,
+            blame=self.processes[-1])
+
     def spawn(self, name: str, command: list[str], env: dict | None = None):
         self.processes.append(Process(name, command, self.dir, env))
 
@@ -256,7 +273,7 @@ disabled_plugins = ["io.containerd.nri.v1.nri", "io.containerd.snapshotter.v1.bt
     def stop(self) -> list[str]:
         """Stops the node and restores the host; returns what is left over (nothing, if all went well)."""
         for process in reversed(self.processes):
-            if process.name in ("kubelet", "kube-proxy"):
+            if process.name in ("kubelet", "kube-proxy", "kube-router"):
                 process.stop()
         # Containers, by their PIDs as runc knows them; then every process still in the pods'
         # cgroups (containerd-shim-spin's containers, sandboxes included, are not runc's); then
@@ -272,6 +289,8 @@ disabled_plugins = ["io.containerd.nri.v1.nri", "io.containerd.snapshotter.v1.bt
             process.stop()
         if getattr(self, "kube_proxy_config", None):
             subprocess.run([tool("kube-proxy"), "--cleanup", f"--config={self.kube_proxy_config}"], capture_output=True)
+        if any(process.name == "kube-router" for process in self.processes):
+            subprocess.run([tool("kube-router"), "--cleanup-config"], capture_output=True)
         left = [f"process {pid} (shim)" for pid in self.shim_pids()] + [f"process {pid} (pod)" for pid in self.pod_pids()]
         return left + (self.host.restore() if hasattr(self.host, "sysctls") else [])
 

@@ -20,6 +20,7 @@ TOOLS = {
     "kube-proxy": "KUBE_PROXY",
     "containerd": "CONTAINERD",
     "runc": "RUNC",
+    "kube-router": "KUBE_ROUTER",
     "containerd-shim-spin": "CONTAINERD_SHIM_SPIN",
     "spin-registry-push": "SPIN_REGISTRY_PUSH",
     "cni-plugins": "CNI_BIN",

@@ -36,11 +36,8 @@ const QUIET: Duration = Duration::from_secs(2);
 /// Stop lingering after this long whatever the client does (nginx's `lingering_time`).
 const AT_MOST: Duration = Duration::from_secs(30);
 
-/// The most body bytes read before an answer; a body longer than that is left to the close.
-const DISCARD_AT_MOST: u64 = 16 * 1024 * 1024;
-
-/// Reads `body` to its end and drops it, unless it is longer than `DISCARD_AT_MOST` or fails:
-/// then false, and the rest may still be arriving.
+/// Reads `body` to its end and drops it, unless it is longer than the core's
+/// `request_body::READ_FIRST_BYTES` or fails: then false, and the rest may still be arriving.
 pub async fn discard(mut body: Incoming) -> bool {
     let mut read = 0;
     while let Some(frame) = body.frame().await {
@@ -49,7 +46,7 @@ pub async fn discard(mut body: Incoming) -> bool {
         };
         if let Some(data) = frame.data_ref() {
             read += data.len() as u64;
-            if read > DISCARD_AT_MOST {
+            if read > hello_world::request_body::READ_FIRST_BYTES {
                 return false;
             }
         }
