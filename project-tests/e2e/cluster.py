@@ -232,9 +232,8 @@ class Cluster:
         self.kubectl("create", "secret", "tls", LOOPBACK_CA, "-n", "cert-manager",
                      f"--cert={self.ca_file}", f"--key={certs / 'loopback-ca.key'}")
         # The same CA as a ClusterIssuer of its own, for the platform's certificates (the Gateway's).
-        self.ca_issuer = LOOPBACK_CA
         self.kubectl("apply", "-f", "-", input=yaml.safe_dump(
-            {"apiVersion": "cert-manager.io/v1", "kind": "ClusterIssuer", "metadata": {"name": self.ca_issuer},
+            {"apiVersion": "cert-manager.io/v1", "kind": "ClusterIssuer", "metadata": {"name": LOOPBACK_CA},
              "spec": {"ca": {"secretName": LOOPBACK_CA}}}))
         self.spawn("cert-manager-controller", [tool("cert-manager"), "controller", f"--kubeconfig={self.kubeconfig}",
                                                "--cluster-resource-namespace=cert-manager"])
@@ -297,7 +296,7 @@ class Cluster:
         self.wait_for("spin-operator's webhooks answer the API server", refused, "spin-operator")
 
     def start_ingress_controller(self):
-        ingress_controller.start(self, *self.ingress_ports)
+        ingress_controller.start(self, *self.ingress_ports, issuer=LOOPBACK_CA)
 
     def start_flux(self):
         Flux(self).start()

@@ -17,6 +17,7 @@ ingress-nginx is retired (Kubernetes SIG Network ended it in March 2026).
 - Reached on 127.0.0.1 through the pod's hostPorts (the CNI portmap plugin), HTTP and HTTPS.
 """
 
+import functools
 import http.client
 import os
 import pathlib
@@ -37,9 +38,9 @@ HTTP, HTTPS, PING = 8000, 8443, 9000
 GATEWAY = {"name": "loopback", "namespace": NAMESPACE, "sectionName": "websecure"}
 
 
-def start(cluster, http_port: int, https_port: int):
-    """Deploys the controller, listening on 127.0.0.1:`http_port` and :`https_port`, and waits
-    until it is Ready."""
+def start(cluster, http_port: int, https_port: int, issuer: str):
+    """Deploys the controller, listening on 127.0.0.1:`http_port` and :`https_port`, with the
+    Gateway's certificate from the ClusterIssuer `issuer`, and waits until it is Ready."""
     version = os.environ["TRAEFIK_VERSION"]
     image = f"{cluster.registry.address}/traefik:{version}"
     push_image(pathlib.Path(tool("traefik")), "65532:65532", HTTP, [image])
@@ -54,7 +55,7 @@ def start(cluster, http_port: int, https_port: int):
         {"apiVersion": "networking.k8s.io/v1", "kind": "IngressClass", "metadata": {"name": "nginx"},
          "spec": {"controller": "k8s.io/ingress-nginx"}},
         deployment(image, http_port, https_port),
-        *gateway(cluster.ca_issuer),
+        *gateway(issuer),
     ]
     for file in ("kubernetes-ingress-nginx-rbac.yml", "kubernetes-gateway-rbac.yml"):
         for obj in yaml.safe_load_all((rbac / file).read_text()):
@@ -149,17 +150,23 @@ class HTTPSTo127(http.client.HTTPSConnection):
         self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
 
 
+@functools.cache
+def trusting(ca_file: pathlib.Path) -> ssl.SSLContext:
+    """A TLS context that trusts `ca_file` only, made once: the load clients reconnect often."""
+    return ssl.create_default_context(cafile=str(ca_file))
+
+
 def https(cluster, host: str) -> HTTPSTo127:
     """A connection to `host` through the controller, trusting the cluster's CA only."""
-    context = ssl.create_default_context(cafile=str(cluster.ca_file))
-    return HTTPSTo127(host, cluster.ingress_ports[1], context=context, timeout=10)
+    return HTTPSTo127(host, cluster.ingress_ports[1], context=trusting(cluster.ca_file), timeout=10)
 
 
-def request(cluster, host: str, path: str, method: str = "GET", body: bytes | None = None) -> int:
-    """The status of one request to `host` through the controller, on a connection of its own."""
+def request(cluster, host: str, path: str) -> int:
+    """The status of a GET of `path` from `host` through the controller, on a connection of its
+    own."""
     connection = https(cluster, host)
     try:
-        connection.request(method, path, body=body)
+        connection.request("GET", path)
         response = connection.getresponse()
         response.read()
         return response.status
