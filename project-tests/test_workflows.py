@@ -78,3 +78,13 @@ def test_the_cluster_harness_is_tests_with_a_self_signed_issuer_and_a_plain_http
     assert repository["spec"]["url"] == "oci://k3d-hw-registry:5000/charts/hello-world"
     for obj in generated:
         validate(obj)
+
+
+def test_the_cluster_job_runs_the_e2es_ingress_controller_and_no_retired_one():
+    # ingress-nginx was retired in March 2026; the job runs the e2e's Traefik objects at the
+    # version scripts/lib.sh pins, and Gateway API's CRDs at the e2e's version.
+    text = runs(WORKFLOWS["CI.yaml"]["jobs"]["cluster"])
+    assert "ingress-nginx" not in text
+    assert "ingress_controller.py controller" in text and '"docker.io/library/traefik:$TRAEFIK_VERSION"' in text
+    assert 'sigs.k8s.io/gateway-api@$GATEWAY_API_VERSION' in text
+    assert ". scripts/lib.sh" in text

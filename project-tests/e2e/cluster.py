@@ -173,6 +173,9 @@ class Cluster:
             # volumes mount.
             f"--root-ca-file={self.dir / 'certs' / 'apiserver.crt'}",
             "--leader-elect=false", "--secure-port=0", "--use-service-account-credentials=false",
+            # Its FlexVolume prober makes this folder (by default under /usr/libexec on the host)
+            # and makes it again whenever it is gone, until the process stops.
+            f"--flex-volume-plugin-dir={self.dir / 'flex-volume-plugins'}",
         ])
         self.wait_for("the default ServiceAccount", lambda: self.kubectl(
             "get", "serviceaccount", "default", "-n", "default", check=False).returncode == 0, "kube-controller-manager")

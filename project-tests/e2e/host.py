@@ -25,8 +25,7 @@ SYSCTL_PREFIXES = (
 # keeps its containers' state under (containerd-shimkit's default root, /run/containerd/spin:
 # containerd hands a runtime other than runc no root of its own).
 HOST_FOLDERS = (pathlib.Path("/var/lib/kubelet"), pathlib.Path("/var/log/pods"),
-                pathlib.Path("/var/log/containers"), pathlib.Path("/usr/libexec/kubernetes"),
-                pathlib.Path("/run/containerd"))
+                pathlib.Path("/var/log/containers"), pathlib.Path("/run/containerd"))
 CGROUP_ROOT = pathlib.Path("/sys/fs/cgroup")
 PROC_SYS = pathlib.Path("/proc/sys")
 

@@ -5,7 +5,7 @@ ingress-nginx is retired (Kubernetes SIG Network ended it in March 2026).
   path (scripts/push-image) and pushed to the cluster's registry.
 - A Deployment in its own namespace, with the RBAC of its documentation for its Kubernetes
   Ingress NGINX provider, bound to its ServiceAccount. The pod runs as `restricted` asks
-  (non-root, no capabilities, a read-only root), except for its hostPorts. It
+  (non-root, no capabilities, a read-only root), except for its hostPorts where it has them. It
   reaches the API server through the `kubernetes` Service, as any in-cluster client does.
 - That provider serves Ingresses of class `nginx` (the IngressClass ingress-nginx installs,
   controller `k8s.io/ingress-nginx`) with their nginx annotations, unchanged. As ingress-nginx
@@ -14,15 +14,20 @@ ingress-nginx is retired (Kubernetes SIG Network ended it in March 2026).
   listener for every host under the app's zone (`*.<app>.<cluster fqdn>`), with a wildcard
   certificate from the cluster's CA, that admits HTTPRoutes from every namespace. Traefik
   binds a listener to the entry point of its port.
-- Reached on 127.0.0.1 through the pod's hostPorts (the CNI portmap plugin), HTTP and HTTPS.
+- Reached on 127.0.0.1 through the pod's hostPorts (the CNI portmap plugin), HTTP and HTTPS;
+  or, in a cluster with a load balancer (CI's k3d job), through a LoadBalancer Service on 80
+  and 443. There, `python3 ingress_controller.py controller` prints the same objects with the
+  upstream image, and `route-values` the chart values of a tenant's HTTPRoute.
 """
 
+import argparse
 import functools
 import http.client
 import os
 import pathlib
 import socket
 import ssl
+import sys
 
 import yaml
 
@@ -35,7 +40,7 @@ NAME = "traefik"
 # Traefik's entry points in the pod: unprivileged ports, as the pod runs as a user.
 HTTP, HTTPS, PING = 8000, 8443, 9000
 # The platform's Gateway and its listener, as an HTTPRoute's parentRef names them.
-GATEWAY = {"name": "loopback", "namespace": NAMESPACE, "sectionName": "websecure"}
+GATEWAY = {"name": "platform", "namespace": NAMESPACE, "sectionName": "websecure"}
 
 
 def start(cluster, http_port: int, https_port: int, issuer: str):
@@ -44,25 +49,8 @@ def start(cluster, http_port: int, https_port: int, issuer: str):
     version = os.environ["TRAEFIK_VERSION"]
     image = f"{cluster.registry.address}/traefik:{version}"
     push_image(pathlib.Path(tool("traefik")), "65532:65532", HTTP, [image])
-    rbac = module_dir("github.com/traefik/traefik/v3", version) / "docs/content/reference/dynamic-configuration"
-    objects = [
-        # Pod Security's `baseline` and `restricted` forbid hostPorts, so the namespace enforces
-        # `privileged`; the pod meets `restricted` in everything else, and the API server warns
-        # about anything that does not.
-        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NAMESPACE, "labels": {
-            "pod-security.kubernetes.io/enforce": "privileged", "pod-security.kubernetes.io/warn": "restricted"}}},
-        {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": NAME, "namespace": NAMESPACE}},
-        {"apiVersion": "networking.k8s.io/v1", "kind": "IngressClass", "metadata": {"name": "nginx"},
-         "spec": {"controller": "k8s.io/ingress-nginx"}},
-        deployment(image, http_port, https_port),
-        *gateway(issuer),
-    ]
-    for file in ("kubernetes-ingress-nginx-rbac.yml", "kubernetes-gateway-rbac.yml"):
-        for obj in yaml.safe_load_all((rbac / file).read_text()):
-            if obj["kind"] == "ClusterRoleBinding":
-                obj["subjects"] = [{"kind": "ServiceAccount", "name": NAME, "namespace": NAMESPACE}]
-            objects.append(obj)
-    cluster.kubectl("apply", "-f", "-", input=yaml.safe_dump_all(objects))
+    manifest = objects(version, image, issuer, host_ports=(http_port, https_port))
+    cluster.kubectl("apply", "-f", "-", input=yaml.safe_dump_all(manifest))
     rollout = cluster.kubectl("rollout", "status", f"deployment/{NAME}", "-n", NAMESPACE, "--timeout=120s", check=False)
     if rollout.returncode != 0:
         events = cluster.kubectl("get", "events", "-n", NAMESPACE, "--sort-by=.lastTimestamp", check=False).stdout
@@ -70,6 +58,33 @@ def start(cluster, http_port: int, https_port: int, issuer: str):
     cluster.wait_for_certificate(GATEWAY["name"], NAMESPACE, timeout=90)
     cluster.wait_for(f"the Gateway {NAMESPACE}/{GATEWAY['name']} Programmed", lambda: condition(
         cluster, "gateway", GATEWAY["name"], NAMESPACE, "Programmed"), "kubelet", timeout=60)
+
+
+def objects(version: str, image: str, issuer: str, host_ports: tuple[int, int] | None = None) -> list[dict]:
+    """Traefik `version` (its RBAC from its module) running `image`, and the platform's
+    Gateway. With `host_ports` (HTTP, HTTPS) the pod listens on 127.0.0.1 there; without, a
+    LoadBalancer Service takes 80 and 443 to it."""
+    # Pod Security's `baseline` and `restricted` forbid hostPorts, so a namespace with them
+    # enforces `privileged`; the pod meets `restricted` in everything else, and the API server
+    # warns about anything that does not.
+    enforce = "privileged" if host_ports else "restricted"
+    manifest = [
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NAMESPACE, "labels": {
+            "pod-security.kubernetes.io/enforce": enforce, "pod-security.kubernetes.io/warn": "restricted"}}},
+        {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": NAME, "namespace": NAMESPACE}},
+        {"apiVersion": "networking.k8s.io/v1", "kind": "IngressClass", "metadata": {"name": "nginx"},
+         "spec": {"controller": "k8s.io/ingress-nginx"}},
+        deployment(image, host_ports),
+        *([] if host_ports else [load_balancer()]),
+        *gateway(issuer),
+    ]
+    rbac = module_dir("github.com/traefik/traefik/v3", version) / "docs/content/reference/dynamic-configuration"
+    for file in ("kubernetes-ingress-nginx-rbac.yml", "kubernetes-gateway-rbac.yml"):
+        for obj in yaml.safe_load_all((rbac / file).read_text()):
+            if obj["kind"] == "ClusterRoleBinding":
+                obj["subjects"] = [{"kind": "ServiceAccount", "name": NAME, "namespace": NAMESPACE}]
+            manifest.append(obj)
+    return manifest
 
 
 def zone() -> str:
@@ -105,10 +120,11 @@ def condition(cluster, kind: str, name: str, namespace: str, type_: str) -> bool
     return all(any(c["type"] == type_ and c["status"] == "True" for c in h.get("conditions", [])) for h in holders)
 
 
-def deployment(image: str, http_port: int, https_port: int) -> dict:
-    ports = [{"name": "web", "containerPort": HTTP, "hostPort": http_port, "hostIP": "127.0.0.1"},
-             {"name": "websecure", "containerPort": HTTPS, "hostPort": https_port, "hostIP": "127.0.0.1"},
+def deployment(image: str, host_ports: tuple[int, int] | None) -> dict:
+    ports = [{"name": "web", "containerPort": HTTP}, {"name": "websecure", "containerPort": HTTPS},
              {"name": "ping", "containerPort": PING}]
+    for port, host_port in zip(ports, host_ports or ()):
+        port.update(hostPort=host_port, hostIP="127.0.0.1")
     return {
         "apiVersion": "apps/v1", "kind": "Deployment",
         "metadata": {"name": NAME, "namespace": NAMESPACE},
@@ -139,6 +155,14 @@ def deployment(image: str, http_port: int, https_port: int) -> dict:
             },
         },
     }
+
+
+def load_balancer() -> dict:
+    """The Service of a cluster with a load balancer: 80 and 443, as the platform's DNS names them."""
+    return {"apiVersion": "v1", "kind": "Service", "metadata": {"name": NAME, "namespace": NAMESPACE},
+            "spec": {"type": "LoadBalancer", "selector": {"app.kubernetes.io/name": NAME},
+                     "ports": [{"name": "web", "port": 80, "targetPort": "web"},
+                               {"name": "websecure", "port": 443, "targetPort": "websecure"}]}}
 
 
 class HTTPSTo127(http.client.HTTPSConnection):
@@ -217,3 +241,23 @@ def routed(cluster, namespace: str, app: str) -> str:
                          lambda: condition(cluster, "httproute", app, namespace, type_), "kubelet", timeout=60)
     wait_served(cluster, host, "the Gateway")
     return host
+
+
+def main(argv: list[str]) -> None:
+    """The objects for a cluster with a load balancer (CI's k3d job), as YAML on stdout."""
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    controller = commands.add_parser("controller", help="Traefik, its RBAC, a LoadBalancer Service and the Gateway")
+    controller.add_argument("--image", required=True, help="Traefik's image, of the version TRAEFIK_VERSION names")
+    controller.add_argument("--issuer", required=True, help="the ClusterIssuer of the Gateway's certificate")
+    route = commands.add_parser("route-values", help="the chart values of a tenant's HTTPRoute")
+    route.add_argument("customer")
+    args = parser.parse_args(argv)
+    if args.command == "controller":
+        print(yaml.safe_dump_all(objects(os.environ["TRAEFIK_VERSION"], args.image, args.issuer)), end="")
+    else:
+        print(yaml.safe_dump(http_route(args.customer)), end="")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
