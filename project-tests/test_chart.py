@@ -9,17 +9,10 @@ import subprocess
 import pytest
 import yaml
 
-from paths import DATA, ROOT
-from kube import find, the, validate
-from pipeline import CHART, RenderError, helm, helm_template
-
-HOST = "acme.hello-world.k8s.example.com"
-
-
-def render(runtime: str, **values) -> list[dict]:
-    base = {"runtime": runtime, "ingress": {"enabled": True, "hostname": HOST}}
-    base.update(values)
-    return helm_template("hello-world", "hello-world", base)
+from harness.chain.render import CHART, RenderError, helm, helm_template
+from harness.chart import HOST, pod_labels, render, the_container
+from harness.kube import find, the, validate
+from harness.workspace import DATA, ROOT
 
 
 def lint(*values_files) -> subprocess.CompletedProcess:
@@ -54,19 +47,36 @@ def test_helm_lint_strict_is_clean_with_defaults_and_both_runtimes(tmp_path):
         ({"shutdown": {"drainDelaySeconds": -1, "timeoutSeconds": 25}}, "/shutdown/drainDelaySeconds"),
         ({"shutdown": {"drainDelaySeconds": "5", "timeoutSeconds": 25}}, "/shutdown/drainDelaySeconds"),
         ({"metrics": {"enabled": True, "port": 0, "serviceMonitor": {"enabled": False}}}, "/metrics/port"),
-        ({"metrics": {"enabled": True, "port": 9100, "serviceMonitor": {"enabled": True, "interval": "often"}}},
-         "/metrics/serviceMonitor/interval"),
+        (
+            {"metrics": {"enabled": True, "port": 9100, "serviceMonitor": {"enabled": True, "interval": "often"}}},
+            "/metrics/serviceMonitor/interval",
+        ),
         ({"logFormat": "xml"}, "logFormat"),
-        ({"spin": {"createExecutor": True, "runtimeClassName": "x", "otel": {"endpoint": "collector:4318"}}},
-         "/spin/otel/endpoint"),
-        ({"ingress": {"enabled": True, "hostname": "x.example.com"}, "service": {"enabled": False, "port": 80}}, "service.enabled"),
+        (
+            {"spin": {"createExecutor": True, "runtimeClassName": "x", "otel": {"endpoint": "collector:4318"}}},
+            "/spin/otel/endpoint",
+        ),
+        (
+            {"ingress": {"enabled": True, "hostname": "x.example.com"}, "service": {"enabled": False, "port": 80}},
+            "service.enabled",
+        ),
         ({"httpRoute": {"enabled": True, "hostnames": [HOST]}}, "parentRefs"),
-        ({"httpRoute": {"enabled": True, "parentRefs": [{"name": "platform"}], "hostnames": []}}, "/httpRoute/hostnames"),
+        (
+            {"httpRoute": {"enabled": True, "parentRefs": [{"name": "platform"}], "hostnames": []}},
+            "/httpRoute/hostnames",
+        ),
         ({"httpRoute": {"enabled": True, "parentRefs": [{"namespace": "gateway"}], "hostnames": [HOST]}}, "name"),
-        ({"httpRoute": {"enabled": True, "parentRefs": [{"name": "platform"}], "hostnames": ["Bad_Host"]}},
-         "/httpRoute/hostnames/0"),
-        ({"httpRoute": {"enabled": True, "parentRefs": [{"name": "p"}], "hostnames": [HOST]},
-          "service": {"enabled": False, "port": 80}}, "httpRoute.enabled needs service.enabled"),
+        (
+            {"httpRoute": {"enabled": True, "parentRefs": [{"name": "platform"}], "hostnames": ["Bad_Host"]}},
+            "/httpRoute/hostnames/0",
+        ),
+        (
+            {
+                "httpRoute": {"enabled": True, "parentRefs": [{"name": "p"}], "hostnames": [HOST]},
+                "service": {"enabled": False, "port": 80},
+            },
+            "httpRoute.enabled needs service.enabled",
+        ),
     ],
 )
 def test_bad_values_are_rejected_with_the_field_named(values, complaint):
@@ -93,16 +103,23 @@ def test_spin_renders_a_spinapp_and_no_deployment():
     assert app["spec"]["checks"]["readiness"]["httpGet"]["path"] == "/.healthz"
     assert app["spec"]["checks"]["liveness"]["httpGet"]["path"] == "/.healthz"
     # spin-operator v0.6.1's defaulting webhook turns an absent header list into null.
-    assert app["spec"]["checks"]["readiness"]["httpGet"]["httpHeaders"] == app["spec"]["checks"]["liveness"]["httpGet"]["httpHeaders"] == []
+    assert (
+        app["spec"]["checks"]["readiness"]["httpGet"]["httpHeaders"]
+        == app["spec"]["checks"]["liveness"]["httpGet"]["httpHeaders"]
+        == []
+    )
     executor = the(objects, "SpinAppExecutor", "containerd-shim-spin")
     assert executor["metadata"]["namespace"] == app["metadata"]["namespace"]
     assert not find(objects, "Deployment")
 
 
-@pytest.mark.parametrize("shutdown, args, grace", [
-    (None, ["--drain-delay", "5", "--shutdown-timeout", "25"], 35),
-    ({"drainDelaySeconds": 0, "timeoutSeconds": 10}, ["--drain-delay", "0", "--shutdown-timeout", "10"], 15),
-])
+@pytest.mark.parametrize(
+    "shutdown, args, grace",
+    [
+        (None, ["--drain-delay", "5", "--shutdown-timeout", "25"], 35),
+        ({"drainDelaySeconds": 0, "timeoutSeconds": 10}, ["--drain-delay", "0", "--shutdown-timeout", "10"], 15),
+    ],
+)
 def test_native_shutdown_settings_set_the_drain_and_a_grace_period_that_covers_it(shutdown, args, grace):
     objects = render("native", **({"shutdown": shutdown} if shutdown else {}))
     pod = the(objects, "Deployment", "hello-world-deployment")["spec"]["template"]["spec"]
@@ -124,7 +141,7 @@ def test_native_renders_a_hardened_deployment_and_no_spinapp():
     assert container["ports"][0] == {"name": "http", "containerPort": 8000, "protocol": "TCP"}
     assert {"name": "PORT", "value": "8000"} in container["env"]
     # Drain delay + shutdown timeout fit in the grace period, so SIGKILL never cuts requests.
-    args = dict(zip(container["args"][::2], container["args"][1::2]))
+    args = dict(zip(container["args"][::2], container["args"][1::2], strict=False))
     assert int(args["--drain-delay"]) + int(args["--shutdown-timeout"]) < pod["terminationGracePeriodSeconds"]
     assert container["readinessProbe"]["httpGet"]["path"] == "/.healthz"
     assert container["livenessProbe"]["httpGet"]["path"] == "/.healthz"
@@ -135,11 +152,6 @@ def test_native_renders_a_hardened_deployment_and_no_spinapp():
     assert container["securityContext"]["capabilities"]["drop"] == ["ALL"]
     assert container["securityContext"]["allowPrivilegeEscalation"] is False
     assert not find(objects, "SpinApp")
-
-
-def the_container(pod: dict) -> dict:
-    assert len(pod["containers"]) == 1
-    return pod["containers"][0]
 
 
 def address(objects: list[dict]) -> dict:
@@ -186,7 +198,11 @@ def test_an_httproute_sends_every_path_of_its_hosts_to_the_service_the_ingress_n
 def spin_operator_pod_labels(app: dict) -> dict:
     """The pod labels spin-operator gives a SpinApp's pods: spec.podLabels plus its own."""
     name = app["metadata"]["name"]
-    return {**app["spec"].get("podLabels", {}), "core.spinkube.dev/app-name": name, f"core.spinkube.dev/app.{name}.status": "ready"}
+    return {
+        **app["spec"].get("podLabels", {}),
+        "core.spinkube.dev/app-name": name,
+        f"core.spinkube.dev/app.{name}.status": "ready",
+    }
 
 
 @pytest.mark.parametrize("runtime", ["spin", "native"])
@@ -236,7 +252,13 @@ def test_every_object_carries_the_standard_labels():
     for runtime in ("spin", "native"):
         for obj in render(runtime):
             labels = obj["metadata"]["labels"]
-            for key in ("app.kubernetes.io/name", "app.kubernetes.io/instance", "app.kubernetes.io/version", "app.kubernetes.io/managed-by", "helm.sh/chart"):
+            for key in (
+                "app.kubernetes.io/name",
+                "app.kubernetes.io/instance",
+                "app.kubernetes.io/version",
+                "app.kubernetes.io/managed-by",
+                "helm.sh/chart",
+            ):
                 assert key in labels, f"{obj['kind']} lacks {key}"
 
 
@@ -249,24 +271,34 @@ def test_notes_say_where_the_docs_are(tmp_path):
     (chart / "templates" / "_notes.tpl").write_text('{{- define "notes" -}}\n' + notes.read_text() + "{{- end -}}\n")
     notes.unlink()
     (chart / "templates" / "notes.yaml").write_text('notes: |\n{{ include "notes" . | indent 2 }}\n')
-    for runtime, needle in (("spin", "get spinapp hello-world-spin"), ("native", "rollout status deployment/hello-world-deployment")):
+    for runtime, needle in (
+        ("spin", "get spinapp hello-world-spin"),
+        ("native", "rollout status deployment/hello-world-deployment"),
+    ):
         result = subprocess.run(
-            [helm(), "template", "hello-world", str(chart), "--namespace", "hello-world", "--show-only", "templates/notes.yaml",
-             "--set", f"runtime={runtime}", "--set", "ingress.enabled=true", "--set", f"ingress.hostname={HOST}"],
-            capture_output=True, text=True,
+            [
+                helm(),
+                "template",
+                "hello-world",
+                str(chart),
+                "--namespace",
+                "hello-world",
+                "--show-only",
+                "templates/notes.yaml",
+                "--set",
+                f"runtime={runtime}",
+                "--set",
+                "ingress.enabled=true",
+                "--set",
+                f"ingress.hostname={HOST}",
+            ],
+            capture_output=True,
+            text=True,
         )
         assert result.returncode == 0, result.stderr
         text = yaml.safe_load(result.stdout)["notes"]
         assert f"https://{HOST}/" in text
         assert needle in text
-
-
-def pod_labels(objects: list[dict], runtime: str) -> dict:
-    """The labels the runtime's pods carry: the Deployment's template, or what spin-operator
-    puts on the pods of a SpinApp (its podLabels)."""
-    if runtime == "native":
-        return the(objects, "Deployment")["spec"]["template"]["metadata"]["labels"]
-    return the(objects, "SpinApp")["spec"]["podLabels"]
 
 
 @pytest.mark.parametrize("runtime", ["spin", "native"])
@@ -288,7 +320,8 @@ def test_the_network_policy_admits_only_the_ingress_namespace_to_the_site_and_no
     assert rule["ports"] == [{"port": port, "protocol": "TCP"}]
     other = render(runtime, networkPolicy={"enabled": True, "ingressNamespace": "traefik"})
     assert the(other, "NetworkPolicy")["spec"]["ingress"][0]["from"][0]["namespaceSelector"]["matchLabels"] == {
-        "kubernetes.io/metadata.name": "traefik"}
+        "kubernetes.io/metadata.name": "traefik"
+    }
     assert not find(render(runtime, networkPolicy={"enabled": False, "ingressNamespace": "x"}), "NetworkPolicy")
 
 
@@ -326,9 +359,16 @@ def test_helm_template_with_defaults_has_the_production_objects():
 
 
 def test_the_httproute_is_checked_against_the_gateway_api_crds_the_cluster_installs():
-    pinned = subprocess.run(["bash", "-c", ". scripts/lib.sh; echo \"$GATEWAY_API_VERSION\""], cwd=ROOT,
-                            capture_output=True, text=True, check=True).stdout.strip()
+    pinned = subprocess.run(
+        ["bash", "-c", '. scripts/lib.sh; echo "$GATEWAY_API_VERSION"'],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     crd = yaml.safe_load((DATA / "crds/gateway-api/gateway.networking.k8s.io_httproutes.yaml").read_text())
     annotations = crd["metadata"]["annotations"]
-    assert (annotations["gateway.networking.k8s.io/bundle-version"], annotations["gateway.networking.k8s.io/channel"]) == (
-        pinned, "standard")
+    assert (
+        annotations["gateway.networking.k8s.io/bundle-version"],
+        annotations["gateway.networking.k8s.io/channel"],
+    ) == (pinned, "standard")

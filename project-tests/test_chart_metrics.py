@@ -3,8 +3,8 @@ Prometheus scrapes, a ServiceMonitor on request (validated against the Prometheu
 CRD), the NetworkPolicy's rule for the monitoring namespace, the log format, and Spin's
 OpenTelemetry endpoint."""
 
-from kube import find, the, validate
-from test_chart import pod_labels, render, the_container
+from harness.chart import pod_labels, render, the_container
+from harness.kube import find, the, validate
 
 OFF = {"enabled": False, "port": 9100, "serviceMonitor": {"enabled": False}}
 
@@ -42,8 +42,11 @@ def test_spin_pods_get_no_metrics_port_and_no_service_monitor():
 
 def test_a_service_monitor_is_rendered_only_when_asked_and_matches_its_crd():
     assert not find(render("native"), "ServiceMonitor")
-    metrics = {"enabled": True, "port": 9100,
-               "serviceMonitor": {"enabled": True, "interval": "15s", "labels": {"release": "kube-prometheus-stack"}}}
+    metrics = {
+        "enabled": True,
+        "port": 9100,
+        "serviceMonitor": {"enabled": True, "interval": "15s", "labels": {"release": "kube-prometheus-stack"}},
+    }
     objects = render("native", metrics=metrics)
     monitor = the(objects, "ServiceMonitor", "hello-world")
     validate(monitor)
@@ -55,8 +58,9 @@ def test_a_service_monitor_is_rendered_only_when_asked_and_matches_its_crd():
 
 
 def test_a_service_monitor_with_a_field_its_crd_lacks_does_not_validate():
-    monitor = the(render("native", metrics={"enabled": True, "port": 9100, "serviceMonitor": {"enabled": True}}),
-                  "ServiceMonitor")
+    monitor = the(
+        render("native", metrics={"enabled": True, "port": 9100, "serviceMonitor": {"enabled": True}}), "ServiceMonitor"
+    )
     monitor["spec"]["endpoints"][0]["scrapeEvery"] = "15s"
     try:
         validate(monitor)
@@ -67,8 +71,10 @@ def test_a_service_monitor_with_a_field_its_crd_lacks_does_not_validate():
 
 
 def test_the_network_policy_admits_the_monitoring_namespace_on_the_metrics_port_only():
-    objects = render("native", networkPolicy={"enabled": True, "ingressNamespace": "ingress-nginx",
-                                              "monitoringNamespace": "observability"})
+    objects = render(
+        "native",
+        networkPolicy={"enabled": True, "ingressNamespace": "ingress-nginx", "monitoringNamespace": "observability"},
+    )
     policy = the(objects, "NetworkPolicy")["spec"]
     site, metrics = policy["ingress"]
     assert site["ports"] == [{"port": 8000, "protocol": "TCP"}]

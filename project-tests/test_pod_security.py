@@ -10,18 +10,45 @@ those pods pass.
 
 import pytest
 
-from kube import the
-from test_chart import render
+from harness.chart import render
+from harness.kube import the
 
 BASELINE_CAPABILITIES = {
-    "AUDIT_WRITE", "CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "MKNOD",
-    "NET_BIND_SERVICE", "SETFCAP", "SETGID", "SETPCAP", "SETUID", "SYS_CHROOT",
+    "AUDIT_WRITE",
+    "CHOWN",
+    "DAC_OVERRIDE",
+    "FOWNER",
+    "FSETID",
+    "KILL",
+    "MKNOD",
+    "NET_BIND_SERVICE",
+    "SETFCAP",
+    "SETGID",
+    "SETPCAP",
+    "SETUID",
+    "SYS_CHROOT",
 }
-RESTRICTED_VOLUMES = {"configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "persistentVolumeClaim", "projected", "secret"}
+RESTRICTED_VOLUMES = {
+    "configMap",
+    "csi",
+    "downwardAPI",
+    "emptyDir",
+    "ephemeral",
+    "persistentVolumeClaim",
+    "projected",
+    "secret",
+}
 SAFE_SYSCTLS = {
-    "kernel.shm_rmid_forced", "net.ipv4.ip_local_port_range", "net.ipv4.ip_unprivileged_port_start",
-    "net.ipv4.tcp_syncookies", "net.ipv4.ping_group_range", "net.ipv4.ip_local_reserved_ports",
-    "net.ipv4.tcp_keepalive_time", "net.ipv4.tcp_fin_timeout", "net.ipv4.tcp_keepalive_intvl", "net.ipv4.tcp_keepalive_probes",
+    "kernel.shm_rmid_forced",
+    "net.ipv4.ip_local_port_range",
+    "net.ipv4.ip_unprivileged_port_start",
+    "net.ipv4.tcp_syncookies",
+    "net.ipv4.ping_group_range",
+    "net.ipv4.ip_local_reserved_ports",
+    "net.ipv4.tcp_keepalive_time",
+    "net.ipv4.tcp_fin_timeout",
+    "net.ipv4.tcp_keepalive_intvl",
+    "net.ipv4.tcp_keepalive_probes",
 }
 
 
@@ -100,15 +127,17 @@ def spin_operator_pod(app: dict, executor: dict) -> dict:
         "serviceAccountName": spec.get("serviceAccountName", "default"),
         "imagePullSecrets": spec.get("imagePullSecrets", []),
         "volumes": [{"name": "spin-ca", "secret": {"secretName": "spin-ca"}}],
-        "containers": [{
-            "name": app["metadata"]["name"],
-            "image": spec["image"],
-            "command": ["/"],
-            "ports": [{"name": "http-app", "containerPort": 80}],
-            "resources": spec.get("resources", {}),
-            "readinessProbe": {"httpGet": {"path": checks["readiness"]["httpGet"]["path"], "port": "http-app"}},
-            "livenessProbe": {"httpGet": {"path": checks["liveness"]["httpGet"]["path"], "port": "http-app"}},
-        }],
+        "containers": [
+            {
+                "name": app["metadata"]["name"],
+                "image": spec["image"],
+                "command": ["/"],
+                "ports": [{"name": "http-app", "containerPort": 80}],
+                "resources": spec.get("resources", {}),
+                "readinessProbe": {"httpGet": {"path": checks["readiness"]["httpGet"]["path"], "port": "http-app"}},
+                "livenessProbe": {"httpGet": {"path": checks["liveness"]["httpGet"]["path"], "port": "http-app"}},
+            }
+        ],
     }
 
 
@@ -125,12 +154,14 @@ def test_spin_pods_meet_baseline_and_fail_only_the_restricted_securitycontext_ch
     pod = spin_operator_pod(the(objects, "SpinApp"), the(objects, "SpinAppExecutor"))
     assert baseline_violations(pod) == []
     name = the(objects, "SpinApp")["metadata"]["name"]
-    assert sorted(restricted_violations(pod)) == sorted([
-        f"{name}: allowPrivilegeEscalation != false",
-        f"{name}: runAsNonRoot != true",
-        f"{name}: seccompProfile not RuntimeDefault/Localhost",
-        f"{name}: capabilities do not drop ALL",
-    ])
+    assert sorted(restricted_violations(pod)) == sorted(
+        [
+            f"{name}: allowPrivilegeEscalation != false",
+            f"{name}: runAsNonRoot != true",
+            f"{name}: seccompProfile not RuntimeDefault/Localhost",
+            f"{name}: capabilities do not drop ALL",
+        ]
+    )
     # So the namespace enforces the strictest level those pods pass, and reports the rest.
     labels = the(objects, "Namespace")["metadata"]["labels"]
     assert labels["pod-security.kubernetes.io/enforce"] == "baseline"
@@ -140,7 +171,10 @@ def test_spin_pods_meet_baseline_and_fail_only_the_restricted_securitycontext_ch
 @pytest.mark.parametrize(
     "breakage, complaint",
     [
-        (lambda pod: pod["containers"][0]["securityContext"].update(allowPrivilegeEscalation=True), "allowPrivilegeEscalation"),
+        (
+            lambda pod: pod["containers"][0]["securityContext"].update(allowPrivilegeEscalation=True),
+            "allowPrivilegeEscalation",
+        ),
         (lambda pod: pod["containers"][0]["securityContext"]["capabilities"].update(add=["SYS_ADMIN"]), "adds"),
         (lambda pod: pod.update(hostNetwork=True), "hostNetwork"),
         (lambda pod: pod["securityContext"].update(runAsUser=0), "runAsUser 0"),

@@ -9,8 +9,7 @@ import tomllib
 
 import pytest
 
-from conftest import ROOT
-from test_versions import VERSION_FILES, written_versions
+from harness.workspace import ROOT, VERSION_FILES, written_versions
 
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "Test",
@@ -49,10 +48,14 @@ class Scratch:
         self.git("push", "-q", "origin", "main")
 
     def git(self, *args, cwd=None) -> str:
-        return subprocess.run(["git", *args], cwd=cwd or self.work, env=self.env, check=True, capture_output=True, text=True).stdout
+        return subprocess.run(
+            ["git", *args], cwd=cwd or self.work, env=self.env, check=True, capture_output=True, text=True
+        ).stdout
 
     def run(self, task: str) -> subprocess.CompletedProcess:
-        return subprocess.run([str(ROOT / "mise-tasks" / task)], cwd=self.work, env=self.env, capture_output=True, text=True)
+        return subprocess.run(
+            [str(ROOT / "mise-tasks" / task)], cwd=self.work, env=self.env, capture_output=True, text=True
+        )
 
     def version(self) -> str:
         return tomllib.loads((self.work / "Cargo.toml").read_text())["workspace"]["package"]["version"]

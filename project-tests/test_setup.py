@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from conftest import ROOT
+from harness.workspace import ROOT
 
 WASMTIME_RELEASE = "wasmtime 49.0.3 (f96eabaa1 2026-10-14)"
 
@@ -17,8 +17,11 @@ WASMTIME_RELEASE = "wasmtime 49.0.3 (f96eabaa1 2026-10-14)"
 def lib(script: str, **env) -> subprocess.CompletedProcess:
     """Runs `script` in bash after sourcing scripts/lib.sh."""
     return subprocess.run(
-        ["bash", "-c", f'set -euo pipefail; . scripts/lib.sh; {script}'],
-        cwd=ROOT, capture_output=True, text=True, env={**os.environ, **env},
+        ["bash", "-c", f"set -euo pipefail; . scripts/lib.sh; {script}"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
     )
 
 

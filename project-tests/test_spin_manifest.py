@@ -7,7 +7,7 @@ import tomllib
 
 import jsonschema
 
-from conftest import DATA, ROOT, cargo_version
+from harness.workspace import DATA, ROOT, cargo_version
 
 MANIFEST = tomllib.loads((ROOT / "spin.toml").read_text())
 COMPONENT = MANIFEST["component"]["hello-world"]

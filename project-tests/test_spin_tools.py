@@ -6,20 +6,28 @@ import os
 import subprocess
 import tomllib
 
-from conftest import ROOT
+from harness.workspace import ROOT
 
 WRAPPER = ROOT / "tools" / "rust" / "spin"
 
 
 def sources() -> list[dict]:
-    rows = [line.split("\t") for line in (WRAPPER / "sources.tsv").read_text().splitlines()
-            if line and not line.startswith("#")]
+    rows = [
+        line.split("\t")
+        for line in (WRAPPER / "sources.tsv").read_text().splitlines()
+        if line and not line.startswith("#")
+    ]
     return [dict(zip(("archive", "repository", "commit", "paths", "sha256"), row, strict=True)) for row in rows]
 
 
 def lib(script: str, **env) -> subprocess.CompletedProcess:
-    return subprocess.run(["bash", "-c", f"set -euo pipefail; . scripts/lib.sh; {script}"],
-                          cwd=ROOT, capture_output=True, text=True, env={**os.environ, **env})
+    return subprocess.run(
+        ["bash", "-c", f"set -euo pipefail; . scripts/lib.sh; {script}"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+    )
 
 
 def test_the_wrappers_lock_holds_no_git_source_so_every_one_is_patched_to_an_archive():
@@ -48,8 +56,10 @@ def test_each_pin_names_a_commit_and_a_sha256():
 def test_an_archive_that_differs_from_its_pin_is_refused(tmp_path):
     row = sources()[0]
     (tmp_path / f"{row['archive']}.tar.gz").write_bytes(b"not the archive")
-    result = lib(f"spin_source_archive {row['archive']} {row['repository']} {row['commit']} . {row['sha256']} >/dev/null",
-                 SPIN_SOURCES=str(tmp_path))
+    result = lib(
+        f"spin_source_archive {row['archive']} {row['repository']} {row['commit']} . {row['sha256']} >/dev/null",
+        SPIN_SOURCES=str(tmp_path),
+    )
     assert result.returncode != 0
     assert f"does not match the pinned sha256 {row['sha256']}" in result.stderr
 
@@ -58,6 +68,8 @@ def test_the_shared_archives_match_their_pins_where_this_machine_has_them():
     folder = ROOT.parent / "shared" / "sources"
     present = [row for row in sources() if (folder / f"{row['archive']}.tar.gz").is_file()]
     for row in present:
-        result = lib(f"spin_source_archive {row['archive']} {row['repository']} {row['commit']} . {row['sha256']} | wc -c",
-                     SPIN_SOURCES=str(folder))
+        result = lib(
+            f"spin_source_archive {row['archive']} {row['repository']} {row['commit']} . {row['sha256']} | wc -c",
+            SPIN_SOURCES=str(folder),
+        )
         assert result.returncode == 0, result.stderr

@@ -9,50 +9,48 @@ import tomllib
 
 import yaml
 
-from conftest import ROOT, cargo_version
-from pipeline import helm_template
+from harness.chain.render import helm_template
+from harness.workspace import ROOT, VERSION_FILES, cargo_version, written_versions
 
 # The project's version tool, run on the git repository of the current directory.
-PROJECT_VERSION = ["cargo", "run", "--quiet", "--manifest-path", str(ROOT / "Cargo.toml"), "-p", "project-version", "--"]
-VERSION_FILES = ["Cargo.toml", "Cargo.lock", "charts/hello-world/Chart.yaml", "spin.toml", "deployment/test/mise.toml"]
+PROJECT_VERSION = [
+    "cargo",
+    "run",
+    "--quiet",
+    "--manifest-path",
+    str(ROOT / "Cargo.toml"),
+    "-p",
+    "project-version",
+    "--",
+]
 
 
 def plan(cwd=ROOT, **env) -> dict:
-    result = subprocess.run(PROJECT_VERSION + ["plan"], cwd=cwd, capture_output=True, text=True, env={**os.environ, **env})
+    result = subprocess.run(
+        [*PROJECT_VERSION, "plan"], cwd=cwd, capture_output=True, text=True, env={**os.environ, **env}
+    )
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
-
-
-def written_versions(root=ROOT) -> dict[str, str]:
-    chart = yaml.safe_load((root / "charts/hello-world/Chart.yaml").read_text())
-    spin = tomllib.loads((root / "spin.toml").read_text())
-    harness = tomllib.loads((root / "deployment/test/mise.toml").read_text())["env"]
-    lock = tomllib.loads((root / "Cargo.lock").read_text())
-    found = {
-        "Chart.yaml version": str(chart["version"]),
-        "Chart.yaml appVersion": str(chart["appVersion"]),
-        "spin.toml application.version": spin["application"]["version"],
-        "deployment/test/mise.toml APP_CHART_VERSION": harness["APP_CHART_VERSION"],
-        "deployment/test/mise.toml APP_IMAGE_VERSION": harness["APP_IMAGE_VERSION"],
-    }
-    for package in lock["package"]:
-        if "source" not in package:  # the workspace's own crates
-            found[f"Cargo.lock {package['name']}"] = package["version"]
-    return found
 
 
 def test_every_file_carries_the_crate_version():
     version = cargo_version()
     found = written_versions()
-    metadata = json.loads(subprocess.check_output(["cargo", "metadata", "--no-deps", "--format-version", "1", "--offline"], cwd=ROOT))
+    metadata = json.loads(
+        subprocess.check_output(["cargo", "metadata", "--no-deps", "--format-version", "1", "--offline"], cwd=ROOT)
+    )
     crates = {f"Cargo.lock {p['name']}" for p in metadata["packages"]}
     assert crates == {k for k in found if k.startswith("Cargo.lock")}
     disagree = {where: v for where, v in found.items() if v != version}
-    assert not disagree, f"Cargo.toml says {version}; these disagree (run `cargo run -p project-version -- sync`): {disagree}"
+    assert not disagree, (
+        f"Cargo.toml says {version}; these disagree (run `cargo run -p project-version -- sync`): {disagree}"
+    )
 
 
 def test_every_crate_takes_the_workspace_version():
-    metadata = json.loads(subprocess.check_output(["cargo", "metadata", "--no-deps", "--format-version", "1", "--offline"], cwd=ROOT))
+    metadata = json.loads(
+        subprocess.check_output(["cargo", "metadata", "--no-deps", "--format-version", "1", "--offline"], cwd=ROOT)
+    )
     versions = {p["name"]: p["version"] for p in metadata["packages"]}
     assert versions == {name: cargo_version() for name in versions}
 
@@ -80,7 +78,11 @@ def test_build_plan_is_the_version_plan():
 def test_the_chart_names_artifacts_as_the_release_does():
     p = plan(IMAGE_REGISTRY="registry.example.com/team")
     for runtime, kind, refs in (("spin", "SpinApp", p["spin_artifacts"]), ("native", "Deployment", p["native_images"])):
-        objects = helm_template("hello-world", "hello-world", {"runtime": runtime, "image": {"registry": "registry.example.com/team", "name": "hello-world"}})
+        objects = helm_template(
+            "hello-world",
+            "hello-world",
+            {"runtime": runtime, "image": {"registry": "registry.example.com/team", "name": "hello-world"}},
+        )
         obj = next(o for o in objects if o["kind"] == kind)
         image = obj["spec"]["image"] if kind == "SpinApp" else obj["spec"]["template"]["spec"]["containers"][0]["image"]
         assert image == refs[0], f"{runtime}: chart pulls {image}, release pushes {refs[0]}"
@@ -103,7 +105,7 @@ def test_sync_repairs_drift_and_is_idempotent(tmp_path):
     chart = tmp_path / "charts/hello-world/Chart.yaml"
     chart.write_text(re.sub(r"(?m)^appVersion: .*$", 'appVersion: "9.9.9"', chart.read_text()))
     assert written_versions(tmp_path)["Chart.yaml appVersion"] == "9.9.9"
-    sync = PROJECT_VERSION + ["sync"]
+    sync = [*PROJECT_VERSION, "sync"]
     subprocess.run(sync, cwd=tmp_path, check=True)
     assert set(written_versions(tmp_path).values()) == {cargo_version()}
     before = {name: (tmp_path / name).read_text() for name in VERSION_FILES}

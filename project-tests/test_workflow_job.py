@@ -1,15 +1,11 @@
 """scripts/workflow_job.py, which runs a GitHub workflow's container job here (test:workflow):
 it must read the workflows as GitHub does, and know how to do every step of the test job."""
 
-import sys
-
 import pytest
 import yaml
 
-from conftest import ROOT
-
-sys.path.insert(0, str(ROOT / "scripts"))
-import workflow_job  # noqa: E402
+from harness import workflow_job
+from harness.workspace import ROOT
 
 CI = yaml.safe_load((ROOT / ".github" / "workflows" / "CI.yaml").read_text())
 EMULATED = {"actions/checkout", "dtolnay/rust-toolchain", "actions/setup-go", "actions/upload-artifact"}

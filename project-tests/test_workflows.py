@@ -5,9 +5,9 @@ import re
 
 import yaml
 
-from conftest import ROOT
-from kube import load_all, the, validate
-from pipeline import harness_env, kustomize, render_resourceset, substitute
+from harness.chain.render import harness_env, kustomize, render_resourceset, substitute
+from harness.kube import load_all, the, validate
+from harness.workspace import ROOT
 
 WORKFLOWS = {p.name: yaml.safe_load(p.read_text()) for p in (ROOT / ".github" / "workflows").glob("*.yaml")}
 # What reaches a Go build: Helm, kubectl and the cluster's parts are built from their modules.
@@ -47,7 +47,7 @@ def test_the_cluster_job_pins_every_download_and_image():
     job = WORKFLOWS["CI.yaml"]["jobs"]["cluster"]
     env = job["env"]
     assert re.fullmatch(r"[0-9a-f]{64}", env["K3D_SHA256"])
-    assert 'sha256sum -c' in runs(job)
+    assert "sha256sum -c" in runs(job)
     for key, value in env.items():
         if key.endswith("_IMAGE"):
             assert re.search(r":[\w.-]+$", value) and not value.endswith(":latest"), f"{key}={value}"
@@ -60,16 +60,25 @@ def test_the_cluster_job_delivers_through_flux_with_the_projects_push():
     text = runs(job)
     assert "kind: FluxInstance" in text and "flux-operator" in text
     assert "bin/mise run push" in text
-    assert "helm install \"hw-" not in text and "charts/hello-world" not in text, "the chart comes from the registry, through Flux"
+    assert 'helm install "hw-' not in text and "charts/hello-world" not in text, (
+        "the chart comes from the registry, through Flux"
+    )
     order = [line.strip() for line in text.splitlines() if line.strip().startswith(".github/cluster/")]
-    assert order == [".github/cluster/deliver spin", ".github/cluster/probe", ".github/cluster/deliver native", ".github/cluster/probe"]
+    assert order == [
+        ".github/cluster/deliver spin",
+        ".github/cluster/probe",
+        ".github/cluster/deliver native",
+        ".github/cluster/probe",
+    ]
 
 
 def test_the_cluster_harness_is_tests_with_a_self_signed_issuer_and_a_plain_http_chart_registry():
     env = harness_env(APP_CHART_REGISTRY="k3d-hw-registry:5000/charts", APP_IMAGE_REGISTRY="k3d-hw-registry:5000")
     objects = load_all(substitute(kustomize(ROOT / ".github" / "cluster"), env))
     production = load_all(substitute(kustomize(), env))
-    assert sorted((o["kind"], o["metadata"]["name"]) for o in objects) == sorted((o["kind"], o["metadata"]["name"]) for o in production)
+    assert sorted((o["kind"], o["metadata"]["name"]) for o in objects) == sorted(
+        (o["kind"], o["metadata"]["name"]) for o in production
+    )
     assert the(objects, "ClusterIssuer")["spec"] == {"selfSigned": {}}
     assert the(objects, "ResourceSet") == the(production, "ResourceSet")
     generated = render_resourceset(the(objects, "ResourceSet"), objects)
@@ -85,6 +94,9 @@ def test_the_cluster_job_runs_the_e2es_ingress_controller_and_no_retired_one():
     # version scripts/lib.sh pins, and Gateway API's CRDs at the e2e's version.
     text = runs(WORKFLOWS["CI.yaml"]["jobs"]["cluster"])
     assert "ingress-nginx" not in text
-    assert "ingress_controller.py controller" in text and '"docker.io/library/traefik:$TRAEFIK_VERSION"' in text
-    assert 'sigs.k8s.io/gateway-api@$GATEWAY_API_VERSION' in text
+    assert (
+        "-m harness.loopback_cluster.ingress_controller controller" in text
+        and '"docker.io/library/traefik:$TRAEFIK_VERSION"' in text
+    )
+    assert "sigs.k8s.io/gateway-api@$GATEWAY_API_VERSION" in text
     assert ". scripts/lib.sh" in text

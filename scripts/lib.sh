@@ -26,14 +26,15 @@ ensure_apt() {
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 }
 
-# ensure_venv: the project's Python tools (mkdocs and friends) in $VENV, pinned by requirements.txt.
+# ensure_venv: the project's Python tools (mkdocs and friends) in $VENV, pinned by requirements.txt,
+# and the harness package (pyproject.toml), installed editable: the tests and tasks import it.
 ensure_venv() {
   local req="$ROOT/requirements.txt" stamp="$VENV/.requirements.sha256"
-  local want; want="$(cat "$req" "$ROOT/site/requirements.txt" | sha256sum | cut -d' ' -f1)"
+  local want; want="$(cat "$req" "$ROOT/site/requirements.txt" "$ROOT/pyproject.toml" | sha256sum | cut -d' ' -f1)"
   if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then return 0; fi
-  log "installing Python tools into .venv (requirements.txt)"
+  log "installing Python tools and the harness into .venv (requirements.txt, pyproject.toml)"
   [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
-  "$VENV/bin/pip" install -q --disable-pip-version-check -r "$req"
+  "$VENV/bin/pip" install -q --disable-pip-version-check -r "$req" --editable "$ROOT"
   echo "$want" >"$stamp"
 }
 
@@ -178,7 +179,7 @@ ensure_helm() {
 }
 
 # The Prometheus Operator's ServiceMonitor CRD, to validate the chart's ServiceMonitor against
-# (project-tests/kube.py reads $GENERATED_CRDS). The proxy serves the operator's API types but
+# (harness/kube.py reads $GENERATED_CRDS). The proxy serves the operator's API types but
 # not the repository with its generated CRD files, so controller-gen, upstream's generator,
 # writes them from those types (tools/go/servicemonitor-crd pins both); once per machine.
 PROMETHEUS_OPERATOR_VERSION="v0.95.2"
@@ -219,7 +220,7 @@ SPIN_OPERATOR="$GO_TOOLS/spin-operator-$SPIN_OPERATOR_VERSION/bin/spin-operator"
 CERT_MANAGER_VERSION="v1.21.2"
 CERT_MANAGER="$GO_TOOLS/cert-manager-$CERT_MANAGER_VERSION-$(cat "$ROOT/tools/go/cert-manager/"* | sha256sum | cut -c1-12)/bin/cert-manager"
 
-# Traefik, the cluster's ingress controller, in a pod (project-tests/e2e/ingress_controller.py): its
+# Traefik, the cluster's ingress controller, in a pod (harness/loopback_cluster/ingress_controller.py): its
 # Kubernetes Ingress NGINX provider serves Ingresses of class nginx with their nginx annotations,
 # its Gateway API provider a Gateway. Through the wrapper tools/go/traefik (its go.mod says why
 # a wrapper, and why v3.6).
@@ -363,7 +364,7 @@ ensure_node_tools() {
   # What the node needs of Debian (the C compiler above also builds the pause image): iptables
   # for kube-proxy, kube-router and the portmap plugin, ipset for kube-router, conntrack for
   # kube-proxy, iproute2 for the bridge, nftables to put the host's netfilter tables back
-  # (project-tests/e2e/host.py).
+  # (harness/loopback_cluster/host.py).
   ensure_apt iptables ipset conntrack iproute2 nftables
 }
 

@@ -7,8 +7,8 @@ import subprocess
 import pytest
 from playwright.sync_api import sync_playwright
 
-from e2e.processes import http_status, wait_until
-from loopback import free_port
+from harness.ports import free_port
+from harness.processes import http_status, wait_until
 
 
 @pytest.fixture(scope="session")
@@ -30,8 +30,10 @@ def server():
 @pytest.fixture(scope="session")
 def browser():
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=os.environ.get("CHROMIUM", "/usr/bin/chromium"),
-                                             # Root in a container: no sandbox, and /dev/shm may be 64 MiB.
-                                             args=["--no-sandbox", "--disable-dev-shm-usage"])
+        browser = playwright.chromium.launch(
+            executable_path=os.environ.get("CHROMIUM", "/usr/bin/chromium"),
+            # Root in a container: no sandbox, and /dev/shm may be 64 MiB.
+            args=["--no-sandbox", "--disable-dev-shm-usage"],
+        )
         yield browser
         browser.close()

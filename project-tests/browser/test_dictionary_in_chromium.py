@@ -5,8 +5,9 @@ and `Available-Dictionary`. Pages 2 to N must arrive as dcb or dcz (whichever is
 most 40 % of the bytes the same pages take as brotli, headers included, and render with no
 console error."""
 
-from loopback import brotli_on_the_wire, pages_of
-from paths import ROOT
+from harness.site import pages_of
+from harness.wire import brotli_on_the_wire
+from harness.workspace import ROOT
 
 GOAL = 0.40
 DICTIONARY_CODINGS = {"dcb", "dcz"}
@@ -16,8 +17,11 @@ def reading_session() -> list[str]:
     """Every page of the docs once, in the site's order; not the pages mkdocs-redirects left at
     old URLs, which answer 301 to a page of the list."""
     site = ROOT / "site" / "build"
-    return [path for path in pages_of(site)
-            if 'http-equiv="refresh"' not in (site / path.lstrip("/") / "index.html").read_text()]
+    return [
+        path
+        for path in pages_of(site)
+        if 'http-equiv="refresh"' not in (site / path.lstrip("/") / "index.html").read_text()
+    ]
 
 
 def test_pages_after_the_first_arrive_against_the_dictionary_in_at_most_40_percent_of_brotli(server, browser):
@@ -26,12 +30,16 @@ def test_pages_after_the_first_arrive_against_the_dictionary_in_at_most_40_perce
     context = browser.new_context()
     page = context.new_page()
     problems = []
-    page.on("console", lambda message: problems.append(f"console {message.type}: {message.text}")
-            if message.type == "error" else None)
+    page.on(
+        "console",
+        lambda message: problems.append(f"console {message.type}: {message.text}") if message.type == "error" else None,
+    )
     page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
     stored = []
-    context.on("requestfinished", lambda request: stored.append(request.url)
-               if "/assets/dictionaries/" in request.url else None)
+    context.on(
+        "requestfinished",
+        lambda request: stored.append(request.url) if "/assets/dictionaries/" in request.url else None,
+    )
 
     first = page.goto(server + paths[0], wait_until="networkidle")
     assert first.headers.get("content-encoding") not in DICTIONARY_CODINGS, "the first page came before the dictionary"
@@ -59,8 +67,10 @@ def test_pages_after_the_first_arrive_against_the_dictionary_in_at_most_40_perce
         print(f"{path}: {encoding} {received} bytes, brotli {brotli} bytes ({received / brotli:.0%})")
     ratio = received_total / brotli_total
     codings = [encoding for _, encoding, _, _ in rows]
-    print(f"pages 2-{len(paths)}: {received_total} bytes as received against {brotli_total} as "
-          f"brotli: {ratio:.2f} ({codings.count('dcb')} as dcb, {codings.count('dcz')} as dcz)")
+    print(
+        f"pages 2-{len(paths)}: {received_total} bytes as received against {brotli_total} as "
+        f"brotli: {ratio:.2f} ({codings.count('dcb')} as dcb, {codings.count('dcz')} as dcz)"
+    )
     assert set(codings) <= DICTIONARY_CODINGS, codings
     assert ratio <= GOAL
     assert problems == []

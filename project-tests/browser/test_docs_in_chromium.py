@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from paths import ROOT
+from harness.workspace import ROOT
 
 VIEWPORT = {"width": 1280, "height": 800}
 # Mermaid draws 16 px text and scales the diagram down to the content column (688 px at 1280):
@@ -19,8 +19,10 @@ SMALLEST_TEXT_PX = 11
 # text; now the tallest page, HTTP behaviour, is 5,989 px.
 TALLEST_PAGE_PX = 8 * VIEWPORT["height"]
 # Material draws each diagram in a closed shadow root; opened here so the test can measure it.
-OPEN_SHADOW_ROOTS = ("const attach = Element.prototype.attachShadow;"
-                     "Element.prototype.attachShadow = function (init) { return attach.call(this, {...init, mode: 'open'}); };")
+OPEN_SHADOW_ROOTS = (
+    "const attach = Element.prototype.attachShadow;"
+    "Element.prototype.attachShadow = function (init) { return attach.call(this, {...init, mode: 'open'}); };"
+)
 
 
 def pages() -> list[str]:
@@ -38,15 +40,21 @@ def test_a_page_renders_with_no_error_and_legible_diagrams(server, browser, path
     page = browser.new_page(viewport=VIEWPORT)
     page.add_init_script(OPEN_SHADOW_ROOTS)
     problems = []
-    page.on("console", lambda message: problems.append(f"console {message.type}: {message.text}")
-            if message.type == "error" else None)
+    page.on(
+        "console",
+        lambda message: problems.append(f"console {message.type}: {message.text}") if message.type == "error" else None,
+    )
     page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
     page.on("requestfailed", lambda request: problems.append(f"failed: {request.url} ({request.failure})"))
-    page.on("response", lambda response: problems.append(f"{response.status}: {response.url}")
-            if response.status >= 400 else None)
+    page.on(
+        "response",
+        lambda response: problems.append(f"{response.status}: {response.url}") if response.status >= 400 else None,
+    )
     page.goto(server + path, wait_until="networkidle")
-    page.wait_for_function("[...document.querySelectorAll('.mermaid')].every(d => d.shadowRoot && d.shadowRoot.querySelector('svg'))",
-                           timeout=10_000)
+    page.wait_for_function(
+        "[...document.querySelectorAll('.mermaid')].every(d => d.shadowRoot && d.shadowRoot.querySelector('svg'))",
+        timeout=10_000,
+    )
     diagrams = page.evaluate("""() => [...document.querySelectorAll('.mermaid')].map(d => {
         const svg = d.shadowRoot.querySelector('svg');
         const label = d.shadowRoot.querySelector('.nodeLabel, text');

@@ -11,8 +11,8 @@ import tempfile
 
 import pytest
 
-from cluster import Cluster
-from processes import tools_missing
+from harness.loopback_cluster.cluster import Cluster
+from harness.processes import tools_missing
 
 
 @pytest.fixture(scope="session")
@@ -35,4 +35,3 @@ def cluster(request):
         print(f"the cluster's logs are in {cluster.dir}")
     else:
         shutil.rmtree(cluster.dir)
-

@@ -16,12 +16,12 @@ import time
 
 import pytest
 
-from chain import deploy, running_and_ready, wait
-from node import NODE_NAME
-from ingress_controller import https, serving
-from paths import ROOT
-from loopback import pages_of
-from rolling_update import loading, totals
+from harness.chain.deliver import deploy, running_and_ready, wait
+from harness.loopback_cluster.ingress_controller import https, serving
+from harness.loopback_cluster.node import NODE_NAME
+from harness.rolling_update import loading, totals
+from harness.site import pages_of
+from harness.workspace import ROOT
 
 BURST_SECONDS = 150
 
@@ -29,7 +29,7 @@ BURST_SECONDS = 150
 @pytest.mark.parametrize("runtime", ["native", "spin"])
 def test_a_load_burst_scales_the_app_from_one_pod(cluster, runtime):
     autoscaling = {"enabled": True, "minReplicas": 1, "maxReplicas": 3, "targetCPUUtilizationPercentage": 50}
-    name, repo, release = deploy(cluster, runtime, f"burst-{runtime}", values={"autoscaling": autoscaling})
+    name, _repo, release = deploy(cluster, runtime, f"burst-{runtime}", values={"autoscaling": autoscaling})
     app = release["spec"]["values"].get("appName", "hello-world")
     deployment = f"{app}-{'spin' if runtime == 'spin' else 'deployment'}"
     (pod,) = running_and_ready(cluster, name, 1, timeout=180)
@@ -40,11 +40,15 @@ def test_a_load_burst_scales_the_app_from_one_pod(cluster, runtime):
             return figures if figures[1] > 0 else None
 
         container, whole = wait("the kubelet counting the Spin pod's CPU", counted, timeout=60)
-        print(f"autoscaling (spin) on cgroup v1: the kubelet reports the Spin container's CPU as {container} s "
-              f"and its pod's as {whole} s")
+        print(
+            f"autoscaling (spin) on cgroup v1: the kubelet reports the Spin container's CPU as {container} s "
+            f"and its pod's as {whole} s"
+        )
         assert container == 0 and whole > 0, (container, whole)
-        pytest.skip("cgroup v1: containerd-shim-spin reports its containers' CPU as 0 (cgroup v2's cpu.stat keys), "
-                    f"so the HPA has no reading (the kubelet: container {container} s, pod {whole} s)")
+        pytest.skip(
+            "cgroup v1: containerd-shim-spin reports its containers' CPU as 0 (cgroup v2's cpu.stat keys), "
+            f"so the HPA has no reading (the kubelet: container {container} s, pod {whole} s)"
+        )
 
     def hpa() -> dict:
         return cluster.get("horizontalpodautoscaler", app, namespace=name)["status"]
@@ -57,15 +61,20 @@ def test_a_load_burst_scales_the_app_from_one_pod(cluster, runtime):
     began = time.monotonic()
     with loading(lambda: https(cluster, host), pages_of(ROOT / "site" / "build"), 4, host) as clients:
         # Bounded: the burst ends when the HPA has scaled, or after BURST_SECONDS.
-        scaled = wait(f"the HPA scaling {deployment} beyond 1 pod",
-                      lambda: (hpa().get("desiredReplicas") or 0) >= 2 and hpa(), timeout=BURST_SECONDS)
+        scaled = wait(
+            f"the HPA scaling {deployment} beyond 1 pod",
+            lambda: (hpa().get("desiredReplicas") or 0) >= 2 and hpa(),
+            timeout=BURST_SECONDS,
+        )
         took = time.monotonic() - began
     busy = cpu(scaled)
     replicas = cluster.get("deployment", deployment, namespace=name)["spec"]["replicas"]
     counts = totals(clients)
     requests = counts["pages"] + counts["assets"]
-    print(f"autoscaling ({runtime}): CPU {idle}% of the request at rest, {busy}% under {requests} requests in {took:.0f} s; "
-          f"the HPA scaled {deployment} to {replicas} (target 50%)")
+    print(
+        f"autoscaling ({runtime}): CPU {idle}% of the request at rest, {busy}% under {requests} requests in {took:.0f} s; "
+        f"the HPA scaled {deployment} to {replicas} (target 50%)"
+    )
     assert replicas >= 2
 
 

@@ -12,9 +12,9 @@ import os
 import pytest
 import yaml
 
-from chain import chart_version, condition, deploy, image_digest, inputs, running_and_ready, wait
-from cluster import Cluster
-from node import NODE_NAME
+from harness.chain.deliver import chart_version, condition, deploy, image_digest, inputs, running_and_ready, wait
+from harness.loopback_cluster.cluster import Cluster
+from harness.loopback_cluster.node import NODE_NAME
 
 # What containerd-shim-spin v0.24.0 says when a container's first start finds no wasm layers.
 SPIN_START_RACE = "Failed to read Spin app manifest"
@@ -59,8 +59,12 @@ def test_the_chain_from_resourceset_to_pods_on_the_node(cluster, runtime, shape,
     # RuntimeClass) accepts and the scheduler binds to the node.
     replicas = values.get("replicaCount", 3)
     deployment_name = f"{env['APP_NAME']}-spin" if runtime == "spin" else f"{env['APP_NAME']}-deployment"
-    deployment = wait(f"Deployment {deployment_name}", lambda: cluster.kubectl(
-        "get", "deployment", deployment_name, "-n", name, "-o", "json", check=False).stdout or None)
+    deployment = wait(
+        f"Deployment {deployment_name}",
+        lambda: (
+            cluster.kubectl("get", "deployment", deployment_name, "-n", name, "-o", "json", check=False).stdout or None
+        ),
+    )
     deployment = yaml.safe_load(deployment)
     if runtime == "spin":
         assert deployment["metadata"]["ownerReferences"][0]["kind"] == "SpinApp"
@@ -78,20 +82,33 @@ def test_the_chain_from_resourceset_to_pods_on_the_node(cluster, runtime, shape,
     port = next(p for p in service["spec"]["ports"] if p["port"] == backend["port"]["number"])
     assert port["port"] == 80
     selector = service["spec"]["selector"]
-    selected = [p for p in cluster.get("pods", namespace=name)["items"]
-                if selector.items() <= p["metadata"].get("labels", {}).items()]
+    selected = [
+        p
+        for p in cluster.get("pods", namespace=name)["items"]
+        if selector.items() <= p["metadata"].get("labels", {}).items()
+    ]
     assert sorted(p["metadata"]["name"] for p in selected) == sorted(p["metadata"]["name"] for p in pods)
     for pod in selected:
         container_ports = [cp for c in pod["spec"]["containers"] for cp in c.get("ports", [])]
         target = port["targetPort"]
-        assert any(cp["containerPort"] == target or cp.get("name") == target for cp in container_ports), (target, container_ports)
+        assert any(cp["containerPort"] == target or cp.get("name") == target for cp in container_ports), (
+            target,
+            container_ports,
+        )
+
     # The endpoints controller lists exactly the Ready pods behind the Service (a moment after
     # the kubelet reports them Ready).
     def ready_endpoints():
-        slices = cluster.get("endpointslices", namespace=name,
-                             selector=f"kubernetes.io/service-name={service['metadata']['name']}")
-        return sorted(a for s in slices["items"] for e in s.get("endpoints") or [] if e["conditions"].get("ready")
-                      for a in e["addresses"])
+        slices = cluster.get(
+            "endpointslices", namespace=name, selector=f"kubernetes.io/service-name={service['metadata']['name']}"
+        )
+        return sorted(
+            a
+            for s in slices["items"]
+            for e in s.get("endpoints") or []
+            if e["conditions"].get("ready")
+            for a in e["addresses"]
+        )
 
     want = sorted(p["status"]["podIP"] for p in pods)
     wait("the Service's EndpointSlice listing every Ready pod", lambda: ready_endpoints() == want, timeout=30)
@@ -102,9 +119,12 @@ def test_the_chain_from_resourceset_to_pods_on_the_node(cluster, runtime, shape,
     budget = cluster.get("poddisruptionbudget", env["APP_NAME"], namespace=name)["spec"]
     policy = cluster.get("networkpolicy", env["APP_NAME"], namespace=name)["spec"]
     for selector in (budget["selector"]["matchLabels"], policy["podSelector"]["matchLabels"]):
-        chosen = [p["metadata"]["name"] for p in all_pods if selector.items() <= p["metadata"].get("labels", {}).items()]
+        chosen = [
+            p["metadata"]["name"] for p in all_pods if selector.items() <= p["metadata"].get("labels", {}).items()
+        ]
         assert sorted(chosen) == sorted(p["metadata"]["name"] for p in pods)
     assert policy["ingress"][0]["ports"][0]["port"] == port["targetPort"]
+
     # The budget counts the Ready pods and lets one go at a time (the chart's maxUnavailable 1).
     def budget_counts_every_pod():
         status = cluster.get("poddisruptionbudget", env["APP_NAME"], namespace=name).get("status", {})
@@ -135,8 +155,10 @@ def native_pods_run_as_the_chart_says(cluster: Cluster, namespace: str, replicas
         assert set(running["uids"]) == {"65532"} and set(running["gids"]) == {"65532"}
         assert "ro" in running["root_options"]
         assert int(running["bounding"], 16) == 0  # capabilities: drop ALL
-    print(f"native: {len(pods)} pods Running and Ready on {NODE_NAME}, image {ref} pulled from the loopback registry "
-          f"({digest[:19]}...), uid 65532, read-only root, 0 restarts")
+    print(
+        f"native: {len(pods)} pods Running and Ready on {NODE_NAME}, image {ref} pulled from the loopback registry "
+        f"({digest[:19]}...), uid 65532, read-only root, 0 restarts"
+    )
     return pods
 
 
@@ -161,50 +183,69 @@ def spin_pods_run_under_the_shim(cluster: Cluster, namespace: str, replicas: int
             # image. The shim logs it through containerd, naming the container.
             name = pod["metadata"]["name"]
             previous = status.get("lastState", {}).get("terminated", {}).get("containerID", "").split("//")[-1]
-            said = [line for line in (cluster.node.dir / "containerd.log").read_text(errors="replace").splitlines()
-                    if previous and previous in line and "ERROR" in line]
-            assert status["restartCount"] == 1 and any(SPIN_START_RACE in line for line in said), \
+            said = [
+                line
+                for line in (cluster.node.dir / "containerd.log").read_text(errors="replace").splitlines()
+                if previous and previous in line and "ERROR" in line
+            ]
+            assert status["restartCount"] == 1 and any(SPIN_START_RACE in line for line in said), (
                 f"{name} restarted: {json.dumps(status.get('lastState'))}; containerd logged: {said[-5:]}"
+            )
             restarted.append(name)
         assert status["image"] == ref
         assert status["imageID"].endswith(f"@{digest}"), (status["imageID"], digest)
         assert os.path.basename(cluster.node.shim_of(status["containerID"])) == "containerd-shim-spin-v2"
-    print(f"spin: {len(pods)} pods Running and Ready on {NODE_NAME} under containerd-shim-spin (handler {handler}), "
-          f"artifact {ref} pulled from the loopback registry ({digest[:19]}...), "
-          + (f"{len(restarted)} restarted once after the shim's concurrent-start failure ({SPIN_START_RACE!r})"
-             if restarted else "0 restarts"))
+    print(
+        f"spin: {len(pods)} pods Running and Ready on {NODE_NAME} under containerd-shim-spin (handler {handler}), "
+        f"artifact {ref} pulled from the loopback registry ({digest[:19]}...), "
+        + (
+            f"{len(restarted)} restarted once after the shim's concurrent-start failure ({SPIN_START_RACE!r})"
+            if restarted
+            else "0 restarts"
+        )
+    )
     return pods
 
 
 @pytest.mark.parametrize("runtime", ["spin", "native"])
 def test_autoscaling_is_admitted_for_either_runtime(cluster, runtime):
     autoscaling = {"enabled": True, "minReplicas": 2, "maxReplicas": 5, "targetCPUUtilizationPercentage": 80}
-    name, repo, release = deploy(cluster, runtime, f"scale-{runtime}", values={"autoscaling": autoscaling})
+    name, _repo, release = deploy(cluster, runtime, f"scale-{runtime}", values={"autoscaling": autoscaling})
     app = release["spec"]["values"].get("appName", "hello-world")
     hpa = cluster.get("horizontalpodautoscaler", app, namespace=name)["spec"]
     target = f"{app}-{'spin' if runtime == 'spin' else 'deployment'}"
     assert hpa["scaleTargetRef"]["name"] == target
     # The HPA's target exists: spin-operator makes it from a SpinApp with enableAutoscaling.
-    wait(f"Deployment {target}", lambda: cluster.kubectl("get", "deployment", target, "-n", name, check=False).returncode == 0)
+    wait(
+        f"Deployment {target}",
+        lambda: cluster.kubectl("get", "deployment", target, "-n", name, check=False).returncode == 0,
+    )
 
 
 def workloads(cluster: Cluster, namespace: str) -> dict[str, list[str]]:
     """The app's workloads in `namespace`: SpinApps, and Deployments that are not being deleted."""
     spinapps = [o["metadata"]["name"] for o in cluster.get("spinapps", namespace=namespace)["items"]]
-    deployments = [o["metadata"]["name"] for o in cluster.get("deployments", namespace=namespace)["items"]
-                   if "deletionTimestamp" not in o["metadata"]]
+    deployments = [
+        o["metadata"]["name"]
+        for o in cluster.get("deployments", namespace=namespace)["items"]
+        if "deletionTimestamp" not in o["metadata"]
+    ]
     return {"spinapps": sorted(spinapps), "deployments": sorted(deployments)}
 
 
 def test_switching_the_runtime_leaves_one_workload_and_keeps_host_tls_and_service(cluster):
-    name, repo, release = deploy(cluster, "spin", "hooli", replicas=1)
+    name, _repo, release = deploy(cluster, "spin", "hooli", replicas=1)
     app = release["spec"]["values"].get("appName", "hello-world")
 
     def address():
         ingress = cluster.get("ingress", app, namespace=name)
         service = cluster.get("service", app, namespace=name)
-        return (ingress["spec"]["rules"][0]["host"], ingress["spec"]["tls"][0]["secretName"],
-                service["metadata"]["uid"], service["spec"]["ports"][0]["port"])
+        return (
+            ingress["spec"]["rules"][0]["host"],
+            ingress["spec"]["tls"][0]["secretName"],
+            service["metadata"]["uid"],
+            service["spec"]["ports"][0]["port"],
+        )
 
     before = address()
     spin = {"spinapps": [f"{app}-spin"], "deployments": [f"{app}-spin"]}

@@ -23,17 +23,31 @@ import tempfile
 import pytest
 import yaml
 
-from chain import (FLUX, apply_tenant, chart_version, condition, deploy, events_for, latest_release, reconcile,
-                   reconcile_sources, running_and_ready, wait)
-from paths import ROOT
-from pipeline import kustomize
-from processes import StepFailed, tool
-from registry import Registry, crane
+from harness.chain.deliver import (
+    FLUX,
+    apply_tenant,
+    chart_version,
+    condition,
+    deploy,
+    events_for,
+    latest_release,
+    reconcile,
+    reconcile_sources,
+    running_and_ready,
+    wait,
+)
+from harness.chain.render import kustomize
+from harness.loopback_cluster.registry import Registry, crane
+from harness.processes import StepFailed, tool
+from harness.workspace import ROOT
 
 
 def helm_releases(cluster, name: str) -> list[str]:
     """The Helm release records of `name` (helm-controller stores them in flux-system)."""
-    return [s["metadata"]["name"] for s in cluster.get("secrets", namespace=FLUX, selector=f"owner=helm,name={name}")["items"]]
+    return [
+        s["metadata"]["name"]
+        for s in cluster.get("secrets", namespace=FLUX, selector=f"owner=helm,name={name}")["items"]
+    ]
 
 
 def exists(cluster, kind: str, name: str, namespace: str | None = None) -> bool:
@@ -59,17 +73,25 @@ def test_a_value_changed_in_a_provider_rolls_the_release_by_itself(cluster):
 
     release = wait(f"HelmRelease {name} upgraded past revision {revision}", upgraded, timeout=180)
     assert release["spec"]["values"]["podLabels"] == {"environment": "production"}
-    pods = wait("the pods rolled to the new label", lambda: [
-        p for p in running_and_ready(cluster, name, 1) if p["metadata"]["labels"].get("environment") == "production"])
-    print(f"provider change: revision {revision} -> {latest_release(release)['version']}, "
-          f"pod {pods[0]['metadata']['name']} has environment=production")
+    pods = wait(
+        "the pods rolled to the new label",
+        lambda: [
+            p for p in running_and_ready(cluster, name, 1) if p["metadata"]["labels"].get("environment") == "production"
+        ],
+    )
+    print(
+        f"provider change: revision {revision} -> {latest_release(release)['version']}, "
+        f"pod {pods[0]['metadata']['name']} has environment=production"
+    )
 
 
 def test_a_chart_version_pushed_within_the_semver_range_is_installed(cluster, tmp_path):
     registry = cluster.release["APP_CHART_REGISTRY"]
     major, minor, _ = cluster.release["APP_CHART_VERSION"].split(".")
     wanted = f"{major}.{minor}.x"
-    in_range = [tag for tag in crane("ls", f"{registry}/hello-world").decode().split() if tag.startswith(f"{major}.{minor}.")]
+    in_range = [
+        tag for tag in crane("ls", f"{registry}/hello-world").decode().split() if tag.startswith(f"{major}.{minor}.")
+    ]
     latest = max(in_range, key=lambda tag: int(tag.split(".")[2]))
     name, repo, release = deploy(cluster, "native", "semver", replicas=1, APP_CHART_VERSION=wanted)
     assert repo["spec"]["ref"] == {"semver": wanted}
@@ -77,10 +99,24 @@ def test_a_chart_version_pushed_within_the_semver_range_is_installed(cluster, tm
 
     # A newer chart in the range, pushed as a release pushes one (helm push to the registry).
     newer = f"{major}.{minor}.{int(latest.split('.')[2]) + 1}"
-    subprocess.run([tool("helm"), "package", str(ROOT / "charts" / "hello-world"), "--version", newer,
-                    "--destination", str(tmp_path)], check=True, capture_output=True)
-    subprocess.run([tool("helm"), "push", str(tmp_path / f"hello-world-{newer}.tgz"), f"oci://{registry}", "--plain-http"],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [
+            tool("helm"),
+            "package",
+            str(ROOT / "charts" / "hello-world"),
+            "--version",
+            newer,
+            "--destination",
+            str(tmp_path),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    subprocess.run(
+        [tool("helm"), "push", str(tmp_path / f"hello-world-{newer}.tgz"), f"oci://{registry}", "--plain-http"],
+        check=True,
+        capture_output=True,
+    )
 
     # source-controller finds it at its next poll (`flux reconcile source oci` brings that
     # forward); helm-controller upgrades the release on the new artifact by itself.
@@ -102,7 +138,9 @@ def test_a_change_by_hand_to_the_deployment_is_reverted(cluster):
     name, _, _ = deploy(cluster, "native", "drift", replicas=2)
     running_and_ready(cluster, name, 2)
     cluster.kubectl("scale", "deployment", "hello-world-deployment", "-n", name, "--replicas=1")
-    cluster.kubectl("label", "deployment", "hello-world-deployment", "-n", name, "--overwrite", "app.kubernetes.io/part-of=edited")
+    cluster.kubectl(
+        "label", "deployment", "hello-world-deployment", "-n", name, "--overwrite", "app.kubernetes.io/part-of=edited"
+    )
 
     # At the release's next reconciliation (every 5m; `flux reconcile helmrelease` brings it
     # forward), helm-controller compares the cluster with the release and corrects it.
@@ -130,8 +168,16 @@ def test_a_tenant_whose_inputs_are_gone_is_pruned(cluster, runtime):
     second, _, _ = deploy(cluster, runtime, "staying", replicas=1)
 
     def pruned(name):
-        return lambda: not any((exists(cluster, "ocirepository", name, FLUX), exists(cluster, "helmrelease", name, FLUX),
-                                exists(cluster, "namespace", name), helm_releases(cluster, name)))
+        return lambda: (
+            not any(
+                (
+                    exists(cluster, "ocirepository", name, FLUX),
+                    exists(cluster, "helmrelease", name, FLUX),
+                    exists(cluster, "namespace", name),
+                    helm_releases(cluster, name),
+                )
+            )
+        )
 
     wait(f"{first}: OCIRepository, HelmRelease, release and namespace gone", pruned(first), timeout=180)
     running_and_ready(cluster, second, 1)
@@ -143,18 +189,24 @@ def test_a_tenant_whose_inputs_are_gone_is_pruned(cluster, runtime):
 
     # The tenant removed from the fleet: the harness's objects deleted, as Flux's Kustomization
     # prunes them when they leave the repository. The ResourceSet's finalizer prunes the rest.
-    kinds = [(o["kind"], o["metadata"]["name"]) for o in yaml.safe_load_all(kustomize())
-             if o and o["kind"] in ("ResourceSet", "ResourceSetInputProvider")]
+    kinds = [
+        (o["kind"], o["metadata"]["name"])
+        for o in yaml.safe_load_all(kustomize())
+        if o and o["kind"] in ("ResourceSet", "ResourceSetInputProvider")
+    ]
     for kind, obj in kinds:
         cluster.kubectl("delete", kind.lower(), obj, "-n", FLUX, "--wait=false")
     wait(f"{second}: OCIRepository, HelmRelease, release and namespace gone", pruned(second), timeout=180)
-    print(f"pruned ({runtime}): {first} (inputs replaced, while {second} ran), then {second} (harness removed): "
-          "no OCIRepository, HelmRelease, Helm release or namespace left")
+    print(
+        f"pruned ({runtime}): {first} (inputs replaced, while {second} ran), then {second} (harness removed): "
+        "no OCIRepository, HelmRelease, Helm release or namespace left"
+    )
 
 
 def test_a_chart_that_cannot_be_installed_fails_the_release_and_says_why(cluster):
-    name = apply_tenant(cluster, "native", "broken", replicas=1,
-                        values={"shutdown": {"drainDelaySeconds": -1, "timeoutSeconds": 25}})
+    name = apply_tenant(
+        cluster, "native", "broken", replicas=1, values={"shutdown": {"drainDelaySeconds": -1, "timeoutSeconds": 25}}
+    )
     reconcile_sources(cluster, name)
 
     def failed():
@@ -182,19 +234,27 @@ def private(cluster):
     registry.start(cluster.processes)
     cluster.node.pull_over_http(registry.address)
     version = cluster.release["APP_IMAGE_VERSION"]
-    registry.copy_from(cluster.registry, [f"hello-world:{version}", f"charts/hello-world:{cluster.release['APP_CHART_VERSION']}"])
+    registry.copy_from(
+        cluster.registry, [f"hello-world:{version}", f"charts/hello-world:{cluster.release['APP_CHART_VERSION']}"]
+    )
     return registry
 
 
 def test_a_registry_that_requires_a_login_is_pulled_from_with_the_pull_secret(cluster, private):
     version = cluster.release["APP_IMAGE_VERSION"]
     # Without the login, the registry refuses.
-    with tempfile.TemporaryDirectory() as empty:
-        with pytest.raises(StepFailed, match="UNAUTHORIZED|401"):
-            crane("digest", f"{private.address}/hello-world:{version}", env={"DOCKER_CONFIG": empty})
+    with tempfile.TemporaryDirectory() as empty, pytest.raises(StepFailed, match=r"UNAUTHORIZED|401"):
+        crane("digest", f"{private.address}/hello-world:{version}", env={"DOCKER_CONFIG": empty})
 
-    name, repo, _ = deploy(cluster, "native", "private", replicas=1, pull_secret=private.docker_config(),
-                           APP_IMAGE_REGISTRY=private.address, APP_CHART_REGISTRY=f"{private.address}/charts")
+    name, repo, _ = deploy(
+        cluster,
+        "native",
+        "private",
+        replicas=1,
+        pull_secret=private.docker_config(),
+        APP_IMAGE_REGISTRY=private.address,
+        APP_CHART_REGISTRY=f"{private.address}/charts",
+    )
     assert repo["spec"]["url"].startswith(f"oci://{private.address}/")
     (pod,) = running_and_ready(cluster, name, 1)
     ref = f"{private.address}/hello-world:{version}"
@@ -206,5 +266,7 @@ def test_a_registry_that_requires_a_login_is_pulled_from_with_the_pull_secret(cl
     secret = cluster.get("secret", "image-pull-secret", namespace=name)
     assert secret["metadata"]["labels"]["app.kubernetes.io/managed-by"] == "Helm"
     assert json.loads(base64.b64decode(secret["data"][".dockerconfigjson"])) == private.docker_config()
-    print(f"private registry {private.address}: chart pulled by source-controller with flux-system/image-pull-secret, "
-          f"image pulled by the kubelet with {name}/image-pull-secret (rendered by the chart)")
+    print(
+        f"private registry {private.address}: chart pulled by source-controller with flux-system/image-pull-secret, "
+        f"image pulled by the kubelet with {name}/image-pull-secret (rendered by the chart)"
+    )

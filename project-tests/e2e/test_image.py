@@ -5,7 +5,7 @@ import io
 import json
 import tarfile
 
-from registry import crane
+from harness.loopback_cluster.registry import crane
 
 
 def test_the_native_image_holds_the_release_binary_and_only_the_libraries_it_links(cluster):

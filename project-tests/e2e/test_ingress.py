@@ -12,9 +12,9 @@ import subprocess
 
 import pytest
 
-from chain import deploy, running_and_ready
-from ingress_controller import http_route, https, routed, serving
-from paths import ROOT
+from harness.chain.deliver import deploy, running_and_ready
+from harness.loopback_cluster.ingress_controller import http_route, https, routed, serving
+from harness.workspace import ROOT
 
 
 @pytest.mark.parametrize("runtime", ["native", "spin"])
@@ -44,11 +44,19 @@ def test_the_conformance_suite_passes_through_the_ingress_controller(cluster, ru
     for way, via in ways.items():
         result = subprocess.run(
             ["cargo", "test", "--quiet", "-p", "conformance", "--test", "http", "--", "ingress::"],
-            cwd=ROOT, capture_output=True, text=True,
-            env={**os.environ, "HELLO_WORLD_INGRESS": f"127.0.0.1:{cluster.ingress_ports[1]}",
-                 "HELLO_WORLD_INGRESS_CA": str(cluster.ca_file), "HELLO_WORLD_HOST": via},
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            env={
+                **os.environ,
+                "HELLO_WORLD_INGRESS": f"127.0.0.1:{cluster.ingress_ports[1]}",
+                "HELLO_WORLD_INGRESS_CA": str(cluster.ca_file),
+                "HELLO_WORLD_HOST": via,
+            },
         )
         summary = [line for line in result.stdout.splitlines() if line.startswith("test result")]
-        print(f"conformance through {way} -> Traefik pod -> {runtime} pod {pod['status']['podIP']}, over HTTPS:", summary)
+        print(
+            f"conformance through {way} -> Traefik pod -> {runtime} pod {pod['status']['podIP']}, over HTTPS:", summary
+        )
         assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
         assert summary and " 0 ignored" in summary[-1], summary

@@ -6,20 +6,24 @@ import urllib.request
 
 from prometheus_client.openmetrics.parser import text_string_to_metric_families
 
-from chain import deploy, running_and_ready
-from ingress_controller import https, request, serving
-from rolling_update import Client
+from harness.chain.deliver import deploy, running_and_ready
+from harness.loopback_cluster.ingress_controller import https, request, serving
+from harness.rolling_update import Client
 
 
 def scrape(address: str) -> dict:
     """{(sample name, sorted labels): value} from the pod behind `address`, as OpenMetrics."""
     request = urllib.request.Request(
-        f"http://{address}/metrics", headers={"Accept": "application/openmetrics-text; version=1.0.0"})
+        f"http://{address}/metrics", headers={"Accept": "application/openmetrics-text; version=1.0.0"}
+    )
     with urllib.request.urlopen(request, timeout=10) as response:
         assert response.headers["Content-Type"].startswith("application/openmetrics-text")
         text = response.read().decode()
-    return {(s.name, tuple(sorted(s.labels.items()))): s.value
-            for family in text_string_to_metric_families(text) for s in family.samples}
+    return {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
 
 
 def requests(samples: dict, answered: str, status: str = "2xx", method: str = "GET") -> float:
@@ -65,6 +69,8 @@ def test_requests_through_the_ingress_show_in_the_metrics_scraped_through_the_se
     assert pod["spec"]["containers"][0]["image"].endswith(f":{dict(build)['version']}")
     assert len(dict(build)["site_digest"]) == 16
     assert after[("process_resident_memory_bytes", ())] > 0
-    print(f"metrics of pod {pod['metadata']['name']} scraped through Service {address}: "
-          f"{int(sum(v for (n, _), v in after.items() if n == 'http_requests_total'))} requests counted, "
-          f"RSS {after[('process_resident_memory_bytes', ())] / 2**20:.1f} MiB, site {dict(build)['site_digest']}")
+    print(
+        f"metrics of pod {pod['metadata']['name']} scraped through Service {address}: "
+        f"{int(sum(v for (n, _), v in after.items() if n == 'http_requests_total'))} requests counted, "
+        f"RSS {after[('process_resident_memory_bytes', ())] / 2**20:.1f} MiB, site {dict(build)['site_digest']}"
+    )

@@ -15,10 +15,10 @@ import shutil
 import pytest
 import yaml
 
-from chain import deploy, running_and_ready, wait
-from ingress_controller import NAMESPACE as INGRESS_NAMESPACE
-from pipeline import helm_template
-from registry import push_image
+from harness.chain.deliver import deploy, running_and_ready, wait
+from harness.chain.render import helm_template
+from harness.loopback_cluster.ingress_controller import NAMESPACE as INGRESS_NAMESPACE
+from harness.loopback_cluster.registry import push_image
 
 MONITORING = "monitoring"
 ELSEWHERE = "elsewhere"
@@ -51,19 +51,37 @@ def attempt(cluster, image: str, clients: dict[str, tuple[str, dict, list[str]]]
     at once; returns "connected" or what went wrong, by name. Each pod waits SETTLE seconds
     before its command: the enforcer programs a pod once it has its address."""
     for name, (namespace, labels, command) in clients.items():
-        pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": namespace, "labels": labels},
-               "spec": {"restartPolicy": "Never", "automountServiceAccountToken": False,
-                        "securityContext": {"runAsNonRoot": True, "runAsUser": 65532,
-                                            "seccompProfile": {"type": "RuntimeDefault"}},
-                        "containers": [{"name": "client", "image": image,
-                                        "args": ["sh", "-c", f"sleep {SETTLE}; {shlex.join(command)}"],
-                                        "securityContext": {"allowPrivilegeEscalation": False,
-                                                            "readOnlyRootFilesystem": True,
-                                                            "capabilities": {"drop": ["ALL"]}}}]}}
+        pod = {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": name, "namespace": namespace, "labels": labels},
+            "spec": {
+                "restartPolicy": "Never",
+                "automountServiceAccountToken": False,
+                "securityContext": {
+                    "runAsNonRoot": True,
+                    "runAsUser": 65532,
+                    "seccompProfile": {"type": "RuntimeDefault"},
+                },
+                "containers": [
+                    {
+                        "name": "client",
+                        "image": image,
+                        "args": ["sh", "-c", f"sleep {SETTLE}; {shlex.join(command)}"],
+                        "securityContext": {
+                            "allowPrivilegeEscalation": False,
+                            "readOnlyRootFilesystem": True,
+                            "capabilities": {"drop": ["ALL"]},
+                        },
+                    }
+                ],
+            },
+        }
         cluster.kubectl("apply", "-f", "-", input=yaml.safe_dump(pod))
     results = {}
     for name, (namespace, _, _) in clients.items():
-        def done() -> str | None:
+
+        def done(name=name, namespace=namespace) -> str | None:
             phase = cluster.get("pod", name, namespace=namespace)["status"].get("phase")
             return phase if phase in ("Succeeded", "Failed") else None
 
@@ -80,8 +98,15 @@ def connect(address: str, port: int) -> list[str]:
 
 
 def test_the_policy_admits_the_ingress_and_monitoring_namespaces_only_and_lets_nothing_out(cluster, client_image):
-    name, _, release = deploy(cluster, "native", "guarded", replicas=1, values={
-        "networkPolicy": {"enabled": True, "ingressNamespace": INGRESS_NAMESPACE, "monitoringNamespace": MONITORING}})
+    name, _, release = deploy(
+        cluster,
+        "native",
+        "guarded",
+        replicas=1,
+        values={
+            "networkPolicy": {"enabled": True, "ingressNamespace": INGRESS_NAMESPACE, "monitoringNamespace": MONITORING}
+        },
+    )
     (pod,) = running_and_ready(cluster, name, 1, timeout=180)
     address = pod["status"]["podIP"]
     # The labels the policy selects the app's pods by (the chart's selector labels).
@@ -99,10 +124,12 @@ def test_the_policy_admits_the_ingress_and_monitoring_namespaces_only_and_lets_n
     ]
 
     def run(round_: str) -> dict[str, str]:
-        clients = {f"client-{round_}-{index}": (namespace, labels, command)
-                   for index, (_, namespace, labels, command, _) in enumerate(cells)}
+        clients = {
+            f"client-{round_}-{index}": (namespace, labels, command)
+            for index, (_, namespace, labels, command, _) in enumerate(cells)
+        }
         answers = attempt(cluster, client_image, clients)
-        results = {cell[0]: answer for cell, answer in zip(cells, answers.values())}
+        results = {cell[0]: answer for cell, answer in zip(cells, answers.values(), strict=False)}
         for cell, result in results.items():
             print(f"NetworkPolicy {round_}: {cell}: {result}")
         return results
@@ -123,28 +150,50 @@ def test_the_policy_admits_the_ingress_and_monitoring_namespaces_only_and_lets_n
 def test_spin_otel_opens_only_the_collectors_ports_to_the_monitoring_namespace(cluster, client_image):
     namespace = "otel-egress"
     cluster.kubectl("create", "namespace", namespace)
-    values = {"runtime": "spin", "appName": "hello-world", "namespace": namespace,
-              "spin": {"createExecutor": True, "otel": {"endpoint": "http://collector.monitoring:4318"}},
-              "networkPolicy": {"enabled": True, "ingressNamespace": INGRESS_NAMESPACE, "monitoringNamespace": MONITORING}}
+    values = {
+        "runtime": "spin",
+        "appName": "hello-world",
+        "namespace": namespace,
+        "spin": {"createExecutor": True, "otel": {"endpoint": "http://collector.monitoring:4318"}},
+        "networkPolicy": {"enabled": True, "ingressNamespace": INGRESS_NAMESPACE, "monitoringNamespace": MONITORING},
+    }
     (policy,) = [o for o in helm_template("hello-world", namespace, values) if o["kind"] == "NetworkPolicy"]
     cluster.kubectl("apply", "-f", "-", input=yaml.safe_dump(policy))
     # A collector stand-in in the monitoring namespace: busybox nc answering on 4318 and 8000.
-    listener = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "collector", "namespace": MONITORING},
-                "spec": {"securityContext": {"runAsNonRoot": True, "runAsUser": 65532},
-                         "containers": [{"name": name, "image": client_image, "args": ["nc", "-ll", "-p", port, "-e", BUSYBOX, "true"]}
-                                        for name, port in (("otlp", "4318"), ("other", "8000"))]}}
+    listener = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "collector", "namespace": MONITORING},
+        "spec": {
+            "securityContext": {"runAsNonRoot": True, "runAsUser": 65532},
+            "containers": [
+                {"name": name, "image": client_image, "args": ["nc", "-ll", "-p", port, "-e", BUSYBOX, "true"]}
+                for name, port in (("otlp", "4318"), ("other", "8000"))
+            ],
+        },
+    }
     cluster.kubectl("apply", "-f", "-", input=yaml.safe_dump(listener))
-    collector_ip = wait("the collector stand-in Running", lambda: (cluster.get("pod", "collector", namespace=MONITORING)["status"]
-                        .get("phase") == "Running") and cluster.get("pod", "collector", namespace=MONITORING)["status"]["podIP"])
+    collector_ip = wait(
+        "the collector stand-in Running",
+        lambda: (
+            (cluster.get("pod", "collector", namespace=MONITORING)["status"].get("phase") == "Running")
+            and cluster.get("pod", "collector", namespace=MONITORING)["status"]["podIP"]
+        ),
+    )
     labels = policy["spec"]["podSelector"]["matchLabels"]
     cells = {
         "spin pod -> collector's OTLP port": (connect(collector_ip, 4318), True),
         "spin pod -> another port in monitoring": (connect(collector_ip, 8000), False),
     }
-    answers = attempt(cluster, client_image, {f"otel-{index}": (namespace, labels, command)
-                                              for index, (command, _) in enumerate(cells.values())})
-    results = dict(zip(cells, answers.values()))
+    answers = attempt(
+        cluster,
+        client_image,
+        {f"otel-{index}": (namespace, labels, command) for index, (command, _) in enumerate(cells.values())},
+    )
+    results = dict(zip(cells, answers.values(), strict=False))
     for cell, result in results.items():
         print(f"NetworkPolicy with spin.otel: {cell}: {result}")
     cluster.kubectl("delete", "pod", "collector", "-n", MONITORING, "--wait=false")
-    assert {cell: result == "connected" for cell, result in results.items()} == {c: v[1] for c, v in cells.items()}, results
+    assert {cell: result == "connected" for cell, result in results.items()} == {c: v[1] for c, v in cells.items()}, (
+        results
+    )

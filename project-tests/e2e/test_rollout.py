@@ -23,11 +23,11 @@ import time
 
 import pytest
 
-from chain import deploy, running_and_ready, wait
-from ingress_controller import https, serving
-from registry import push_image, push_spin_app
-from loopback import pages_of
-from rolling_update import FINGERPRINTS, loading, totals
+from harness.chain.deliver import deploy, running_and_ready, wait
+from harness.loopback_cluster.ingress_controller import https, serving
+from harness.loopback_cluster.registry import push_image, push_spin_app
+from harness.rolling_update import FINGERPRINTS, loading, totals
+from harness.site import pages_of
 
 CLIENTS = 4
 REPLICAS = 3
@@ -37,23 +37,36 @@ REPLICAS = 3
 def releases(cluster):
     """Release N and N+1 in the cluster's registry, by tag, pushed as mise-tasks/push pushes a
     release: the native images (scripts/push-image) and the Spin artifacts (scripts/push-spin-app)."""
-    built = {variable: os.environ.get(variable) for variable in
-             ("ROLLOUT_N_SHIM", "ROLLOUT_N1_SHIM", "ROLLOUT_N_COMPONENT", "ROLLOUT_N1_COMPONENT", "ROLLOUT_SITE")}
+    built = {
+        variable: os.environ.get(variable)
+        for variable in (
+            "ROLLOUT_N_SHIM",
+            "ROLLOUT_N1_SHIM",
+            "ROLLOUT_N_COMPONENT",
+            "ROLLOUT_N1_COMPONENT",
+            "ROLLOUT_SITE",
+        )
+    }
     if not all(built.values()):
         pytest.fail(f"{', '.join(built)} are not all set: run `bin/mise run e2e`, which builds them")
-    tags = {"rollout-n": ("ROLLOUT_N_SHIM", "ROLLOUT_N_COMPONENT"), "rollout-n1": ("ROLLOUT_N1_SHIM", "ROLLOUT_N1_COMPONENT")}
+    tags = {
+        "rollout-n": ("ROLLOUT_N_SHIM", "ROLLOUT_N_COMPONENT"),
+        "rollout-n1": ("ROLLOUT_N1_SHIM", "ROLLOUT_N1_COMPONENT"),
+    }
     for tag, (shim, component) in tags.items():
         push_image(pathlib.Path(built[shim]), "65532:65532", 8000, [f"{cluster.registry.address}/hello-world:{tag}"])
         push_spin_app(pathlib.Path(built[component]), [f"{cluster.registry.address}/hello-world-spin:{tag}"])
     return list(tags)
 
 
-def roll(cluster, runtime: str, customer: str, releases: list[str], rollouts: int = 1,
-         chart_values: dict | None = None) -> dict:
+def roll(
+    cluster, runtime: str, customer: str, releases: list[str], rollouts: int = 1, chart_values: dict | None = None
+) -> dict:
     """Serves release N, then rolls between N and N+1 under load through the ingress: once, or
     up to `rollouts` times until the clients lose something. Returns the clients' counts."""
-    name, repo, release = deploy(cluster, runtime, customer, replicas=REPLICAS, values=chart_values,
-                                 APP_IMAGE_VERSION=releases[0])
+    name, _repo, release = deploy(
+        cluster, runtime, customer, replicas=REPLICAS, values=chart_values, APP_IMAGE_VERSION=releases[0]
+    )
     app = release["spec"]["values"].get("appName", "hello-world")
     running_and_ready(cluster, name, REPLICAS, timeout=180)
     host = serving(cluster, name, app)
@@ -68,11 +81,14 @@ def roll(cluster, runtime: str, customer: str, releases: list[str], rollouts: in
             # HelmRelease anew, and helm-controller upgrades the release.
             deploy(cluster, runtime, customer, replicas=REPLICAS, values=chart_values, APP_IMAGE_VERSION=new)
 
-            def rolled():
+            def rolled(new=new):
                 pods = cluster.get("pods", namespace=name)["items"]
                 return len(pods) == REPLICAS and all(
-                    p["spec"]["containers"][0]["image"].endswith(f":{new}") and p["status"].get("phase") == "Running"
-                    and all(c.get("ready") for c in p["status"].get("containerStatuses", [{}])) for p in pods)
+                    p["spec"]["containers"][0]["image"].endswith(f":{new}")
+                    and p["status"].get("phase") == "Running"
+                    and all(c.get("ready") for c in p["status"].get("containerStatuses", [{}]))
+                    for p in pods
+                )
 
             # Until every pod of the old release has exited, not only until the new one is
             # Ready: the drain happens then.
@@ -96,25 +112,33 @@ def roll(cluster, runtime: str, customer: str, releases: list[str], rollouts: in
 def readiness_spread(pods: list[dict]) -> int:
     """Seconds between the first and the last of `pods` to become Ready (the API's resolution
     is a second): how long a rollout has both releases in the Service's endpoints."""
-    times = [datetime.datetime.fromisoformat(c["lastTransitionTime"].replace("Z", "+00:00"))
-             for p in pods for c in p["status"]["conditions"] if c["type"] == "Ready"]
+    times = [
+        datetime.datetime.fromisoformat(c["lastTransitionTime"].replace("Z", "+00:00"))
+        for p in pods
+        for c in p["status"]["conditions"]
+        if c["type"] == "Ready"
+    ]
     return int((max(times) - min(times)).total_seconds())
 
 
 def report(what: str, counts: dict) -> str:
-    return (f"{what}: {counts['pages']} pages and {counts['assets']} assets loaded through the ingress during "
-            f"{len(counts['seconds'])} rollout(s) of {' + '.join(map(str, counts['seconds']))} s; "
-            f"{counts['asset 404s']} asset 404s, {counts['5xx']} 5xx, {counts['resets']} reset or refused connections; "
-            f"new pods Ready within {' + '.join(map(str, counts['readiness spread']))} s of each other"
-            + (f"; the first 5xx and resets: {counts['5xx seen']}" if counts["5xx seen"] else ""))
+    return (
+        f"{what}: {counts['pages']} pages and {counts['assets']} assets loaded through the ingress during "
+        f"{len(counts['seconds'])} rollout(s) of {' + '.join(map(str, counts['seconds']))} s; "
+        f"{counts['asset 404s']} asset 404s, {counts['5xx']} 5xx, {counts['resets']} reset or refused connections; "
+        f"new pods Ready within {' + '.join(map(str, counts['readiness spread']))} s of each other"
+        + (f"; the first 5xx and resets: {counts['5xx seen']}" if counts["5xx seen"] else "")
+    )
 
 
 def test_a_rollout_with_the_charts_drain_settings_loses_nothing_the_pods_can_answer(cluster, releases):
     counts = roll(cluster, "native", "rollout", releases)
     missing = counts["missing"]
     window = f"{missing[-1][0] - missing[0][0]:.1f} s" if missing else "none"
-    print(report("rollout N -> N+1 with the chart's defaults (drain delay 5 s)", counts)
-          + f"; of the 404s, assets of N+1 asked of a pod of N while both served: {len(missing)} over {window}")
+    print(
+        report("rollout N -> N+1 with the chart's defaults (drain delay 5 s)", counts)
+        + f"; of the 404s, assets of N+1 asked of a pod of N while both served: {len(missing)} over {window}"
+    )
     assert counts["pages"] > 0 and counts["assets"] > 0
     assert (counts["5xx"], counts["resets"]) == (0, 0), counts["failures"][:10]
     # Skew protection: N+1 serves every asset of N.
@@ -129,8 +153,14 @@ def test_the_same_rollout_without_drain_loses_requests(cluster, releases):
     SIGTERM while kube-proxy still sends it new connections for up to a second. Whether a request
     falls into that second is a race, so the rollout goes back and forth (N+1, N, N+1, ...) up
     to 6 times, until the clients lose something."""
-    counts = roll(cluster, "native", "rollout-nodrain", releases, rollouts=6,
-                  chart_values={"shutdown": {"drainDelaySeconds": 0, "timeoutSeconds": 25}})
+    counts = roll(
+        cluster,
+        "native",
+        "rollout-nodrain",
+        releases,
+        rollouts=6,
+        chart_values={"shutdown": {"drainDelaySeconds": 0, "timeoutSeconds": 25}},
+    )
     print(report("the same rollout without drain (drain delay 0)", counts))
     for failure in counts["failures"][:3]:
         print(f"  {failure}")

@@ -12,9 +12,9 @@ site's host is routed to the pod like any other method.
 
 import http.client
 
-from chain import deploy, running_and_ready
-from ingress_controller import https, serving
-from processes import http_status
+from harness.chain.deliver import deploy, running_and_ready
+from harness.loopback_cluster.ingress_controller import https, serving
+from harness.processes import http_status
 
 
 def connect(connection: http.client.HTTPConnection, authority: str = "example.com:443") -> str:
@@ -30,7 +30,7 @@ def connect(connection: http.client.HTTPConnection, authority: str = "example.co
 
 
 def test_a_connect_request_sent_straight_to_a_spin_pod_leaves_it_serving(cluster):
-    name, repo, release = deploy(cluster, "spin", "connect", replicas=1)
+    name, _repo, release = deploy(cluster, "spin", "connect", replicas=1)
     app = release["spec"]["values"].get("appName", "hello-world")
     (pod,) = running_and_ready(cluster, name, 1, timeout=180)
     address = pod["status"]["podIP"]
@@ -43,8 +43,10 @@ def test_a_connect_request_sent_straight_to_a_spin_pod_leaves_it_serving(cluster
     (status,) = pod["status"]["containerStatuses"]
     log = cluster.kubectl("logs", "-n", name, pod["metadata"]["name"]).stdout
     panics = [line for line in log.splitlines() if "panicked" in line]
-    print(f"spin: CONNECT straight to pod {address}:80, 3 times: {answers}; the pod serves on with "
-          f"{status['restartCount']} restarts; its log: {panics[:1] or 'no panic'}")
+    print(
+        f"spin: CONNECT straight to pod {address}:80, 3 times: {answers}; the pod serves on with "
+        f"{status['restartCount']} restarts; its log: {panics[:1] or 'no panic'}"
+    )
     assert status["restartCount"] == before["restartCount"] and "running" in status["state"], status
 
     host = serving(cluster, name, app)

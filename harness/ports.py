@@ -12,7 +12,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_listening(port: int, process: subprocess.Popen | None = None, timeout: float = 60, interval: float = 0.1) -> float:
+def wait_listening(
+    port: int, process: subprocess.Popen | None = None, timeout: float = 60, interval: float = 0.1
+) -> float:
     """Waits until 127.0.0.1:`port` accepts connections and returns the seconds it took. Fails
     at once if `process` (the server) has exited, and after `timeout` seconds."""
     started = time.perf_counter()

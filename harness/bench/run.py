@@ -36,9 +36,10 @@ import time
 
 import brotli
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # the checkout, for the harnesses' `loopback` package
-from loopback import free_port, nginx_command, page_url  # noqa: E402
+from harness.nginx import nginx_command
+from harness.ports import free_port
+from harness.site import page_url
+from harness.workspace import ROOT
 
 SITE = ROOT / "site" / "build"
 # Spin (and so SpinKube's containerd shim, which embeds Spin's runtime) runs wasmtime's pooling
@@ -51,8 +52,13 @@ SPIN_POOLING = "Spin's pooling defaults"
 NATIVE_CEILING = "native ceiling"
 WITH_METRICS = "runtime-shim, metrics on"
 # Servers measured on the small page only, against another one.
-CEILING_ONLY = {"empty component", f"component, {SPIN_POOLING}", f"empty component, {SPIN_POOLING}", NATIVE_CEILING,
-                WITH_METRICS}
+CEILING_ONLY = {
+    "empty component",
+    f"component, {SPIN_POOLING}",
+    f"empty component, {SPIN_POOLING}",
+    NATIVE_CEILING,
+    WITH_METRICS,
+}
 TEXT_SUFFIXES = {".html", ".css", ".js", ".json", ".xml", ".txt", ".svg", ".map"}
 
 
@@ -103,7 +109,7 @@ class Server:
 
     def peak_rss_kib(self) -> int:
         """VmHWM of the process and its children (nginx's worker, for one)."""
-        pids = [self.process.pid] + children(self.process.pid)
+        pids = [self.process.pid, *children(self.process.pid)]
         total = 0
         for pid in pids:
             try:
@@ -155,8 +161,13 @@ def wrk(port, path, headers, args) -> dict:
     requests = int(re.search(r"(\d+) requests in", out).group(1))
     latency = {p: to_ms(v) for p, v in re.findall(r"^\s+(50|99)%\s+([\d.]+\w+)", out, re.M)}
     errors = re.search(r"Socket errors: (.*)", out)
-    return {"rps": rps, "requests": requests, "p50": latency.get("50"), "p99": latency.get("99"),
-            "errors": errors.group(1) if errors else ""}
+    return {
+        "rps": rps,
+        "requests": requests,
+        "p50": latency.get("50"),
+        "p99": latency.get("99"),
+        "errors": errors.group(1) if errors else "",
+    }
 
 
 def to_ms(text: str) -> float:
@@ -223,21 +234,36 @@ def nginx_server(name: str, workdir: pathlib.Path, root: pathlib.Path) -> Server
 
 def servers(args, workdir: pathlib.Path, small: str) -> list[Server]:
     wasmtime = [args.wasmtime, "serve", "-Scli", "-O", "pooling-allocator", "--addr", "127.0.0.1:@PORT@"]
-    spin = wasmtime + ["-O", f"pooling-memory-keep-resident={SPIN_KEEP_RESIDENT}"]
+    spin = [*wasmtime, "-O", f"pooling-memory-keep-resident={SPIN_KEEP_RESIDENT}"]
     return [
         Server("runtime-shim", [args.shim, "--listen", "127.0.0.1:@PORT@", "--log-level", "warn"], "/.healthz"),
-        Server("component", wasmtime + [args.component], "/.healthz"),
-        Server("empty component", wasmtime + [args.empty_component]),
-        Server(f"component, {SPIN_POOLING}", spin + [args.component], "/.healthz"),
-        Server(f"empty component, {SPIN_POOLING}", spin + [args.empty_component]),
+        Server("component", [*wasmtime, args.component], "/.healthz"),
+        Server("empty component", [*wasmtime, args.empty_component]),
+        Server(f"component, {SPIN_POOLING}", [*spin, args.component], "/.healthz"),
+        Server(f"empty component, {SPIN_POOLING}", [*spin, args.empty_component]),
         nginx_server("nginx", workdir, nginx_site(workdir)),
-        Server("python http.server", [sys.executable, "-m", "http.server", "@PORT@", "--bind", "127.0.0.1", "--directory", str(SITE)]),
+        Server(
+            "python http.server",
+            [sys.executable, "-m", "http.server", "@PORT@", "--bind", "127.0.0.1", "--directory", str(SITE)],
+        ),
         # runtime-shim's ceiling: its stack (hyper, tokio) answering the small page's bytes from
         # memory, with none of runtime-shim's own work.
-        Server(NATIVE_CEILING, [args.native_ceiling, "--listen", "127.0.0.1:@PORT@", "--page", str(SITE / (small.lstrip("/") + "index.html"))]),
+        Server(
+            NATIVE_CEILING,
+            [
+                args.native_ceiling,
+                "--listen",
+                "127.0.0.1:@PORT@",
+                "--page",
+                str(SITE / (small.lstrip("/") + "index.html")),
+            ],
+        ),
         # The same runtime-shim recording its metrics, as the chart runs it.
-        Server(WITH_METRICS, [args.shim, "--listen", "127.0.0.1:@PORT@", "--log-level", "warn",
-                              "--metrics-listen", "127.0.0.1:0"], "/.healthz"),
+        Server(
+            WITH_METRICS,
+            [args.shim, "--listen", "127.0.0.1:@PORT@", "--log-level", "warn", "--metrics-listen", "127.0.0.1:0"],
+            "/.healthz",
+        ),
     ]
 
 
@@ -260,12 +286,21 @@ def large_site(args, workdir: pathlib.Path) -> dict:
     pages = sorted((p for p in files if p.suffix == ".html"), key=lambda p: p.stat().st_size)
     picked = [min(pages, key=lambda p: abs(p.stat().st_size - size)) for size in LARGE_SITE_SIZES] + [pages[-1]]
     paths = list(dict.fromkeys(page_url(p.relative_to(root).as_posix()) for p in picked))
-    shim = Server("runtime-shim", [args.large_site_shim, "--listen", "127.0.0.1:@PORT@", "--log-level", "warn"], "/.healthz")
+    shim = Server(
+        "runtime-shim", [args.large_site_shim, "--listen", "127.0.0.1:@PORT@", "--log-level", "warn"], "/.healthz"
+    )
     nginx = nginx_server("nginx", workdir / "large-site-nginx", root)
     both = [shim, nginx]
-    found = {"root": str(root), "files": len(files), "raw_bytes": sum(p.stat().st_size for p in files),
-             "binary_bytes": os.path.getsize(args.large_site_shim), "sizes": {}, "runs": {}, "first_200_ms": {},
-             "peak_rss_kib": {}}
+    found = {
+        "root": str(root),
+        "files": len(files),
+        "raw_bytes": sum(p.stat().st_size for p in files),
+        "binary_bytes": os.path.getsize(args.large_site_shim),
+        "sizes": {},
+        "runs": {},
+        "first_200_ms": {},
+        "peak_rss_kib": {},
+    }
     try:
         for server in both:
             found["first_200_ms"][server.name] = first_200_ms(server)
@@ -286,7 +321,10 @@ def large_site(args, workdir: pathlib.Path) -> dict:
                     result = wrk(server.port, path, {}, args)
                     result["cpu_us"] = (machine_ticks()[0] - busy) / ticks_per_second / result["requests"] * 1e6
                     found["runs"].setdefault((server.name, path), []).append(result)
-                    print(f"round {round_number + 1}: large site {path}: {server.name}: {result['rps']:.0f} req/s", file=sys.stderr)
+                    print(
+                        f"round {round_number + 1}: large site {path}: {server.name}: {result['rps']:.0f} req/s",
+                        file=sys.stderr,
+                    )
         for server in both:
             found["peak_rss_kib"][server.name] = server.peak_rss_kib()
     finally:
@@ -310,10 +348,12 @@ def render_large_site(found, args) -> str:
     out.append("| --- | ---: | ---: | ---: | ---: | ---: |")
     for path, size in found["sizes"].items():
         shim, nginx = found["runs"][("runtime-shim", path)], found["runs"][("nginx", path)]
-        ratio = statistics.median(s["rps"] / n["rps"] for s, n in zip(shim, nginx))
+        ratio = statistics.median(s["rps"] / n["rps"] for s, n in zip(shim, nginx, strict=False))
         rps = [statistics.median(r["rps"] for r in runs) for runs in (shim, nginx)]
         cpu = [statistics.median(r["cpu_us"] for r in runs) for runs in (shim, nginx)]
-        out.append(f"| `{path}` | {size:,} | {rps[0]:,.0f} | {rps[1]:,.0f} | **{ratio:.2f}×** | {cpu[0]:,.0f} / {cpu[1]:,.0f} µs |")
+        out.append(
+            f"| `{path}` | {size:,} | {rps[0]:,.0f} | {rps[1]:,.0f} | **{ratio:.2f}×** | {cpu[0]:,.0f} / {cpu[1]:,.0f} µs |"
+        )
     out.append("")
     out.append(
         "First 200 after start (median of 5): runtime-shim "
@@ -365,10 +405,18 @@ def main():
 
         for server in all_servers:
             server.start()
+
         # Conditional headers come from each server's own validators.
         def revalidation(server):
             _, fields, _ = fetch(server.port, "/")
-            return {k: v for k, v in {"If-None-Match": fields.get("etag"), "If-Modified-Since": fields.get("last-modified")}.items() if v}
+            return {
+                k: v
+                for k, v in {
+                    "If-None-Match": fields.get("etag"),
+                    "If-Modified-Since": fields.get("last-modified"),
+                }.items()
+                if v
+            }
 
         cases = [
             ("small page", small, lambda s: {}),
@@ -385,7 +433,7 @@ def main():
 
         for round_number in range(args.rounds):
             # Rotate the order each round, so no server always follows the same neighbour.
-            order = all_servers[round_number % len(all_servers):] + all_servers[: round_number % len(all_servers)]
+            order = all_servers[round_number % len(all_servers) :] + all_servers[: round_number % len(all_servers)]
             for case, path, headers in cases:
                 for server in order:
                     if server.name in CEILING_ONLY and case != "small page":
@@ -393,7 +441,9 @@ def main():
                     time.sleep(args.pause)  # let the previous server's backlog drain
                     result = wrk(server.port, path, headers(server), args)
                     results.setdefault((server.name, case), []).append(result)
-                    print(f"round {round_number + 1}: {case}: {server.name}: {result['rps']:.0f} req/s", file=sys.stderr)
+                    print(
+                        f"round {round_number + 1}: {case}: {server.name}: {result['rps']:.0f} req/s", file=sys.stderr
+                    )
 
         for server in all_servers:
             facts[server.name]["peak_rss_kib"] = server.peak_rss_kib()
@@ -414,17 +464,23 @@ def main():
     ceiling = {
         suffix: statistics.median(
             c["rps"] / e["rps"]
-            for c, e in zip(results[(f"component{suffix}", "small page")], results[(f"empty component{suffix}", "small page")])
+            for c, e in zip(
+                results[(f"component{suffix}", "small page")],
+                results[(f"empty component{suffix}", "small page")],
+                strict=False,
+            )
         )
         for suffix in ("", f", {SPIN_POOLING}")
     }
     # runtime-shim against its ceiling, against nginx, and with metrics against without, the same way.
     ceiling[WITH_METRICS] = statistics.median(
-        m["rps"] / s["rps"] for m, s in zip(results[(WITH_METRICS, "small page")], results[("runtime-shim", "small page")])
+        m["rps"] / s["rps"]
+        for m, s in zip(results[(WITH_METRICS, "small page")], results[("runtime-shim", "small page")], strict=False)
     )
     for name in (NATIVE_CEILING, "nginx"):
         ceiling[name] = statistics.median(
-            s["rps"] / c["rps"] for s, c in zip(results[("runtime-shim", "small page")], results[(name, "small page")])
+            s["rps"] / c["rps"]
+            for s, c in zip(results[("runtime-shim", "small page")], results[(name, "small page")], strict=False)
         )
     raw_text = sum((SITE / f).stat().st_size for f in files if pathlib.PurePath(f).suffix in TEXT_SUFFIXES)
     report = render(summary, facts, cases, args, small, raw_text, len(files), ceiling)
@@ -494,7 +550,10 @@ def render(summary, facts, cases, args, small, raw_text, file_count, ceiling) ->
     out.append("")
     out.append("| host configuration | component | empty component | component ÷ empty |")
     out.append("| --- | ---: | ---: | ---: |")
-    for label, suffix in [("`wasmtime serve`, wasmtime's defaults", ""), (f"{SPIN_POOLING} (2 MiB kept resident)", f", {SPIN_POOLING}")]:
+    for label, suffix in [
+        ("`wasmtime serve`, wasmtime's defaults", ""),
+        (f"{SPIN_POOLING} (2 MiB kept resident)", f", {SPIN_POOLING}"),
+    ]:
         component = summary[(f"component{suffix}", "small page")]["rps"]
         empty = summary[(f"empty component{suffix}", "small page")]["rps"]
         out.append(f"| {label} | {component:,.0f} | {empty:,.0f} | **{ceiling[suffix]:.2f}×** |")
@@ -510,7 +569,9 @@ def render(summary, facts, cases, args, small, raw_text, file_count, ceiling) ->
     out.append("| runtime-shim | native ceiling | nginx | runtime-shim ÷ ceiling | runtime-shim ÷ nginx |")
     out.append("| ---: | ---: | ---: | ---: | ---: |")
     shim, native, nginx = (summary[(n, "small page")]["rps"] for n in ("runtime-shim", NATIVE_CEILING, "nginx"))
-    out.append(f"| {shim:,.0f} | {native:,.0f} | {nginx:,.0f} | **{ceiling[NATIVE_CEILING]:.2f}×** | {ceiling['nginx']:.2f}× |")
+    out.append(
+        f"| {shim:,.0f} | {native:,.0f} | {nginx:,.0f} | **{ceiling[NATIVE_CEILING]:.2f}×** | {ceiling['nginx']:.2f}× |"
+    )
     out.append("")
     out.append("### The cost of metrics")
     out.append("")
@@ -528,11 +589,12 @@ def render(summary, facts, cases, args, small, raw_text, file_count, ceiling) ->
     out.append("### Bytes on the wire, start-up and memory")
     out.append("")
     out.append(
-        f"Crawl: every one of the {file_count} files once, headers included. Text files are "
-        f"{raw_text:,} bytes raw."
+        f"Crawl: every one of the {file_count} files once, headers included. Text files are {raw_text:,} bytes raw."
     )
     out.append("")
-    out.append("| server | crawl, no compression | crawl, `br, gzip` | text files with `br, gzip` ÷ raw text | first 200 after start | peak RSS |")
+    out.append(
+        "| server | crawl, no compression | crawl, `br, gzip` | text files with `br, gzip` ÷ raw text | first 200 after start | peak RSS |"
+    )
     out.append("| --- | ---: | ---: | ---: | ---: | ---: |")
     for name in names + sorted(CEILING_ONLY):
         f = facts[name]
@@ -544,7 +606,9 @@ def render(summary, facts, cases, args, small, raw_text, file_count, ceiling) ->
             crawl_cells = "– | – | –"
         out.append(f"| {name} | {crawl_cells} | {f['first_200_ms']:.1f} ms | {f['peak_rss_kib'] / 1024:.1f} MiB |")
     errors = [f"{n} / {c}: {s['errors']}" for (n, c), s in summary.items() if s["errors"]]
-    statuses = [f"{n}: {k.split(':', 1)[1]} → {v}" for n, f in facts.items() for k, v in f.items() if k.startswith("status:")]
+    statuses = [
+        f"{n}: {k.split(':', 1)[1]} → {v}" for n, f in facts.items() for k, v in f.items() if k.startswith("status:")
+    ]
     out.append("")
     out.append("Status each server gave per case: " + "; ".join(statuses) + ".")
     if errors:
@@ -573,7 +637,9 @@ def chart(summary, cases) -> str:
             value = summary[(name, case)]["rps"]
             h = plot_h * value / peak
             x = x0 + (j + 0.5) * bar_w
-            parts.append(f'<rect x="{x:.1f}" y="{top + plot_h - h:.1f}" width="{bar_w * 0.9:.1f}" height="{h:.1f}" fill="{colors[j]}"><title>{name}: {value:,.0f} req/s</title></rect>')
+            parts.append(
+                f'<rect x="{x:.1f}" y="{top + plot_h - h:.1f}" width="{bar_w * 0.9:.1f}" height="{h:.1f}" fill="{colors[j]}"><title>{name}: {value:,.0f} req/s</title></rect>'
+            )
         parts.append(f'<text x="{x0 + group_w / 2:.1f}" y="{top + plot_h + 18}" text-anchor="middle">{case}</text>')
     for j, name in enumerate(names):
         x = left + j * 170

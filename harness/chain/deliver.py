@@ -9,10 +9,10 @@ import time
 
 import yaml
 
-from cluster import LOOPBACK_CA, Cluster
-from pipeline import harness_env, harness_objects, seed_shaped
-from processes import StepFailed, wait_until
-from registry import crane
+from harness.chain.render import harness_env, harness_objects, seed_shaped
+from harness.loopback_cluster.cluster import LOOPBACK_CA, Cluster
+from harness.loopback_cluster.registry import crane
+from harness.processes import StepFailed, wait_until
 
 FLUX = "flux-system"
 
@@ -22,8 +22,14 @@ def inputs(cluster: Cluster, runtime: str, customer: str, **overrides: str) -> d
     return harness_env(APP_RUNTIME=runtime, APP_CUSTOMER=customer, **{**cluster.release, **overrides})
 
 
-def harness(cluster: Cluster, runtime: str, customer: str, shape: str = "extended", replicas: int | None = None,
-            **overrides: str) -> list[dict]:
+def harness(
+    cluster: Cluster,
+    runtime: str,
+    customer: str,
+    shape: str = "extended",
+    replicas: int | None = None,
+    **overrides: str,
+) -> list[dict]:
     """The seed's harness, `kubectl kustomize deployment/test/` with the variables filled; in the seed
     shape, the providers carry only the platform's keys. The chart registry is the cluster's,
     which speaks plain HTTP (the optional `app.chart.insecure` input, as CI's overlay sets it)."""
@@ -84,8 +90,16 @@ def reconcile(cluster: Cluster, kind: str, name: str, timeout: float = 120) -> d
         raise StepFailed(f"{error}; its conditions: {obj.get('status', {}).get('conditions')}") from None
 
 
-def apply_tenant(cluster: Cluster, runtime: str, customer: str, shape: str = "extended", replicas: int | None = None,
-                 values: dict | None = None, pull_secret: dict | None = None, **overrides: str) -> str:
+def apply_tenant(
+    cluster: Cluster,
+    runtime: str,
+    customer: str,
+    shape: str = "extended",
+    replicas: int | None = None,
+    values: dict | None = None,
+    pull_secret: dict | None = None,
+    **overrides: str,
+) -> str:
     """`kubectl apply` of the harness for a tenant: with `values`, the tenant's chart values
     ConfigMap too (`<name>-values`, which the HelmRelease reads with valuesFrom); with
     `pull_secret`, a docker config for the harness's image-pull-secret. Returns the tenant's
@@ -93,11 +107,19 @@ def apply_tenant(cluster: Cluster, runtime: str, customer: str, shape: str = "ex
     name = f"{inputs(cluster, runtime, customer)['APP_NAME']}-{customer}"
     objects = harness(cluster, runtime, customer, shape, replicas, **overrides)
     if values is not None:
-        objects.append({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {
-            "name": f"{name}-values", "namespace": FLUX,
-            # helm-controller reconciles on a change of a values source that carries this label.
-            "labels": {"reconcile.fluxcd.io/watch": "Enabled"}},
-            "data": {"values.yaml": yaml.safe_dump(values)}})
+        objects.append(
+            {
+                "apiVersion": "v1",
+                "kind": "ConfigMap",
+                "metadata": {
+                    "name": f"{name}-values",
+                    "namespace": FLUX,
+                    # helm-controller reconciles on a change of a values source that carries this label.
+                    "labels": {"reconcile.fluxcd.io/watch": "Enabled"},
+                },
+                "data": {"values.yaml": yaml.safe_dump(values)},
+            }
+        )
     if pull_secret is not None:
         secret = next(o for o in objects if o["kind"] == "Secret" and o["metadata"]["name"] == "image-pull-secret")
         secret["stringData"] = {".dockerconfigjson": json.dumps(pull_secret)}
@@ -114,8 +136,16 @@ def reconcile_sources(cluster: Cluster, name: str) -> dict:
     return reconcile(cluster, "ocirepository", name)
 
 
-def deploy(cluster: Cluster, runtime: str, customer: str, shape: str = "extended", replicas: int | None = None,
-           values: dict | None = None, pull_secret: dict | None = None, **overrides: str) -> tuple[str, dict, dict]:
+def deploy(
+    cluster: Cluster,
+    runtime: str,
+    customer: str,
+    shape: str = "extended",
+    replicas: int | None = None,
+    values: dict | None = None,
+    pull_secret: dict | None = None,
+    **overrides: str,
+) -> tuple[str, dict, dict]:
     """Applies the harness for a tenant (apply_tenant), then waits as a Flux user does: the
     providers and the ResourceSet reconciled, the OCIRepository and the HelmRelease Ready.
     Returns the app's namespace, the OCIRepository and the HelmRelease."""
@@ -129,6 +159,7 @@ def pods_of(cluster: Cluster, namespace: str, want: int) -> list[dict]:
     def created():
         pods = cluster.get("pods", namespace=namespace)["items"]
         return pods if len(pods) >= want else None
+
     try:
         return wait(f"{want} pods in {namespace}", created)
     except StepFailed as error:
@@ -142,23 +173,39 @@ def events_for(cluster: Cluster, namespace: str, reason: str, name: str | None =
 
 
 def events(cluster: Cluster, namespace: str) -> str:
-    return cluster.kubectl("get", "events", "-n", namespace, "-o",
-                           "custom-columns=OBJECT:.involvedObject.name,REASON:.reason,MESSAGE:.message").stdout
+    return cluster.kubectl(
+        "get",
+        "events",
+        "-n",
+        namespace,
+        "-o",
+        "custom-columns=OBJECT:.involvedObject.name,REASON:.reason,MESSAGE:.message",
+    ).stdout
 
 
-def running_and_ready(cluster: Cluster, namespace: str, want: int, selector: str | None = None, timeout: float = 120) -> list[dict]:
+def running_and_ready(
+    cluster: Cluster, namespace: str, want: int, selector: str | None = None, timeout: float = 120
+) -> list[dict]:
     """Waits until `want` pods in `namespace` are Running and Ready, by the kubelet's probes."""
+
     def ready():
-        pods = [p for p in cluster.get("pods", namespace=namespace, selector=selector)["items"]
-                if "deletionTimestamp" not in p["metadata"]]
-        good = [p for p in pods if p["status"].get("phase") == "Running" and all(
-            c.get("ready") for c in p["status"].get("containerStatuses", [{}]))]
+        pods = [
+            p
+            for p in cluster.get("pods", namespace=namespace, selector=selector)["items"]
+            if "deletionTimestamp" not in p["metadata"]
+        ]
+        good = [
+            p
+            for p in pods
+            if p["status"].get("phase") == "Running"
+            and all(c.get("ready") for c in p["status"].get("containerStatuses", [{}]))
+        ]
         return good if len(good) == want == len(pods) else None
+
     try:
         return wait(f"{want} pods Running and Ready in {namespace}", ready, timeout)
     except StepFailed as error:
         raise StepFailed(f"{error}; events in {namespace}:\n{events(cluster, namespace)}") from None
-
 
 
 def image_digest(ref: str) -> str:

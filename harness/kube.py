@@ -16,7 +16,7 @@ import jsonschema
 import kubernetes_validate
 import yaml
 
-from paths import DATA
+from harness.workspace import DATA
 
 KUBERNETES_VERSION = "1.33"
 
@@ -85,14 +85,18 @@ def validate(obj: dict) -> None:
             raise Invalid(f"{name_of(obj)} does not match its CRD: {details}")
         return
     if group and "." in group and not group.endswith(".k8s.io"):
-        raise Invalid(f"{name_of(obj)}: no CRD for {obj.get('apiVersion')} {obj.get('kind')} in project-tests/data/crds "
-                      f"or $GENERATED_CRDS ({os.environ.get('GENERATED_CRDS', 'not set: run the tests with `mise run test:deploy`')})")
+        raise Invalid(
+            f"{name_of(obj)}: no CRD for {obj.get('apiVersion')} {obj.get('kind')} in project-tests/data/crds "
+            f"or $GENERATED_CRDS ({os.environ.get('GENERATED_CRDS', 'not set: run the tests with `mise run test:deploy`')})"
+        )
     try:
         kubernetes_validate.validate(obj, KUBERNETES_VERSION, strict=True)
     except kubernetes_validate.ValidationError as error:
         raise Invalid(f"{name_of(obj)}: {error.message} (at {'.'.join(map(str, error.path))})") from None
     except kubernetes_validate.SchemaNotFoundError:
-        raise Invalid(f"{name_of(obj)}: no Kubernetes {KUBERNETES_VERSION} schema for {obj.get('apiVersion')} {obj.get('kind')}") from None
+        raise Invalid(
+            f"{name_of(obj)}: no Kubernetes {KUBERNETES_VERSION} schema for {obj.get('apiVersion')} {obj.get('kind')}"
+        ) from None
 
 
 def load_all(text: str) -> list[dict]:

@@ -15,11 +15,11 @@ import signal
 import sys
 import threading
 
-from chain import deploy, running_and_ready
-from cluster import Cluster
-import ingress_controller
-from paths import ROOT
-from pipeline import harness_env
+from harness.chain.deliver import deploy, running_and_ready
+from harness.chain.render import harness_env
+from harness.loopback_cluster import ingress_controller
+from harness.loopback_cluster.cluster import Cluster
+from harness.workspace import ROOT
 
 HOME = ROOT / "target" / "cluster"
 STATE = HOME / "state.json"
@@ -40,16 +40,27 @@ def up(ingress_ports: tuple[int, int]) -> int:
         cluster.publish()
         env = harness_env(**cluster.release)
         runtime, customer = env["APP_RUNTIME"], env["APP_CUSTOMER"]
-        name, repo, release = deploy(cluster, runtime, customer)
+        name, _repo, release = deploy(cluster, runtime, customer)
         app = release["spec"]["values"].get("appName", "hello-world")
         # Spin pods take longer: the shim pulls the artifact and compiles the component first.
         running_and_ready(cluster, name, release["spec"]["values"].get("replicaCount", 3), timeout=300)
         host = ingress_controller.serving(cluster, name, app)
-        STATE.write_text(json.dumps({
-            "pid": os.getpid(), "kubeconfig": str(cluster.kubeconfig), "host": host, "ca": str(cluster.ca_file),
-            "http": f"127.0.0.1:{ingress_ports[0]}", "https": f"127.0.0.1:{ingress_ports[1]}",
-            "runtime": runtime, "namespace": name, "registry": cluster.registry.address,
-        }, indent=2))
+        STATE.write_text(
+            json.dumps(
+                {
+                    "pid": os.getpid(),
+                    "kubeconfig": str(cluster.kubeconfig),
+                    "host": host,
+                    "ca": str(cluster.ca_file),
+                    "http": f"127.0.0.1:{ingress_ports[0]}",
+                    "https": f"127.0.0.1:{ingress_ports[1]}",
+                    "runtime": runtime,
+                    "namespace": name,
+                    "registry": cluster.registry.address,
+                },
+                indent=2,
+            )
+        )
         print(f"ready: {runtime} runtime in namespace {name}", flush=True)
         stopping.wait()
         return 0
@@ -62,4 +73,11 @@ def up(ingress_ports: tuple[int, int]) -> int:
 if __name__ == "__main__":
     if sys.argv[1:2] != ["up"]:
         sys.exit(__doc__)
-    sys.exit(up((int(os.environ.get("CLUSTER_INGRESS_PORT", "8080")), int(os.environ.get("CLUSTER_INGRESS_TLS_PORT", "8443")))))
+    sys.exit(
+        up(
+            (
+                int(os.environ.get("CLUSTER_INGRESS_PORT", "8080")),
+                int(os.environ.get("CLUSTER_INGRESS_TLS_PORT", "8443")),
+            )
+        )
+    )

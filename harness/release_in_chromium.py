@@ -5,7 +5,7 @@ reader opens the same pages again. Each new bundle must arrive against the old o
 dictionary (dcb or dcz), in fewer bytes than brotli, and every page must render with no console
 error or failed request. Prints each bundle's bytes as received and as brotli.
 
-  release_in_chromium.py --old CMD --new CMD --site NEW_SITE
+  python -m harness.release_in_chromium --old CMD --new CMD --site NEW_SITE
       CMD is a server command with @PORT@ for its port; `mise run test:rolling-update` runs it
       with the two releases it builds (see rolling_update.py), under the project's venv
 """
@@ -17,10 +17,10 @@ import sys
 
 from playwright.sync_api import sync_playwright
 
-from rolling_update import BUNDLE, FINGERPRINTS, start
-
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))  # for `loopback`
-from loopback import brotli_on_the_wire, free_port, pages_of  # noqa: E402
+from harness.ports import free_port
+from harness.rolling_update import BUNDLE, FINGERPRINTS, start
+from harness.site import pages_of
+from harness.wire import brotli_on_the_wire
 
 DICTIONARY_CODINGS = {"dcb", "dcz"}
 
@@ -39,16 +39,22 @@ def main() -> int:
     server = start(args.old, port)
     try:
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=os.environ.get("CHROMIUM", "/usr/bin/chromium"),
-                                                 args=["--no-sandbox", "--disable-dev-shm-usage"])
+            browser = playwright.chromium.launch(
+                executable_path=os.environ.get("CHROMIUM", "/usr/bin/chromium"),
+                args=["--no-sandbox", "--disable-dev-shm-usage"],
+            )
             context = browser.new_context()
             page = context.new_page()
             page.on("console", lambda m: problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
             page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
             # ERR_ABORTED is the browser cancelling a request itself, as it does with a late
             # favicon when the next page is opened; a server that fails it shows otherwise.
-            page.on("requestfailed", lambda r: problems.append(f"failed: {r.url} ({r.failure})")
-                    if r.failure != "net::ERR_ABORTED" else None)
+            page.on(
+                "requestfailed",
+                lambda r: (
+                    problems.append(f"failed: {r.url} ({r.failure})") if r.failure != "net::ERR_ABORTED" else None
+                ),
+            )
 
             def bundle_answered(response):
                 path = response.url.removeprefix(base)
@@ -64,8 +70,9 @@ def main() -> int:
             for path in pages:
                 page.goto(base + path, wait_until="networkidle")
                 # What the browser received for each bundle, headers included (Resource Timing).
-                for entry in page.evaluate("performance.getEntriesByType('resource')"
-                                           ".map(e => [e.name, e.transferSize])"):
+                for entry in page.evaluate(
+                    "performance.getEntriesByType('resource').map(e => [e.name, e.transferSize])"
+                ):
                     bundle = entry[0].removeprefix(base)
                     if bundle in codings and entry[1] > 0:
                         bundles[bundle] = (codings[bundle], entry[1])
@@ -78,10 +85,15 @@ def main() -> int:
     for path, (coding, received) in sorted(bundles.items()):
         print(f"{path}: {coding} {received} bytes, brotli {brotli[path]} bytes")
     received_total = sum(received for _, received in bundles.values())
-    print(f"release in Chromium: {len(bundles)} new bundles arrived in {received_total} bytes against "
-          f"{sum(brotli.values())} as brotli, headers included, over {len(pages)} pages")
-    failures = problems + [f"{path}: {coding}, not against the old version"
-                           for path, (coding, _) in bundles.items() if coding not in DICTIONARY_CODINGS]
+    print(
+        f"release in Chromium: {len(bundles)} new bundles arrived in {received_total} bytes against "
+        f"{sum(brotli.values())} as brotli, headers included, over {len(pages)} pages"
+    )
+    failures = problems + [
+        f"{path}: {coding}, not against the old version"
+        for path, (coding, _) in bundles.items()
+        if coding not in DICTIONARY_CODINGS
+    ]
     if not bundles:
         failures.append("no bundle of the new release was loaded: the test measured nothing")
     elif received_total >= sum(brotli.values()):

@@ -17,8 +17,8 @@ import pathlib
 
 import yaml
 
-from loopback import free_port
-from processes import Process, http_status, module_dir, tool, wait_until
+from harness.ports import free_port
+from harness.processes import Process, http_status, module_dir, tool, wait_until
 
 NAMESPACE = "flux-system"
 
@@ -54,33 +54,58 @@ class Flux:
         operator = module_dir("github.com/controlplaneio-fluxcd/flux-operator", os.environ["FLUX_OPERATOR_VERSION"])
 
         objects = [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NAMESPACE}}]
-        objects += [{"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": name, "namespace": NAMESPACE}}
-                    for name in ("source-controller", "helm-controller", "flux-operator")]
-        objects += upstream_rbac("source-controller", [source / "config" / "rbac" / "role.yaml",
-                                                       source / "config" / "rbac" / "role_binding.yaml"])
-        objects += upstream_rbac("helm-controller", [helm / "config" / "rbac" / name for name in (
-            "role.yaml", "role_binding.yaml", "cluster_role.yaml", "cluster_role_binding.yaml")])
-        objects += upstream_rbac("flux-operator", [operator / "config" / "rbac" / "role.yaml",
-                                                   operator / "config" / "rbac" / "role_binding.yaml"])
-        objects.append({
-            "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
-            "metadata": {"name": "flux-operator-cluster-admin"},
-            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "cluster-admin"},
-            "subjects": [{"kind": "ServiceAccount", "name": "flux-operator", "namespace": NAMESPACE}],
-        })
+        objects += [
+            {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": name, "namespace": NAMESPACE}}
+            for name in ("source-controller", "helm-controller", "flux-operator")
+        ]
+        objects += upstream_rbac(
+            "source-controller",
+            [source / "config" / "rbac" / "role.yaml", source / "config" / "rbac" / "role_binding.yaml"],
+        )
+        objects += upstream_rbac(
+            "helm-controller",
+            [
+                helm / "config" / "rbac" / name
+                for name in ("role.yaml", "role_binding.yaml", "cluster_role.yaml", "cluster_role_binding.yaml")
+            ],
+        )
+        objects += upstream_rbac(
+            "flux-operator",
+            [operator / "config" / "rbac" / "role.yaml", operator / "config" / "rbac" / "role_binding.yaml"],
+        )
+        objects.append(
+            {
+                "apiVersion": "rbac.authorization.k8s.io/v1",
+                "kind": "ClusterRoleBinding",
+                "metadata": {"name": "flux-operator-cluster-admin"},
+                "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "cluster-admin"},
+                "subjects": [{"kind": "ServiceAccount", "name": "flux-operator", "namespace": NAMESPACE}],
+            }
+        )
         c.kubectl("create", "-f", "-", input=yaml.safe_dump_all(objects))
 
         storage = free_port()
         for folder in ("source-controller", "flux-operator"):
             (self.dir / folder).mkdir()
-        self.spawn("source-controller", [
-            tool("source-controller"), f"--storage-path={self.dir / 'source-controller'}",
-            f"--storage-addr=127.0.0.1:{storage}", f"--storage-adv-addr=127.0.0.1:{storage}", "--watch-all-namespaces=true",
-        ])
+        self.spawn(
+            "source-controller",
+            [
+                tool("source-controller"),
+                f"--storage-path={self.dir / 'source-controller'}",
+                f"--storage-addr=127.0.0.1:{storage}",
+                f"--storage-adv-addr=127.0.0.1:{storage}",
+                "--watch-all-namespaces=true",
+            ],
+        )
         self.spawn("helm-controller", [tool("helm-controller"), "--watch-all-namespaces=true"])
-        self.spawn("flux-operator", [
-            tool("flux-operator-controller"), f"--storage-path={self.dir / 'flux-operator'}", "--web-server-port=0",
-        ])
+        self.spawn(
+            "flux-operator",
+            [
+                tool("flux-operator-controller"),
+                f"--storage-path={self.dir / 'flux-operator'}",
+                "--web-server-port=0",
+            ],
+        )
 
     def spawn(self, name: str, command: list[str]):
         """Starts a controller with a kubeconfig of its ServiceAccount's token, on loopback
@@ -91,9 +116,17 @@ class Flux:
         config["users"] = [{"name": "admin", "user": {"token": token}}]
         kubeconfig.write_text(yaml.safe_dump(config))
         health = free_port()
-        command += [f"--metrics-addr=127.0.0.1:{free_port()}", f"--health-addr=127.0.0.1:{health}",
-                    "--enable-leader-election=false"]
+        command += [
+            f"--metrics-addr=127.0.0.1:{free_port()}",
+            f"--health-addr=127.0.0.1:{health}",
+            "--enable-leader-election=false",
+        ]
         process = Process(name, command, self.dir, env={"KUBECONFIG": str(kubeconfig), "RUNTIME_NAMESPACE": NAMESPACE})
         self.cluster.processes.append(process)
-        wait_until(f"{name} /readyz", lambda: http_status(f"http://127.0.0.1:{health}/readyz") == 200, 60,
-                   watch=self.cluster.processes, blame=process)
+        wait_until(
+            f"{name} /readyz",
+            lambda: http_status(f"http://127.0.0.1:{health}/readyz") == 200,
+            60,
+            watch=self.cluster.processes,
+            blame=process,
+        )

@@ -9,6 +9,7 @@ before (and, on cgroup v2 inside a container, readies the root cgroup: CgroupV2R
 `leftovers()` says what is still different afterwards (the e2e asserts it is nothing).
 """
 
+import contextlib
 import os
 import pathlib
 import subprocess
@@ -16,16 +17,29 @@ import subprocess
 # The sysctls a node may change: the kubelet's (vm.*, kernel.panic*, kernel.keys.*), the CNI
 # bridge plugin's and kube-proxy's (forwarding, route_localnet, bridge netfilter, conntrack).
 SYSCTL_PREFIXES = (
-    "vm.overcommit_memory", "vm.panic_on_oom", "kernel.panic", "kernel.keys.root_max",
-    "net.ipv4.ip_forward", "net.ipv4.conf.all.", "net.ipv4.conf.default.", "net.ipv6.conf.all.forwarding",
-    "net.bridge.", "net.netfilter.nf_conntrack_max", "net.netfilter.nf_conntrack_tcp_timeout_established",
-    "net.netfilter.nf_conntrack_tcp_timeout_close_wait", "net.nf_conntrack_max",
+    "vm.overcommit_memory",
+    "vm.panic_on_oom",
+    "kernel.panic",
+    "kernel.keys.root_max",
+    "net.ipv4.ip_forward",
+    "net.ipv4.conf.all.",
+    "net.ipv4.conf.default.",
+    "net.ipv6.conf.all.forwarding",
+    "net.bridge.",
+    "net.netfilter.nf_conntrack_max",
+    "net.netfilter.nf_conntrack_tcp_timeout_established",
+    "net.netfilter.nf_conntrack_tcp_timeout_close_wait",
+    "net.nf_conntrack_max",
 )
 # Folders the kubelet creates on the host whatever its flags say, and the one containerd-shim-spin
 # keeps its containers' state under (containerd-shimkit's default root, /run/containerd/spin:
 # containerd hands a runtime other than runc no root of its own).
-HOST_FOLDERS = (pathlib.Path("/var/lib/kubelet"), pathlib.Path("/var/log/pods"),
-                pathlib.Path("/var/log/containers"), pathlib.Path("/run/containerd"))
+HOST_FOLDERS = (
+    pathlib.Path("/var/lib/kubelet"),
+    pathlib.Path("/var/log/pods"),
+    pathlib.Path("/var/log/containers"),
+    pathlib.Path("/run/containerd"),
+)
 CGROUP_ROOT = pathlib.Path("/sys/fs/cgroup")
 PROC_SYS = pathlib.Path("/proc/sys")
 
@@ -39,10 +53,8 @@ def sysctls() -> dict[str, str]:
             key = ".".join(path.relative_to(PROC_SYS).parts)
             if not key.startswith(SYSCTL_PREFIXES) or not path.is_file():
                 continue
-            try:
+            with contextlib.suppress(OSError):  # write-only or not readable here
                 values[key] = path.read_text().strip()
-            except OSError:
-                pass  # write-only or not readable here
     return values
 
 
@@ -57,8 +69,10 @@ def nft_tables() -> set[str]:
 
 
 def iptables_rules() -> dict[str, str]:
-    return {tool: subprocess.run([f"{tool}-save"], capture_output=True, text=True).stdout
-            for tool in ("iptables", "ip6tables")}
+    return {
+        tool: subprocess.run([f"{tool}-save"], capture_output=True, text=True).stdout
+        for tool in ("iptables", "ip6tables")
+    }
 
 
 def ipsets() -> set[str]:
@@ -69,8 +83,11 @@ def ipsets() -> set[str]:
 
 def rules_only(save: str) -> list[str]:
     """iptables-save output without its comments and counters, for comparison."""
-    return [line.split(" [", 1)[0] if line.startswith(":") else line
-            for line in save.splitlines() if line and not line.startswith("#")]
+    return [
+        line.split(" [", 1)[0] if line.startswith(":") else line
+        for line in save.splitlines()
+        if line and not line.startswith("#")
+    ]
 
 
 def mounts_under(folder: pathlib.Path) -> list[str]:
@@ -108,10 +125,8 @@ class CgroupV2Root:
             self.moved_to = self.root / "hello-world-init"
             self.moved_to.mkdir(exist_ok=True)
             for pid in (self.root / "cgroup.procs").read_text().split():
-                try:
+                with contextlib.suppress(OSError):  # a process that exited, or a kernel thread
                     (self.moved_to / "cgroup.procs").write_text(pid)
-                except OSError:
-                    pass  # a process that exited, or a kernel thread
             self.enable(missing)
 
     def enable(self, controllers: list[str]):
@@ -128,17 +143,17 @@ class CgroupV2Root:
         self.enabled = []
         if self.moved_to:
             for pid in (self.moved_to / "cgroup.procs").read_text().split():
-                try:
+                with contextlib.suppress(OSError):
                     (self.root / "cgroup.procs").write_text(pid)
-                except OSError:
-                    pass
             try_rmdir(self.moved_to, problems)
             self.moved_to = None
 
 
 def kubepods_cgroups() -> list[pathlib.Path]:
     """The kubelet's cgroups: under each v1 controller's hierarchy, or at the v2 root."""
-    return sorted({path for pattern in ("kubepods*", "*/kubepods*") for path in CGROUP_ROOT.glob(pattern) if path.is_dir()})
+    return sorted(
+        {path for pattern in ("kubepods*", "*/kubepods*") for path in CGROUP_ROOT.glob(pattern) if path.is_dir()}
+    )
 
 
 class HostState:
@@ -204,10 +219,16 @@ class HostState:
             found.append(f"bridge {self.bridge}")
         found += [f"netfilter table {table}" for table in sorted(nft_tables() - self.tables)]
         current = iptables_rules()
-        found += [f"{tool} rules" for tool, saved in self.rules.items() if rules_only(current[tool]) != rules_only(saved)]
+        found += [
+            f"{tool} rules" for tool, saved in self.rules.items() if rules_only(current[tool]) != rules_only(saved)
+        ]
         found += [f"ipset {name}" for name in sorted(ipsets() - self.ipsets)]
         now = sysctls()
-        found += [f"sysctl {key} = {now.get(key)} (was {value})" for key, value in self.sysctls.items() if now.get(key) not in (None, value)]
+        found += [
+            f"sysctl {key} = {now.get(key)} (was {value})"
+            for key, value in self.sysctls.items()
+            if now.get(key) not in (None, value)
+        ]
         found += [f"folder {folder}" for folder in sorted(set(HOST_FOLDERS) - self.folders) if folder.exists()]
         return found
 

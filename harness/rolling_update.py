@@ -5,8 +5,8 @@ every page with all its assets the whole time. Prints the counts; fails on any a
 reset connection. `mise run test:rolling-update` builds the versions and runs it for runtime-shim
 and for the component under `wasmtime serve`.
 
-  rolling_update.py versions SITE OUT        write OUT/old and OUT/new from the built SITE
-  rolling_update.py run --name N --old CMD --new CMD [--stop SIGTERM]
+  python -m harness.rolling_update versions SITE OUT        write OUT/old and OUT/new from the built SITE
+  python -m harness.rolling_update run --name N --old CMD --new CMD [--stop SIGTERM]
       CMD is a server command with @PORT@ for its port, e.g. "target/old-shim --listen 127.0.0.1:@PORT@"
 """
 
@@ -21,17 +21,17 @@ import re
 import shlex
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 import urllib.parse
-from typing import Callable
+from collections.abc import Callable
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))  # for `loopback`
-from loopback import free_port, nginx_command, pages_of, wait_listening  # noqa: E402
+from harness.nginx import nginx_command
+from harness.ports import free_port, wait_listening
+from harness.site import pages_of
 
 # The bundles that change between the two versions, by the fingerprint in their names.
 BUNDLE = re.compile(r"^(assets/(?:stylesheets|javascripts)/[a-z]+)\.([0-9a-f]{8})(\.min\.(?:css|js))$")
@@ -103,8 +103,13 @@ class Client(threading.Thread):
     controller), retrying once on a fresh connection when a kept-alive one was closed (as
     browsers do); only a fresh connection that fails counts as a reset."""
 
-    def __init__(self, connect: Callable[[], http.client.HTTPConnection], pages: list[str],
-                 stop: threading.Event, host: str | None = None):
+    def __init__(
+        self,
+        connect: Callable[[], http.client.HTTPConnection],
+        pages: list[str],
+        stop: threading.Event,
+        host: str | None = None,
+    ):
         super().__init__(daemon=True)
         self.connect, self.pages, self.stop = connect, pages, stop
         self.headers = {"Accept-Encoding": "identity", **({"Host": host} if host else {})}
@@ -121,7 +126,7 @@ class Client(threading.Thread):
                 self.connection.request("GET", path, headers=self.headers)
                 response = self.connection.getresponse()
                 return response.status, response.read()
-            except (ConnectionError, http.client.HTTPException, socket.timeout) as error:
+            except (TimeoutError, ConnectionError, http.client.HTTPException) as error:
                 self.connection.close()
                 self.connection = None
                 if attempt == 2:
@@ -153,10 +158,8 @@ class Client(threading.Thread):
                     break
 
 
-
 @contextlib.contextmanager
-def loading(connect: Callable[[], http.client.HTTPConnection], pages: list[str], count: int,
-            host: str | None = None):
+def loading(connect: Callable[[], http.client.HTTPConnection], pages: list[str], count: int, host: str | None = None):
     """`count` Clients loading `pages` through the proxy that `connect` reaches while the block
     runs; they stop, and are waited for, when it ends."""
     stop = threading.Event()
@@ -175,9 +178,11 @@ def totals(clients: list[Client]) -> dict[str, int]:
     """The clients' counts, summed."""
     return {key: sum(c.counts[key] for c in clients) for key in clients[0].counts}
 
+
 def start(command: str, port: int) -> subprocess.Popen:
-    process = subprocess.Popen(shlex.split(command.replace("@PORT@", str(port))),
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        shlex.split(command.replace("@PORT@", str(port))), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     try:
         wait_listening(port, process)
     except RuntimeError as error:
@@ -231,11 +236,15 @@ def delta(port: int, site: pathlib.Path, old_asset: str, workdir: pathlib.Path) 
     brotli = len(connection.getresponse().read())
     connection.close()
     if response.getheader("content-encoding") != "dcz":
-        raise RuntimeError(f"{new_asset}: {response.getheader('content-encoding')}, not dcz, with the old version's hash")
+        raise RuntimeError(
+            f"{new_asset}: {response.getheader('content-encoding')}, not dcz, with the old version's hash"
+        )
     dictionary, compressed = workdir / "dictionary", workdir / "delta.dcz"
     dictionary.write_bytes(old)
     compressed.write_bytes(body)
-    restored = subprocess.run(["zstd", "-q", "-d", "-c", "-D", str(dictionary), str(compressed)], capture_output=True, check=True).stdout
+    restored = subprocess.run(
+        ["zstd", "-q", "-d", "-c", "-D", str(dictionary), str(compressed)], capture_output=True, check=True
+    ).stdout
     if restored != (site / new_asset.lstrip("/")).read_bytes():
         raise RuntimeError(f"{new_asset}: the delta restores to other bytes")
     return len(body), brotli

@@ -15,10 +15,11 @@ root with the job's environment, and its `uses:` steps done the way each action 
 Nothing else is installed into the root: a step that needs a tool must install it, as on
 GitHub. Everything is torn down at the end (processes in the root, mounts, the root itself).
 
-    python3 scripts/workflow_job.py .github/workflows/CI.yaml test --leg "Debian rustc-web"
+    python -m harness.workflow_job .github/workflows/CI.yaml test --leg "Debian rustc-web"
 """
 
 import argparse
+import contextlib
 import os
 import pathlib
 import re
@@ -32,7 +33,8 @@ import time
 
 import yaml
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
+from harness.workspace import ROOT
+
 MIRROR = "http://deb.debian.org/debian"
 WORKSPACE = "/__w/hello-world/hello-world"
 TEMP = "/__w/_temp"
@@ -76,10 +78,14 @@ def log(message: str) -> None:
 def evaluate(text: str, context: dict) -> str:
     """`${{ ... }}` expressions in `text`: context lookups (`matrix.wasm`,
     `strategy.job-index`), string literals, `==`, `!=`, `&&` and `||`, as GitHub evaluates them."""
+
     def one(match: re.Match) -> str:
         expression = match.group(1).strip()
-        python = re.sub(r"\b(matrix|strategy|github|env|runner)\.([\w-]+)",
-                        lambda m: repr(context.get(m.group(1), {}).get(m.group(2), "")), expression)
+        python = re.sub(
+            r"\b(matrix|strategy|github|env|runner)\.([\w-]+)",
+            lambda m: repr(context.get(m.group(1), {}).get(m.group(2), "")),
+            expression,
+        )
         python = python.replace("&&", " and ").replace("||", " or ")
         if re.search(r"[A-Za-z_]\w*\(", python):
             raise JobFailed(f"cannot evaluate ${{{{ {expression} }}}} here")
@@ -87,6 +93,7 @@ def evaluate(text: str, context: dict) -> str:
         if value is None or value is False:
             return ""
         return "true" if value is True else str(value)
+
     return re.sub(r"\$\{\{(.*?)\}\}", one, text)
 
 
@@ -123,11 +130,14 @@ class Root:
             f"Types: deb\nURIs: {MIRROR}\nSuites: {self.suite} {self.suite}-updates\nComponents: main\n"
             "Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg\n\n"
             f"Types: deb\nURIs: http://deb.debian.org/debian-security\nSuites: {self.suite}-security\n"
-            "Components: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n")
+            "Components: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n"
+        )
         for index in (self.path / "var/lib/apt/lists").glob("*_*"):
             index.unlink()
         # apt downloads as _apt into these, as in the image.
-        apt_user = next(line.split(":") for line in (self.path / "etc/passwd").read_text().splitlines() if line.startswith("_apt:"))
+        apt_user = next(
+            line.split(":") for line in (self.path / "etc/passwd").read_text().splitlines() if line.startswith("_apt:")
+        )
         for partial in ("var/lib/apt/lists/partial", "var/cache/apt/archives/partial"):
             (self.path / partial).mkdir(parents=True, exist_ok=True)
             os.chown(self.path / partial, int(apt_user[2]), 0)
@@ -143,7 +153,9 @@ class Root:
         local = self.inside("/usr/local/share/ca-certificates/machine")
         local.mkdir(parents=True, exist_ok=True)
         pem = pathlib.Path(MACHINE_CA_BUNDLE).read_text()
-        for number, block in enumerate(re.findall(r"-----BEGIN CERTIFICATE-----.*?-----END CERTIFICATE-----", pem, re.S)):
+        for number, block in enumerate(
+            re.findall(r"-----BEGIN CERTIFICATE-----.*?-----END CERTIFICATE-----", pem, re.S)
+        ):
             (local / f"{number:03}.crt").write_text(block + "\n")
         (self.path / "etc/hosts").write_text("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n")
         for folder in (WORKSPACE, TEMP + "/_runner_file_commands", HOME, "/__t"):
@@ -178,16 +190,15 @@ class Root:
         """What stopping the container does: every process in it ends, every mount goes."""
         for sig in (signal.SIGTERM, signal.SIGKILL):
             for pid in self.processes():
-                try:
+                with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, sig)
-                except ProcessLookupError:
-                    pass
             deadline = time.monotonic() + 10
             while self.processes() and time.monotonic() < deadline:
                 time.sleep(0.2)
         for where in reversed(self.mounts):
             subprocess.run(["umount", "-R", str(where)], check=False)
-        still = [line.split()[1] for line in open("/proc/mounts") if line.split()[1].startswith(str(self.path))]
+        mounts = pathlib.Path("/proc/mounts").read_text().splitlines()
+        still = [line.split()[1] for line in mounts if line.split()[1].startswith(str(self.path))]
         if still:
             raise JobFailed(f"still mounted after the job: {still}")
         if keep:
@@ -221,8 +232,18 @@ class Job:
         step = self.root.inside(TEMP) / "step.sh"
         step.write_text(script)
         status = subprocess.run(
-            ["/usr/sbin/chroot", str(self.root.path), "/bin/bash", "-c", 'cd "$GITHUB_WORKSPACE" && exec bash -e "$0"', f"{TEMP}/step.sh"],
-            env=self.environment(step_env), stdin=subprocess.DEVNULL, timeout=timeout).returncode
+            [
+                "/usr/sbin/chroot",
+                str(self.root.path),
+                "/bin/bash",
+                "-c",
+                'cd "$GITHUB_WORKSPACE" && exec bash -e "$0"',
+                f"{TEMP}/step.sh",
+            ],
+            env=self.environment(step_env),
+            stdin=subprocess.DEVNULL,
+            timeout=timeout,
+        ).returncode
         # What the step asked the runner to keep for the steps after it.
         for line in (commands / "path").read_text().splitlines():
             if line.strip():
@@ -235,10 +256,21 @@ class Job:
         log(f"checkout: {commit[:12]}, depth 1")
         workspace = self.root.inside(WORKSPACE)
         upload_pack = "git -c uploadpack.allowAnySHA1InWant=true upload-pack"
-        for argv in (["git", "init", "-q", "-b", "main", str(workspace)],
-                     ["git", "-C", str(workspace), "fetch", "-q", "--depth=1", f"--upload-pack={upload_pack}",
-                      f"file://{ROOT}", f"+{commit}:refs/remotes/origin/main"],
-                     ["git", "-C", str(workspace), "checkout", "-q", "--force", "-B", "main", "refs/remotes/origin/main"]):
+        for argv in (
+            ["git", "init", "-q", "-b", "main", str(workspace)],
+            [
+                "git",
+                "-C",
+                str(workspace),
+                "fetch",
+                "-q",
+                "--depth=1",
+                f"--upload-pack={upload_pack}",
+                f"file://{ROOT}",
+                f"+{commit}:refs/remotes/origin/main",
+            ],
+            ["git", "-C", str(workspace), "checkout", "-q", "--force", "-B", "main", "refs/remotes/origin/main"],
+        ):
             run(argv, quiet=True)
         return 0
 
@@ -257,7 +289,7 @@ class Job:
               echo "$CARGO_HOME/bin" >> "$GITHUB_PATH"
               export PATH="$CARGO_HOME/bin:$PATH"
             fi
-            rustup toolchain install {shlex.quote(toolchain)} {' '.join(flags)} --profile minimal --no-self-update
+            rustup toolchain install {shlex.quote(toolchain)} {" ".join(flags)} --profile minimal --no-self-update
             rustup default {shlex.quote(toolchain)}
             echo CARGO_HOME="$CARGO_HOME" >> "$GITHUB_ENV"
             echo CARGO_INCREMENTAL=0 >> "$GITHUB_ENV"
@@ -269,7 +301,9 @@ class Job:
     def setup_go(self, inputs: dict) -> int:
         wanted = str(inputs.get("go-version", ""))
         goroot = subprocess.run(["go", "env", "GOROOT"], capture_output=True, text=True).stdout.strip()
-        version = subprocess.run(["go", "env", "GOVERSION"], capture_output=True, text=True).stdout.strip().removeprefix("go")
+        version = (
+            subprocess.run(["go", "env", "GOVERSION"], capture_output=True, text=True).stdout.strip().removeprefix("go")
+        )
         series = wanted.removesuffix(".x")
         matches = version.startswith(series + ".") if wanted.endswith(".x") else version == wanted
         if not goroot or not matches:
@@ -324,22 +358,39 @@ def parse_env_file(text: str) -> dict[str, str]:
 
 
 def git_output(*args: str, env: dict | None = None) -> str:
-    return subprocess.run(["git", "-C", str(ROOT), *args], capture_output=True, text=True, check=True, env=env).stdout.strip()
+    return subprocess.run(
+        ["git", "-C", str(ROOT), *args], capture_output=True, text=True, check=True, env=env
+    ).stdout.strip()
 
 
 def commit_of_working_tree() -> str:
     """HEAD, or a commit on top of it that holds the working tree's tracked and new files."""
     with tempfile.TemporaryDirectory() as scratch:
         env = {**os.environ, "GIT_INDEX_FILE": f"{scratch}/index"}
-        git = lambda *args, env=env: git_output(*args, env=env)
+
+        def git(*args: str) -> str:
+            return git_output(*args, env=env)
+
         git("read-tree", "HEAD")
         git("add", "-A")
         tree = git("write-tree")
         if tree == git("rev-parse", "HEAD^{tree}"):
             return git("rev-parse", "HEAD")
-        return git("commit-tree", tree, "-p", "HEAD", "-m", "the working tree (test:workflow)",
-                   env={**env, "GIT_AUTHOR_NAME": "test:workflow", "GIT_AUTHOR_EMAIL": "test@localhost",
-                        "GIT_COMMITTER_NAME": "test:workflow", "GIT_COMMITTER_EMAIL": "test@localhost"})
+        return git(
+            "commit-tree",
+            tree,
+            "-p",
+            "HEAD",
+            "-m",
+            "the working tree (test:workflow)",
+            env={
+                **env,
+                "GIT_AUTHOR_NAME": "test:workflow",
+                "GIT_AUTHOR_EMAIL": "test@localhost",
+                "GIT_COMMITTER_NAME": "test:workflow",
+                "GIT_COMMITTER_EMAIL": "test@localhost",
+            },
+        )
 
 
 def main() -> int:
@@ -347,8 +398,12 @@ def main() -> int:
     parser.add_argument("workflow", type=pathlib.Path)
     parser.add_argument("job")
     parser.add_argument("--leg", help="a matrix leg: text that one of its values contains")
-    parser.add_argument("--out", type=pathlib.Path, default=ROOT / "target" / "workflow", help="where logs and artifacts go")
-    parser.add_argument("--commit", help="check out this commit (and read the workflow from it) instead of the working tree")
+    parser.add_argument(
+        "--out", type=pathlib.Path, default=ROOT / "target" / "workflow", help="where logs and artifacts go"
+    )
+    parser.add_argument(
+        "--commit", help="check out this commit (and read the workflow from it) instead of the working tree"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the root for a look afterwards")
     args = parser.parse_args()
     if os.geteuid() != 0:

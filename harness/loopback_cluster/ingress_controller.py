@@ -31,9 +31,9 @@ import sys
 
 import yaml
 
-from pipeline import harness_env
-from processes import StepFailed, module_dir, tool
-from registry import push_image
+from harness.chain.render import harness_env
+from harness.loopback_cluster.registry import push_image
+from harness.processes import StepFailed, module_dir, tool
 
 NAMESPACE = "traefik"
 NAME = "traefik"
@@ -56,8 +56,12 @@ def start(cluster, http_port: int, https_port: int, issuer: str):
         events = cluster.kubectl("get", "events", "-n", NAMESPACE, "--sort-by=.lastTimestamp", check=False).stdout
         raise StepFailed(f"Traefik is not Ready: {rollout.stderr.strip()}\n{events[-3000:]}")
     cluster.wait_for_certificate(GATEWAY["name"], NAMESPACE, timeout=90)
-    cluster.wait_for(f"the Gateway {NAMESPACE}/{GATEWAY['name']} Programmed", lambda: condition(
-        cluster, "gateway", GATEWAY["name"], NAMESPACE, "Programmed"), "kubelet", timeout=60)
+    cluster.wait_for(
+        f"the Gateway {NAMESPACE}/{GATEWAY['name']} Programmed",
+        lambda: condition(cluster, "gateway", GATEWAY["name"], NAMESPACE, "Programmed"),
+        "kubelet",
+        timeout=60,
+    )
 
 
 def objects(version: str, image: str, issuer: str, host_ports: tuple[int, int] | None = None) -> list[dict]:
@@ -69,11 +73,24 @@ def objects(version: str, image: str, issuer: str, host_ports: tuple[int, int] |
     # warns about anything that does not.
     enforce = "privileged" if host_ports else "restricted"
     manifest = [
-        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NAMESPACE, "labels": {
-            "pod-security.kubernetes.io/enforce": enforce, "pod-security.kubernetes.io/warn": "restricted"}}},
+        {
+            "apiVersion": "v1",
+            "kind": "Namespace",
+            "metadata": {
+                "name": NAMESPACE,
+                "labels": {
+                    "pod-security.kubernetes.io/enforce": enforce,
+                    "pod-security.kubernetes.io/warn": "restricted",
+                },
+            },
+        },
         {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": NAME, "namespace": NAMESPACE}},
-        {"apiVersion": "networking.k8s.io/v1", "kind": "IngressClass", "metadata": {"name": "nginx"},
-         "spec": {"controller": "k8s.io/ingress-nginx"}},
+        {
+            "apiVersion": "networking.k8s.io/v1",
+            "kind": "IngressClass",
+            "metadata": {"name": "nginx"},
+            "spec": {"controller": "k8s.io/ingress-nginx"},
+        },
         deployment(image, host_ports),
         *([] if host_ports else [load_balancer()]),
         *gateway(issuer),
@@ -98,18 +115,40 @@ def gateway(issuer: str) -> list[dict]:
     signed by the ClusterIssuer `issuer`."""
     hosts = f"*.{zone()}"
     return [
-        {"apiVersion": "gateway.networking.k8s.io/v1", "kind": "GatewayClass", "metadata": {"name": "traefik"},
-         "spec": {"controllerName": "traefik.io/gateway-controller"}},
-        {"apiVersion": "cert-manager.io/v1", "kind": "Certificate",
-         "metadata": {"name": GATEWAY["name"], "namespace": NAMESPACE},
-         "spec": {"secretName": f"{GATEWAY['name']}-tls", "dnsNames": [hosts],
-                  "issuerRef": {"kind": "ClusterIssuer", "name": issuer}}},
-        {"apiVersion": "gateway.networking.k8s.io/v1", "kind": "Gateway",
-         "metadata": {"name": GATEWAY["name"], "namespace": NAMESPACE},
-         "spec": {"gatewayClassName": "traefik", "listeners": [{
-             "name": GATEWAY["sectionName"], "protocol": "HTTPS", "port": HTTPS, "hostname": hosts,
-             "tls": {"mode": "Terminate", "certificateRefs": [{"name": f"{GATEWAY['name']}-tls"}]},
-             "allowedRoutes": {"namespaces": {"from": "All"}}}]}},
+        {
+            "apiVersion": "gateway.networking.k8s.io/v1",
+            "kind": "GatewayClass",
+            "metadata": {"name": "traefik"},
+            "spec": {"controllerName": "traefik.io/gateway-controller"},
+        },
+        {
+            "apiVersion": "cert-manager.io/v1",
+            "kind": "Certificate",
+            "metadata": {"name": GATEWAY["name"], "namespace": NAMESPACE},
+            "spec": {
+                "secretName": f"{GATEWAY['name']}-tls",
+                "dnsNames": [hosts],
+                "issuerRef": {"kind": "ClusterIssuer", "name": issuer},
+            },
+        },
+        {
+            "apiVersion": "gateway.networking.k8s.io/v1",
+            "kind": "Gateway",
+            "metadata": {"name": GATEWAY["name"], "namespace": NAMESPACE},
+            "spec": {
+                "gatewayClassName": "traefik",
+                "listeners": [
+                    {
+                        "name": GATEWAY["sectionName"],
+                        "protocol": "HTTPS",
+                        "port": HTTPS,
+                        "hostname": hosts,
+                        "tls": {"mode": "Terminate", "certificateRefs": [{"name": f"{GATEWAY['name']}-tls"}]},
+                        "allowedRoutes": {"namespaces": {"from": "All"}},
+                    }
+                ],
+            },
+        },
     ]
 
 
@@ -121,12 +160,16 @@ def condition(cluster, kind: str, name: str, namespace: str, type_: str) -> bool
 
 
 def deployment(image: str, host_ports: tuple[int, int] | None) -> dict:
-    ports = [{"name": "web", "containerPort": HTTP}, {"name": "websecure", "containerPort": HTTPS},
-             {"name": "ping", "containerPort": PING}]
-    for port, host_port in zip(ports, host_ports or ()):
+    ports = [
+        {"name": "web", "containerPort": HTTP},
+        {"name": "websecure", "containerPort": HTTPS},
+        {"name": "ping", "containerPort": PING},
+    ]
+    for port, host_port in zip(ports, host_ports or (), strict=False):
         port.update(hostPort=host_port, hostIP="127.0.0.1")
     return {
-        "apiVersion": "apps/v1", "kind": "Deployment",
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
         "metadata": {"name": NAME, "namespace": NAMESPACE},
         "spec": {
             "replicas": 1,
@@ -135,22 +178,39 @@ def deployment(image: str, host_ports: tuple[int, int] | None) -> dict:
                 "metadata": {"labels": {"app.kubernetes.io/name": NAME}},
                 "spec": {
                     "serviceAccountName": NAME,
-                    "securityContext": {"runAsNonRoot": True, "runAsUser": 65532, "runAsGroup": 65532,
-                                        "seccompProfile": {"type": "RuntimeDefault"}},
-                    "containers": [{
-                        "name": NAME, "image": image,
-                        "args": [f"--entryPoints.web.address=:{HTTP}", f"--entryPoints.websecure.address=:{HTTPS}",
-                                 "--entryPoints.websecure.http.tls=true",
-                                 f"--entryPoints.ping.address=:{PING}", "--ping.entryPoint=ping",
-                                 "--providers.kubernetesIngressNGINX=true", "--providers.kubernetesGateway=true",
-                                 # The access log of the answers that are Traefik's failures or
-                                 # the pods' (the pod's log, under the node's pod-logs).
-                                 "--log.level=INFO", "--accesslog=true", "--accesslog.filters.statuscodes=500-599"],
-                        "ports": ports,
-                        "readinessProbe": {"httpGet": {"path": "/ping", "port": PING}, "periodSeconds": 2},
-                        "securityContext": {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
-                                            "capabilities": {"drop": ["ALL"]}},
-                    }],
+                    "securityContext": {
+                        "runAsNonRoot": True,
+                        "runAsUser": 65532,
+                        "runAsGroup": 65532,
+                        "seccompProfile": {"type": "RuntimeDefault"},
+                    },
+                    "containers": [
+                        {
+                            "name": NAME,
+                            "image": image,
+                            "args": [
+                                f"--entryPoints.web.address=:{HTTP}",
+                                f"--entryPoints.websecure.address=:{HTTPS}",
+                                "--entryPoints.websecure.http.tls=true",
+                                f"--entryPoints.ping.address=:{PING}",
+                                "--ping.entryPoint=ping",
+                                "--providers.kubernetesIngressNGINX=true",
+                                "--providers.kubernetesGateway=true",
+                                # The access log of the answers that are Traefik's failures or
+                                # the pods' (the pod's log, under the node's pod-logs).
+                                "--log.level=INFO",
+                                "--accesslog=true",
+                                "--accesslog.filters.statuscodes=500-599",
+                            ],
+                            "ports": ports,
+                            "readinessProbe": {"httpGet": {"path": "/ping", "port": PING}, "periodSeconds": 2},
+                            "securityContext": {
+                                "allowPrivilegeEscalation": False,
+                                "readOnlyRootFilesystem": True,
+                                "capabilities": {"drop": ["ALL"]},
+                            },
+                        }
+                    ],
                 },
             },
         },
@@ -159,10 +219,19 @@ def deployment(image: str, host_ports: tuple[int, int] | None) -> dict:
 
 def load_balancer() -> dict:
     """The Service of a cluster with a load balancer: 80 and 443, as the platform's DNS names them."""
-    return {"apiVersion": "v1", "kind": "Service", "metadata": {"name": NAME, "namespace": NAMESPACE},
-            "spec": {"type": "LoadBalancer", "selector": {"app.kubernetes.io/name": NAME},
-                     "ports": [{"name": "web", "port": 80, "targetPort": "web"},
-                               {"name": "websecure", "port": 443, "targetPort": "websecure"}]}}
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": NAME, "namespace": NAMESPACE},
+        "spec": {
+            "type": "LoadBalancer",
+            "selector": {"app.kubernetes.io/name": NAME},
+            "ports": [
+                {"name": "web", "port": 80, "targetPort": "web"},
+                {"name": "websecure", "port": 443, "targetPort": "websecure"},
+            ],
+        },
+    }
 
 
 class HTTPSTo127(http.client.HTTPSConnection):
@@ -211,6 +280,7 @@ def serving(cluster, namespace: str, app: str) -> str:
 
 def wait_served(cluster, host: str, way: str):
     """Waits until `https://host/.healthz` answers 200 through the controller."""
+
     def served() -> bool:
         try:
             return request(cluster, host, "/.healthz") == 200
@@ -237,8 +307,12 @@ def routed(cluster, namespace: str, app: str) -> str:
     route = cluster.get("httproute", app, namespace=namespace)
     (host,) = route["spec"]["hostnames"]
     for type_ in ("Accepted", "ResolvedRefs"):
-        cluster.wait_for(f"the HTTPRoute {namespace}/{app} {type_}",
-                         lambda: condition(cluster, "httproute", app, namespace, type_), "kubelet", timeout=60)
+        cluster.wait_for(
+            f"the HTTPRoute {namespace}/{app} {type_}",
+            lambda type_=type_: condition(cluster, "httproute", app, namespace, type_),
+            "kubelet",
+            timeout=60,
+        )
     wait_served(cluster, host, "the Gateway")
     return host
 

@@ -8,7 +8,6 @@ test (test_flux.py).
 
 import base64
 import json
-
 import os
 import pathlib
 import re
@@ -17,9 +16,9 @@ import subprocess
 import bcrypt
 import yaml
 
-from paths import ROOT
-from loopback import free_port
-from processes import Process, StepFailed, http_status, module_dir, run, tool, wait_until
+from harness.ports import free_port
+from harness.processes import Process, StepFailed, http_status, module_dir, run, tool, wait_until
+from harness.workspace import ROOT
 
 
 class Registry:
@@ -45,12 +44,21 @@ class Registry:
             htpasswd.write_text(f"{user}:{bcrypt.hashpw(password.encode(), bcrypt.gensalt()).decode()}\n")
             config["auth"] = {"htpasswd": {"realm": self.name, "path": str(htpasswd)}}
         (self.dir / "config.yaml").write_text(yaml.safe_dump(config))
-        process = Process(self.name, [tool("registry"), "serve", str(self.dir / "config.yaml")], self.dir,
-                          env={"OTEL_TRACES_EXPORTER": "none"})
+        process = Process(
+            self.name,
+            [tool("registry"), "serve", str(self.dir / "config.yaml")],
+            self.dir,
+            env={"OTEL_TRACES_EXPORTER": "none"},
+        )
         processes.append(process)
         # /v2/ answers 200, or 401 with the challenge when a login is required.
-        wait_until(f"the {self.name}'s /v2/", lambda: http_status(f"http://{self.address}/v2/") == (401 if self.login else 200),
-                   30, watch=processes, blame=process)
+        wait_until(
+            f"the {self.name}'s /v2/",
+            lambda: http_status(f"http://{self.address}/v2/") == (401 if self.login else 200),
+            30,
+            watch=processes,
+            blame=process,
+        )
 
     def docker_config(self) -> dict:
         """The docker config (a kubernetes.io/dockerconfigjson secret's content) that logs in."""
@@ -63,7 +71,12 @@ class Registry:
         config.mkdir(exist_ok=True)
         (config / "config.json").write_text(json.dumps(self.docker_config()))
         for repository in repositories:
-            crane("copy", f"{source.address}/{repository}", f"{self.address}/{repository}", env={"DOCKER_CONFIG": str(config)})
+            crane(
+                "copy",
+                f"{source.address}/{repository}",
+                f"{self.address}/{repository}",
+                env={"DOCKER_CONFIG": str(config)},
+            )
 
     def push_pause_image(self) -> str:
         """Kubernetes' pause, compiled statically from build/pause/linux/pause.c of the cluster's
@@ -73,8 +86,20 @@ class Registry:
         if not tag:
             raise StepFailed(f"{source / 'Makefile'}: no `TAG ?=` line")
         binary = self.dir / "pause"
-        run(["gcc", "-Os", "-Wall", "-Werror", "-static", f"-DVERSION=v{tag[1]}", "-o", str(binary),
-             str(source / "linux" / "pause.c")], "the pause binary")
+        run(
+            [
+                "gcc",
+                "-Os",
+                "-Wall",
+                "-Werror",
+                "-static",
+                f"-DVERSION=v{tag[1]}",
+                "-o",
+                str(binary),
+                str(source / "linux" / "pause.c"),
+            ],
+            "the pause binary",
+        )
         ref = f"{self.address}/pause:{tag[1]}"
         push_image(binary, "65535:65535", None, [ref])
         return ref
@@ -92,15 +117,21 @@ def push_spin_app(component: pathlib.Path, refs: list[str]):
 
 def push_script(script: str, *args: str):
     """One of the push path's scripts, to the cluster's plain-HTTP registry."""
-    result = subprocess.run([str(ROOT / "scripts" / script), *args], capture_output=True, text=True,
-                            env={**os.environ, "REGISTRY_PLAIN_HTTP": "true"})
+    result = subprocess.run(
+        [str(ROOT / "scripts" / script), *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "REGISTRY_PLAIN_HTTP": "true"},
+    )
     if result.returncode != 0:
         raise StepFailed(f"scripts/{script} {' '.join(args)}: {result.stderr.strip()}")
 
 
 def crane(*args: str, env: dict | None = None) -> bytes:
     """go-containerregistry's crane against the cluster's registries (plain HTTP)."""
-    result = subprocess.run([tool("crane"), "--insecure", *args], capture_output=True, env={**os.environ, **(env or {})})
+    result = subprocess.run(
+        [tool("crane"), "--insecure", *args], capture_output=True, env={**os.environ, **(env or {})}
+    )
     if result.returncode != 0:
         raise StepFailed(f"crane {' '.join(args)}: {result.stderr.decode().strip()}")
     return result.stdout

@@ -65,7 +65,9 @@ def wait_until(what: str, check, timeout: float = 60, interval: float = 0.25, wa
         for process in watch:
             process.check_alive()
         if time.monotonic() > deadline:
-            raise StepFailed(f"{what}: not so after {timeout:.0f} s" + (f"; {blame.name} printed:\n{blame.tail()}" if blame else ""))
+            raise StepFailed(
+                f"{what}: not so after {timeout:.0f} s" + (f"; {blame.name} printed:\n{blame.tail()}" if blame else "")
+            )
         time.sleep(interval)
 
 
@@ -93,10 +95,14 @@ class Process:
     def __init__(self, name: str, command: list[str], workdir: pathlib.Path, env: dict | None = None):
         self.name = name
         self.log_path = workdir / f"{name}.log"
-        self.log = open(self.log_path, "w")
+        self.log = open(self.log_path, "w")  # noqa: SIM115 (the process writes it until stop() closes it)
         self.process = subprocess.Popen(
-            command, stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            env={**os.environ, **(env or {})}, start_new_session=True,
+            command,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env={**os.environ, **(env or {})},
+            start_new_session=True,
         )
 
     def tail(self, lines: int = 25) -> str:
@@ -117,6 +123,7 @@ class Process:
                 self.process.kill()
                 self.process.wait()
         self.log.close()
+
 
 def run(command: list[str], step: str):
     result = subprocess.run(command, capture_output=True, text=True)

@@ -9,8 +9,9 @@ def brotli_on_the_wire(base: str, path: str) -> int:
     `Accept-Encoding: br`: status line, headers and body, as a browser without a dictionary
     would get them."""
     url = urlsplit(base)
-    request = (f"GET {path} HTTP/1.1\r\nHost: {url.netloc}\r\nAccept-Encoding: br\r\n"
-               "Connection: close\r\n\r\n").encode()
+    request = (
+        f"GET {path} HTTP/1.1\r\nHost: {url.netloc}\r\nAccept-Encoding: br\r\nConnection: close\r\n\r\n"
+    ).encode()
     with socket.create_connection((url.hostname, url.port), timeout=10) as s:
         s.sendall(request)
         received = bytearray()

@@ -1,7 +1,7 @@
 """Figures for one pod of each runtime on the loopback cluster (a benchmark: printed, never
 asserted). `mise run bench:pods` builds what the e2e builds and calls this.
 
-The cluster is the e2e's (project-tests/e2e/cluster.py), given the release by the project's
+The cluster is the e2e's (harness/loopback_cluster/), given the release by the project's
 push path; each runtime is deployed through the chain (ResourceSet -> HelmRelease -> pods) with
 one replica. Then, per runtime:
   start to Ready   the workload is scaled from 0 to 1 pod (the native Deployment, the SpinApp):
@@ -21,9 +21,10 @@ import sys
 import tempfile
 import time
 
-from chain import deploy, running_and_ready
-from cluster import Cluster
-from processes import http_status
+from harness.chain.deliver import deploy, running_and_ready
+from harness.loopback_cluster.cluster import Cluster
+from harness.processes import http_status
+from harness.workspace import ROOT
 
 CGROUP_MEMORY = pathlib.Path("/sys/fs/cgroup/memory")
 
@@ -93,8 +94,9 @@ def shim_rss(cluster: Cluster) -> int:
 
 def wrk(url: str, seconds: int, *headers: str) -> float:
     args = [a for h in headers for a in ("-H", h)]
-    out = subprocess.run(["wrk", "-t2", "-c32", f"-d{seconds}s", *args, url], capture_output=True, text=True,
-                         check=True).stdout
+    out = subprocess.run(
+        ["wrk", "-t2", "-c32", f"-d{seconds}s", *args, url], capture_output=True, text=True, check=True
+    ).stdout
     return float(re.search(r"Requests/sec:\s+([\d.]+)", out)[1])
 
 
@@ -113,8 +115,11 @@ def measure(cluster: Cluster, runtime: str, page: str, seconds: int) -> dict:
     to_ready, first_200 = start_to_ready(cluster, name, kind, workload_name, f"{base}/")
     (pod,) = running_and_ready(cluster, name, 1)
     figures = {"start to Ready (s)": round(to_ready, 1), "first 200 (s)": round(first_200, 1)}
-    for label, url, headers in (("/", f"{base}/", ()), (page, f"{base}{page}", ()),
-                                (f"{page} br", f"{base}{page}", ("Accept-Encoding: br",))):
+    for label, url, headers in (
+        ("/", f"{base}/", ()),
+        (page, f"{base}{page}", ()),
+        (f"{page} br", f"{base}{page}", ("Accept-Encoding: br",)),
+    ):
         figures[f"req/s {label}"] = round(wrk(url, seconds, *headers))
     usage, peak = memory(pod)
     figures["pod memory (MiB)"] = f"{usage / 2**20:.1f} (peak {peak / 2**20:.1f})"
@@ -127,7 +132,7 @@ def measure(cluster: Cluster, runtime: str, page: str, seconds: int) -> dict:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=int, default=10, help="each wrk run (default 10)")
-    parser.add_argument("--site", type=pathlib.Path, default=pathlib.Path(__file__).resolve().parents[1] / "site" / "build")
+    parser.add_argument("--site", type=pathlib.Path, default=ROOT / "site" / "build")
     args = parser.parse_args()
     page = largest_page(args.site)
     cluster = Cluster(pathlib.Path(tempfile.mkdtemp(prefix="hello-world-bench-pods-")))
@@ -142,7 +147,7 @@ def main() -> int:
     print(f"| {'':34} | {'native':>18} | {'spin':>18} |")
     print(f"| {'-' * 34} | {'-' * 18}:| {'-' * 18}:|")
     for row in rows:
-        print(f"| {row:34} | {str(results['native'].get(row, '-')):>18} | {str(results['spin'].get(row, '-')):>18} |")
+        print(f"| {row:34} | {results['native'].get(row, '-')!s:>18} | {results['spin'].get(row, '-')!s:>18} |")
     print("left on the host:", cluster.leftovers or "nothing")
     return 0 if not cluster.leftovers else 1
 

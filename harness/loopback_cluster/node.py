@@ -28,9 +28,9 @@ import time
 
 import yaml
 
-from loopback import free_port
-from processes import Process, StepFailed, run, tool, wait_until
-from host import HostState
+from harness.loopback_cluster.host import HostState
+from harness.ports import free_port
+from harness.processes import Process, StepFailed, run, tool, wait_until
 
 NODE_NAME = "loopback-node"
 BRIDGE = "hw-cluster0"
@@ -52,10 +52,14 @@ class Node:
         """The bridge, first of all: the API server listens on its address, where the host's
         clients and the pods alike reach it."""
         if pathlib.Path(f"/sys/class/net/{BRIDGE}").exists():
-            raise StepFailed(f"the node's bridge {BRIDGE} exists: another loopback cluster runs on this machine "
-                             "(stop it with `bin/mise run cluster -- down`)")
+            raise StepFailed(
+                f"the node's bridge {BRIDGE} exists: another loopback cluster runs on this machine "
+                "(stop it with `bin/mise run cluster -- down`)"
+            )
         if os.geteuid() != 0:
-            raise StepFailed("a node needs root: containerd, runc and the kubelet manage namespaces, cgroups and iptables")
+            raise StepFailed(
+                "a node needs root: containerd, runc and the kubelet manage namespaces, cgroups and iptables"
+            )
         self.dir.mkdir(parents=True)
         self.host.record()
         self.make_bridge()
@@ -83,18 +87,33 @@ class Node:
             run(command, "the node's bridge")
         cni = self.dir / "cni"
         cni.mkdir()
-        (cni / "10-loopback-cluster.conflist").write_text(json.dumps({
-            "cniVersion": "1.0.0", "name": "loopback-cluster",
-            "plugins": [
-                {"type": "bridge", "bridge": BRIDGE, "isGateway": False, "ipMasq": False, "hairpinMode": True,
-                 "ipam": {"type": "host-local", "ranges": [[{"subnet": POD_SUBNET, "gateway": POD_GATEWAY}]],
-                          # Service addresses through the host, where kube-proxy's rules take them
-                          # on; still no default route.
-                          "routes": [{"dst": SERVICE_SUBNET, "gw": POD_GATEWAY}],
-                          "dataDir": str(self.dir / "cni-ipam")}},
-                {"type": "portmap", "capabilities": {"portMappings": True}},
-            ],
-        }, indent=2))
+        (cni / "10-loopback-cluster.conflist").write_text(
+            json.dumps(
+                {
+                    "cniVersion": "1.0.0",
+                    "name": "loopback-cluster",
+                    "plugins": [
+                        {
+                            "type": "bridge",
+                            "bridge": BRIDGE,
+                            "isGateway": False,
+                            "ipMasq": False,
+                            "hairpinMode": True,
+                            "ipam": {
+                                "type": "host-local",
+                                "ranges": [[{"subnet": POD_SUBNET, "gateway": POD_GATEWAY}]],
+                                # Service addresses through the host, where kube-proxy's rules take them
+                                # on; still no default route.
+                                "routes": [{"dst": SERVICE_SUBNET, "gw": POD_GATEWAY}],
+                                "dataDir": str(self.dir / "cni-ipam"),
+                            },
+                        },
+                        {"type": "portmap", "capabilities": {"portMappings": True}},
+                    ],
+                },
+                indent=2,
+            )
+        )
         (self.dir / "resolv.conf").write_text("nameserver 127.0.0.1\n")
 
     def pull_over_http(self, registry: str):
@@ -103,7 +122,8 @@ class Node:
         certs = self.dir / "certs.d" / registry
         certs.mkdir(parents=True)
         (certs / "hosts.toml").write_text(
-            f'server = "http://{registry}"\n[host."http://{registry}"]\n  capabilities = ["pull", "resolve"]\n')
+            f'server = "http://{registry}"\n[host."http://{registry}"]\n  capabilities = ["pull", "resolve"]\n'
+        )
 
     def start_containerd(self, watch):
         self.pull_over_http(self.registry)
@@ -139,7 +159,7 @@ disabled_plugins = ["io.containerd.nri.v1.nri", "io.containerd.snapshotter.v1.bt
     [plugins."io.containerd.cri.v1.runtime".containerd.runtimes.runc]
       runtime_type = "io.containerd.runc.v2"
       [plugins."io.containerd.cri.v1.runtime".containerd.runtimes.runc.options]
-        BinaryName = "{tool('runc')}"
+        BinaryName = "{tool("runc")}"
         Root = "{self.runc_root}"
         SystemdCgroup = false
     # SpinKube's shim, as its node installer registers it: the handler of the RuntimeClass
@@ -147,7 +167,7 @@ disabled_plugins = ["io.containerd.nri.v1.nri", "io.containerd.snapshotter.v1.bt
     [plugins."io.containerd.cri.v1.runtime".containerd.runtimes.spin]
       runtime_type = "io.containerd.spin.v2"
   [plugins."io.containerd.cri.v1.runtime".cni]
-    bin_dirs = ["{tool('cni-plugins')}"]
+    bin_dirs = ["{tool("cni-plugins")}"]
     conf_dir = "{d}/cni"
 [plugins."io.containerd.cri.v1.images"]
   snapshotter = "{snapshotter}"
@@ -166,65 +186,126 @@ disabled_plugins = ["io.containerd.nri.v1.nri", "io.containerd.snapshotter.v1.bt
         # containerd finds its shims on its PATH: containerd-shim-runc-v2 beside it, and
         # containerd-shim-spin-v2.
         shims = [os.path.dirname(tool("containerd")), os.path.dirname(tool("containerd-shim-spin"))]
-        self.spawn("containerd", [tool("containerd"), f"--config={config}"],
-                   env={"PATH": ":".join([*shims, os.environ["PATH"]])})
-        wait_until("containerd's socket", self.socket.exists, 30, watch=watch + self.processes, blame=self.processes[-1])
+        self.spawn(
+            "containerd",
+            [tool("containerd"), f"--config={config}"],
+            env={"PATH": ":".join([*shims, os.environ["PATH"]])},
+        )
+        wait_until(
+            "containerd's socket", self.socket.exists, 30, watch=watch + self.processes, blame=self.processes[-1]
+        )
 
     def start_kubelet(self, watch):
         self.kubelet_port, healthz = free_port(), free_port()
         config = self.dir / "kubelet.yaml"
-        config.write_text(yaml.safe_dump({
-            "apiVersion": "kubelet.config.k8s.io/v1beta1", "kind": "KubeletConfiguration",
-            "address": POD_GATEWAY, "port": self.kubelet_port, "readOnlyPort": 0,
-            "healthzBindAddress": "127.0.0.1", "healthzPort": healthz,
-            # Reachable only on the test's bridge; the API server and metrics-server read it.
-            "authentication": {"anonymous": {"enabled": True}, "webhook": {"enabled": False}},
-            "authorization": {"mode": "AlwaysAllow"},
-            "cgroupDriver": "cgroupfs", "failSwapOn": False, "failCgroupV1": False,
-            "containerRuntimeEndpoint": f"unix://{self.socket}",
-            "resolvConf": str(self.dir / "resolv.conf"),
-            "podLogsDir": str(self.dir / "pod-logs"),
-            "volumePluginDir": str(self.dir / "volume-plugins"),
-            # A shared machine's disk and memory are not this node's to guard.
-            "evictionHard": {"memory.available": "50Mi", "nodefs.available": "1%", "imagefs.available": "1%",
-                             "nodefs.inodesFree": "1%"},
-            "imageGCHighThresholdPercent": 100,
-            "serializeImagePulls": False,
-            "syncFrequency": "10s",
-        }))
-        self.spawn("kubelet", [
-            tool("kubelet"), f"--config={config}", f"--kubeconfig={self.kubeconfig}",
-            f"--root-dir={self.dir / 'kubelet'}", f"--cert-dir={self.dir / 'kubelet-pki'}",
-            f"--hostname-override={NODE_NAME}", f"--node-ip={POD_GATEWAY}", "--v=1",
-        ])
-        wait_until(f"node {NODE_NAME} Ready", lambda: self.node_ready(), 90, interval=0.5,
-                   watch=watch + self.processes, blame=self.processes[-1])
+        config.write_text(
+            yaml.safe_dump(
+                {
+                    "apiVersion": "kubelet.config.k8s.io/v1beta1",
+                    "kind": "KubeletConfiguration",
+                    "address": POD_GATEWAY,
+                    "port": self.kubelet_port,
+                    "readOnlyPort": 0,
+                    "healthzBindAddress": "127.0.0.1",
+                    "healthzPort": healthz,
+                    # Reachable only on the test's bridge; the API server and metrics-server read it.
+                    "authentication": {"anonymous": {"enabled": True}, "webhook": {"enabled": False}},
+                    "authorization": {"mode": "AlwaysAllow"},
+                    "cgroupDriver": "cgroupfs",
+                    "failSwapOn": False,
+                    "failCgroupV1": False,
+                    "containerRuntimeEndpoint": f"unix://{self.socket}",
+                    "resolvConf": str(self.dir / "resolv.conf"),
+                    "podLogsDir": str(self.dir / "pod-logs"),
+                    "volumePluginDir": str(self.dir / "volume-plugins"),
+                    # A shared machine's disk and memory are not this node's to guard.
+                    "evictionHard": {
+                        "memory.available": "50Mi",
+                        "nodefs.available": "1%",
+                        "imagefs.available": "1%",
+                        "nodefs.inodesFree": "1%",
+                    },
+                    "imageGCHighThresholdPercent": 100,
+                    "serializeImagePulls": False,
+                    "syncFrequency": "10s",
+                }
+            )
+        )
+        self.spawn(
+            "kubelet",
+            [
+                tool("kubelet"),
+                f"--config={config}",
+                f"--kubeconfig={self.kubeconfig}",
+                f"--root-dir={self.dir / 'kubelet'}",
+                f"--cert-dir={self.dir / 'kubelet-pki'}",
+                f"--hostname-override={NODE_NAME}",
+                f"--node-ip={POD_GATEWAY}",
+                "--v=1",
+            ],
+        )
+        wait_until(
+            f"node {NODE_NAME} Ready",
+            lambda: self.node_ready(),
+            90,
+            interval=0.5,
+            watch=watch + self.processes,
+            blame=self.processes[-1],
+        )
 
     def node_ready(self) -> bool:
-        result = subprocess.run([tool("kubectl"), f"--kubeconfig={self.kubeconfig}", "get", "node", NODE_NAME,
-                                 "-o", "jsonpath={.status.conditions[?(@.type=='Ready')].status}"],
-                                capture_output=True, text=True)
+        result = subprocess.run(
+            [
+                tool("kubectl"),
+                f"--kubeconfig={self.kubeconfig}",
+                "get",
+                "node",
+                NODE_NAME,
+                "-o",
+                "jsonpath={.status.conditions[?(@.type=='Ready')].status}",
+            ],
+            capture_output=True,
+            text=True,
+        )
         return result.stdout == "True"
 
     def start_kube_proxy(self, watch):
         self.kube_proxy_config = self.dir / "kube-proxy.yaml"
-        self.kube_proxy_config.write_text(yaml.safe_dump({
-            "apiVersion": "kubeproxy.config.k8s.io/v1alpha1", "kind": "KubeProxyConfiguration",
-            "mode": "iptables", "hostnameOverride": NODE_NAME, "clusterCIDR": POD_SUBNET,
-            "clientConnection": {"kubeconfig": str(self.kubeconfig)},
-            "bindAddress": "127.0.0.1",
-            "healthzBindAddress": f"127.0.0.1:{free_port()}", "metricsBindAddress": f"127.0.0.1:{free_port()}",
-            # 0 leaves the host's conntrack settings as they are.
-            "conntrack": {"maxPerCore": 0, "min": 0, "tcpEstablishedTimeout": "0s", "tcpCloseWaitTimeout": "0s",
-                          "udpTimeout": "0s", "udpStreamTimeout": "0s"},
-            # No NodePorts on loopback: that would need route_localnet on the host.
-            "iptables": {"localhostNodePorts": False, "masqueradeAll": False},
-            "nodePortAddresses": [f"{POD_GATEWAY}/32"],
-        }))
+        self.kube_proxy_config.write_text(
+            yaml.safe_dump(
+                {
+                    "apiVersion": "kubeproxy.config.k8s.io/v1alpha1",
+                    "kind": "KubeProxyConfiguration",
+                    "mode": "iptables",
+                    "hostnameOverride": NODE_NAME,
+                    "clusterCIDR": POD_SUBNET,
+                    "clientConnection": {"kubeconfig": str(self.kubeconfig)},
+                    "bindAddress": "127.0.0.1",
+                    "healthzBindAddress": f"127.0.0.1:{free_port()}",
+                    "metricsBindAddress": f"127.0.0.1:{free_port()}",
+                    # 0 leaves the host's conntrack settings as they are.
+                    "conntrack": {
+                        "maxPerCore": 0,
+                        "min": 0,
+                        "tcpEstablishedTimeout": "0s",
+                        "tcpCloseWaitTimeout": "0s",
+                        "udpTimeout": "0s",
+                        "udpStreamTimeout": "0s",
+                    },
+                    # No NodePorts on loopback: that would need route_localnet on the host.
+                    "iptables": {"localhostNodePorts": False, "masqueradeAll": False},
+                    "nodePortAddresses": [f"{POD_GATEWAY}/32"],
+                }
+            )
+        )
         self.spawn("kube-proxy", [tool("kube-proxy"), f"--config={self.kube_proxy_config}"])
-        wait_until("kube-proxy's rules", lambda: b"KUBE-SERVICES" in subprocess.run(
-            ["iptables-save", "-t", "nat"], capture_output=True).stdout, 30, watch=watch + self.processes,
-            blame=self.processes[-1])
+        wait_until(
+            "kube-proxy's rules",
+            lambda: b"KUBE-SERVICES" in subprocess.run(["iptables-save", "-t", "nat"], capture_output=True).stdout,
+            30,
+            watch=watch + self.processes,
+            blame=self.processes[-1],
+        )
 
     def start_network_policy(self, watch):
         """kube-router with the flags of upstream's kube-router-firewall-daemonset.yaml (the
@@ -232,14 +313,29 @@ disabled_plugins = ["io.containerd.nri.v1.nri", "io.containerd.snapshotter.v1.bt
         run here. It filters the bridged traffic between pods (bridge-nf-call-iptables) by each
         pod's NetworkPolicies, and lets the node's own address reach every pod (the kubelet's
         probes)."""
-        self.spawn("kube-router", [
-            tool("kube-router"), "--run-router=false", "--run-firewall=true", "--run-service-proxy=false",
-            f"--kubeconfig={self.kubeconfig}", f"--hostname-override={NODE_NAME}",
-            f"--service-cluster-ip-range={SERVICE_SUBNET}", f"--health-port={free_port()}", "--metrics-port=0",
-        ])
-        wait_until("kube-router's NetworkPolicy chains", lambda: b"KUBE-ROUTER-FORWARD" in subprocess.run(
-            ["iptables-save", "-t", "filter"], capture_output=True).stdout, 60, watch=watch + self.processes,
-            blame=self.processes[-1])
+        self.spawn(
+            "kube-router",
+            [
+                tool("kube-router"),
+                "--run-router=false",
+                "--run-firewall=true",
+                "--run-service-proxy=false",
+                f"--kubeconfig={self.kubeconfig}",
+                f"--hostname-override={NODE_NAME}",
+                f"--service-cluster-ip-range={SERVICE_SUBNET}",
+                f"--health-port={free_port()}",
+                "--metrics-port=0",
+            ],
+        )
+        wait_until(
+            "kube-router's NetworkPolicy chains",
+            lambda: (
+                b"KUBE-ROUTER-FORWARD" in subprocess.run(["iptables-save", "-t", "filter"], capture_output=True).stdout
+            ),
+            60,
+            watch=watch + self.processes,
+            blame=self.processes[-1],
+        )
 
     def spawn(self, name: str, command: list[str], env: dict | None = None):
         self.processes.append(Process(name, command, self.dir, env))
@@ -254,11 +350,23 @@ disabled_plugins = ["io.containerd.nri.v1.nri", "io.containerd.snapshotter.v1.bt
         bundle = self.dir / "containerd" / "state" / "io.containerd.runtime.v2.task" / "k8s.io" / container_id
         spec = json.loads((bundle / "config.json").read_text())
         pid = json.loads((self.runc_root / "k8s.io" / container_id / "state.json").read_text())["init_process_pid"]
-        status = dict(line.split(":\t", 1) for line in pathlib.Path(f"/proc/{pid}/status").read_text().splitlines() if ":\t" in line)
-        root = next(line.split() for line in pathlib.Path(f"/proc/{pid}/mountinfo").read_text().splitlines()
-                    if line.split()[4] == "/")
-        return {"spec": spec, "uids": status["Uid"].split(), "gids": status["Gid"].split(),
-                "root_options": root[5].split(","), "bounding": status["CapBnd"]}
+        status = dict(
+            line.split(":\t", 1)
+            for line in pathlib.Path(f"/proc/{pid}/status").read_text().splitlines()
+            if ":\t" in line
+        )
+        root = next(
+            line.split()
+            for line in pathlib.Path(f"/proc/{pid}/mountinfo").read_text().splitlines()
+            if line.split()[4] == "/"
+        )
+        return {
+            "spec": spec,
+            "uids": status["Uid"].split(),
+            "gids": status["Gid"].split(),
+            "root_options": root[5].split(","),
+            "bounding": status["CapBnd"],
+        }
 
     def shim_of(self, container_id: str) -> str:
         """The shim binary containerd started for a container's pod: its sandbox's bundle
@@ -279,8 +387,10 @@ disabled_plugins = ["io.containerd.nri.v1.nri", "io.containerd.snapshotter.v1.bt
         # cgroups (containerd-shim-spin's containers, sandboxes included, are not runc's); then
         # the shims, then containerd.
         for container in self.runc_containers():
-            subprocess.run([tool("runc"), "--root", str(self.runc_root / "k8s.io"), "delete", "--force", container],
-                           capture_output=True)
+            subprocess.run(
+                [tool("runc"), "--root", str(self.runc_root / "k8s.io"), "delete", "--force", container],
+                capture_output=True,
+            )
         for pid in self.pod_pids():
             kill(pid)
         for pid in self.shim_pids():
@@ -291,7 +401,9 @@ disabled_plugins = ["io.containerd.nri.v1.nri", "io.containerd.snapshotter.v1.bt
             subprocess.run([tool("kube-proxy"), "--cleanup", f"--config={self.kube_proxy_config}"], capture_output=True)
         if any(process.name == "kube-router" for process in self.processes):
             subprocess.run([tool("kube-router"), "--cleanup-config"], capture_output=True)
-        left = [f"process {pid} (shim)" for pid in self.shim_pids()] + [f"process {pid} (pod)" for pid in self.pod_pids()]
+        left = [f"process {pid} (shim)" for pid in self.shim_pids()] + [
+            f"process {pid} (pod)" for pid in self.pod_pids()
+        ]
         return left + (self.host.restore() if hasattr(self.host, "sysctls") else [])
 
     def runc_containers(self) -> list[str]:
@@ -300,8 +412,14 @@ disabled_plugins = ["io.containerd.nri.v1.nri", "io.containerd.snapshotter.v1.bt
 
     def pod_pids(self) -> list[int]:
         """The processes in the kubepods cgroups this node made."""
-        return sorted({int(pid) for cgroup in self.host.new_cgroups() for procs in cgroup.rglob("cgroup.procs")
-                       for pid in procs.read_text().split()})
+        return sorted(
+            {
+                int(pid)
+                for cgroup in self.host.new_cgroups()
+                for procs in cgroup.rglob("cgroup.procs")
+                for pid in procs.read_text().split()
+            }
+        )
 
     def shim_pids(self) -> list[int]:
         """The shims (containerd-shim-runc-v2, containerd-shim-spin-v2) that serve this node's
@@ -315,7 +433,9 @@ disabled_plugins = ["io.containerd.nri.v1.nri", "io.containerd.snapshotter.v1.bt
             except OSError:
                 continue
             binary = os.path.basename(cmdline[0])
-            if binary in (b"containerd-shim-runc-v2", b"containerd-shim-spin-v2") and str(self.socket).encode() in b" ".join(cmdline):
+            if binary in (b"containerd-shim-runc-v2", b"containerd-shim-spin-v2") and str(
+                self.socket
+            ).encode() in b" ".join(cmdline):
                 pids.append(int(proc.name))
         return pids
 
@@ -329,4 +449,3 @@ def kill(pid: int):
         if not pathlib.Path(f"/proc/{pid}").exists():
             return
         time.sleep(0.1)
-

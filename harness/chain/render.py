@@ -18,8 +18,8 @@ import tomllib
 
 import yaml
 
-from paths import ROOT
-from kube import load_all
+from harness.kube import load_all
+from harness.workspace import ROOT
 
 HARNESS = ROOT / "deployment" / "test"
 CHART = ROOT / "charts" / "hello-world"
@@ -83,16 +83,20 @@ def render_resourceset(resourceset: dict, objects: list[dict]) -> list[dict]:
     providers = []
     for reference in resourceset["spec"].get("inputsFrom", []):
         matches = [
-            o for o in objects
+            o
+            for o in objects
             if o["kind"] == reference["kind"]
             and o["metadata"]["name"] == reference["name"]
             and o["metadata"].get("namespace") == namespace
         ]
         if not matches:
-            raise RenderError(f"ResourceSet {resourceset['metadata']['name']}: no {reference['kind']} {reference['name']} in {namespace}")
+            raise RenderError(
+                f"ResourceSet {resourceset['metadata']['name']}: no {reference['kind']} {reference['name']} in {namespace}"
+            )
         providers.append(matches[0])
     return [
-        obj for obj in build_resourceset(resourceset, providers)
+        obj
+        for obj in build_resourceset(resourceset, providers)
         if (obj["metadata"].get("annotations") or {}).get("fluxcd.controlplane.io/reconcile") != "disabled"
     ]
 
@@ -111,7 +115,9 @@ def build_resourceset(resourceset: dict, providers: list[dict]) -> list[dict]:
             command += ["--inputs-from-provider", providers_file]
         result = subprocess.run(command, capture_output=True, text=True)
     if result.returncode != 0:
-        raise RenderError(f"ResourceSet {resourceset['metadata']['name']}: flux-operator build resourceset: {result.stderr.strip()}")
+        raise RenderError(
+            f"ResourceSet {resourceset['metadata']['name']}: flux-operator build resourceset: {result.stderr.strip()}"
+        )
     return load_all(result.stdout)
 
 
@@ -150,7 +156,9 @@ def helm_template(release: str, namespace: str, values: dict) -> list[dict]:
 def install(helmrelease: dict) -> list[dict]:
     spec = helmrelease["spec"]
     namespace = spec.get("targetNamespace") or helmrelease["metadata"]["namespace"]
-    return helm_template(spec.get("releaseName") or helmrelease["metadata"]["name"], namespace, spec.get("values") or {})
+    return helm_template(
+        spec.get("releaseName") or helmrelease["metadata"]["name"], namespace, spec.get("values") or {}
+    )
 
 
 def ingress_shim_certificates(objects: list[dict]) -> list[dict]:
@@ -158,20 +166,25 @@ def ingress_shim_certificates(objects: list[dict]) -> list[dict]:
     certificates = []
     for ingress in (o for o in objects if o["kind"] == "Ingress"):
         annotations = ingress["metadata"].get("annotations") or {}
-        for annotation, kind in (("cert-manager.io/cluster-issuer", "ClusterIssuer"), ("cert-manager.io/issuer", "Issuer")):
+        for annotation, kind in (
+            ("cert-manager.io/cluster-issuer", "ClusterIssuer"),
+            ("cert-manager.io/issuer", "Issuer"),
+        ):
             issuer = annotations.get(annotation)
             if not issuer:
                 continue
             for tls in ingress["spec"].get("tls", []):
-                certificates.append({
-                    "apiVersion": "cert-manager.io/v1",
-                    "kind": "Certificate",
-                    "metadata": {"name": tls["secretName"], "namespace": ingress["metadata"]["namespace"]},
-                    "spec": {
-                        "secretName": tls["secretName"],
-                        "dnsNames": tls["hosts"],
-                        "issuerRef": {"name": issuer, "kind": kind, "group": "cert-manager.io"},
-                        "usages": ["digital signature", "key encipherment"],
-                    },
-                })
+                certificates.append(
+                    {
+                        "apiVersion": "cert-manager.io/v1",
+                        "kind": "Certificate",
+                        "metadata": {"name": tls["secretName"], "namespace": ingress["metadata"]["namespace"]},
+                        "spec": {
+                            "secretName": tls["secretName"],
+                            "dnsNames": tls["hosts"],
+                            "issuerRef": {"name": issuer, "kind": kind, "group": "cert-manager.io"},
+                            "usages": ["digital signature", "key encipherment"],
+                        },
+                    }
+                )
     return certificates

@@ -1,0 +1,38 @@
+"""The checkout: where it is, where the project tests' data are, and the project's version."""
+
+import pathlib
+import tomllib
+
+import yaml
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+DATA = ROOT / "project-tests" / "data"
+
+
+def cargo_version() -> str:
+    """The project's one version: [workspace.package] version in the root Cargo.toml."""
+    return tomllib.loads((ROOT / "Cargo.toml").read_text())["workspace"]["package"]["version"]
+
+
+# The files that carry the version (project-version's `bump` writes each).
+VERSION_FILES = ["Cargo.toml", "Cargo.lock", "charts/hello-world/Chart.yaml", "spin.toml", "deployment/test/mise.toml"]
+
+
+def written_versions(root=ROOT) -> dict[str, str]:
+    """Every place the version is written, by name: the chart, spin.toml, the harness inputs,
+    and the workspace's own crates in Cargo.lock."""
+    chart = yaml.safe_load((root / "charts/hello-world/Chart.yaml").read_text())
+    spin = tomllib.loads((root / "spin.toml").read_text())
+    harness = tomllib.loads((root / "deployment/test/mise.toml").read_text())["env"]
+    lock = tomllib.loads((root / "Cargo.lock").read_text())
+    found = {
+        "Chart.yaml version": str(chart["version"]),
+        "Chart.yaml appVersion": str(chart["appVersion"]),
+        "spin.toml application.version": spin["application"]["version"],
+        "deployment/test/mise.toml APP_CHART_VERSION": harness["APP_CHART_VERSION"],
+        "deployment/test/mise.toml APP_IMAGE_VERSION": harness["APP_IMAGE_VERSION"],
+    }
+    for package in lock["package"]:
+        if "source" not in package:  # the workspace's own crates
+            found[f"Cargo.lock {package['name']}"] = package["version"]
+    return found
