@@ -4,7 +4,6 @@ logging to a file in the cluster's folder, and stopped by PID), and waiting for 
 while those processes are alive.
 """
 
-import json
 import os
 import pathlib
 import subprocess
@@ -81,14 +80,6 @@ def http_status(url: str, host: str | None = None) -> int | None:
         return error.code
     except OSError:
         return None
-
-
-def module_dir(module: str, version: str) -> pathlib.Path:
-    """The source of a Go module at a version, from the module cache (the build put it there)."""
-    result = subprocess.run(["go", "mod", "download", "-json", f"{module}@{version}"], capture_output=True, text=True)
-    if result.returncode != 0:
-        raise StepFailed(f"go mod download {module}@{version}: {result.stderr.strip()}")
-    return pathlib.Path(json.loads(result.stdout)["Dir"])
 
 
 class Process:

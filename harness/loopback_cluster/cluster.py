@@ -36,7 +36,8 @@ from harness.loopback_cluster.flux import Flux
 from harness.loopback_cluster.node import POD_GATEWAY, Node
 from harness.loopback_cluster.registry import Registry
 from harness.ports import free_port
-from harness.processes import Process, StepFailed, http_status, module_dir, run, tool, wait_until
+from harness.processes import Process, StepFailed, http_status, run, tool, wait_until
+from harness.tools import module_source
 from harness.workspace import ROOT
 
 # The Secret (in cert-manager's namespace) with the cluster's CA.
@@ -228,19 +229,15 @@ class Cluster:
         cert-manager's (deploy/crds), and Gateway API's standard channel (config/crd/standard,
         with its ValidatingAdmissionPolicy against downgrades). The cluster is new: each is
         created."""
-        modules = [
-            ("github.com/controlplaneio-fluxcd/flux-operator", "FLUX_OPERATOR_VERSION", "config/crd/bases"),
-            ("github.com/fluxcd/source-controller", "SOURCE_CONTROLLER_VERSION", "config/crd/bases"),
-            ("github.com/fluxcd/helm-controller", "HELM_CONTROLLER_VERSION", "config/crd/bases"),
-            ("github.com/spinkube/spin-operator", "SPIN_OPERATOR_VERSION", "config/crd/bases"),
-            ("github.com/cert-manager/cert-manager", "CERT_MANAGER_VERSION", "deploy/crds"),
-            ("sigs.k8s.io/gateway-api", "GATEWAY_API_VERSION", "config/crd/standard"),
+        crds = [
+            ("flux-operator", "config/crd/bases"),
+            ("source-controller", "config/crd/bases"),
+            ("helm-controller", "config/crd/bases"),
+            ("spin-operator", "config/crd/bases"),
+            ("cert-manager", "deploy/crds"),
+            ("gateway-api", "config/crd/standard"),
         ]
-        files = [
-            f
-            for module, version, folder in modules
-            for f in sorted((module_dir(module, os.environ[version]) / folder).glob("*.yaml"))
-        ]
+        files = [f for tool_, folder in crds for f in sorted((module_source(tool_) / folder).glob("*.yaml"))]
         for file in files:
             self.kubectl("create", "-f", str(file))
         names = [
@@ -444,11 +441,7 @@ class Cluster:
         (9443, controller-runtime's default), and serves the certificate from the folder the
         chart mounts it at (under TMPDIR, controller-runtime's default)."""
         namespace = "spin-operator"
-        chart = (
-            module_dir("github.com/spinkube/spin-operator", os.environ["SPIN_OPERATOR_VERSION"])
-            / "charts"
-            / "spin-operator"
-        )
+        chart = module_source("spin-operator") / "charts" / "spin-operator"
         rendered = subprocess.run(
             [tool("helm"), "template", "spin-operator", str(chart), f"--namespace={namespace}"],
             capture_output=True,

@@ -12,13 +12,13 @@ system:masters.
   upstream `reconciler-role` (every verb on every kind, as Flux's `cluster-reconciler`).
 """
 
-import os
 import pathlib
 
 import yaml
 
 from harness.ports import free_port
-from harness.processes import Process, http_status, module_dir, tool, wait_until
+from harness.processes import Process, http_status, tool, wait_until
+from harness.tools import module_source
 
 NAMESPACE = "flux-system"
 
@@ -49,9 +49,9 @@ class Flux:
     def start(self):
         self.dir.mkdir()
         c = self.cluster
-        source = module_dir("github.com/fluxcd/source-controller", os.environ["SOURCE_CONTROLLER_VERSION"])
-        helm = module_dir("github.com/fluxcd/helm-controller", os.environ["HELM_CONTROLLER_VERSION"])
-        operator = module_dir("github.com/controlplaneio-fluxcd/flux-operator", os.environ["FLUX_OPERATOR_VERSION"])
+        source = module_source("source-controller")
+        helm = module_source("helm-controller")
+        operator = module_source("flux-operator")
 
         objects = [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NAMESPACE}}]
         objects += [

@@ -23,7 +23,6 @@ ingress-nginx is retired (Kubernetes SIG Network ended it in March 2026).
 import argparse
 import functools
 import http.client
-import os
 import pathlib
 import socket
 import ssl
@@ -33,7 +32,8 @@ import yaml
 
 from harness.chain.render import harness_env
 from harness.loopback_cluster.registry import push_image
-from harness.processes import StepFailed, module_dir, tool
+from harness.processes import StepFailed, tool
+from harness.tools import module_source, version
 
 NAMESPACE = "traefik"
 NAME = "traefik"
@@ -46,10 +46,9 @@ GATEWAY = {"name": "platform", "namespace": NAMESPACE, "sectionName": "websecure
 def start(cluster, http_port: int, https_port: int, issuer: str):
     """Deploys the controller, listening on 127.0.0.1:`http_port` and :`https_port`, with the
     Gateway's certificate from the ClusterIssuer `issuer`, and waits until it is Ready."""
-    version = os.environ["TRAEFIK_VERSION"]
-    image = f"{cluster.registry.address}/traefik:{version}"
+    image = f"{cluster.registry.address}/traefik:{version('traefik')}"
     push_image(pathlib.Path(tool("traefik")), "65532:65532", HTTP, [image])
-    manifest = objects(version, image, issuer, host_ports=(http_port, https_port))
+    manifest = objects(image, issuer, host_ports=(http_port, https_port))
     cluster.kubectl("apply", "-f", "-", input=yaml.safe_dump_all(manifest))
     rollout = cluster.kubectl("rollout", "status", f"deployment/{NAME}", "-n", NAMESPACE, "--timeout=120s", check=False)
     if rollout.returncode != 0:
@@ -64,8 +63,8 @@ def start(cluster, http_port: int, https_port: int, issuer: str):
     )
 
 
-def objects(version: str, image: str, issuer: str, host_ports: tuple[int, int] | None = None) -> list[dict]:
-    """Traefik `version` (its RBAC from its module) running `image`, and the platform's
+def objects(image: str, issuer: str, host_ports: tuple[int, int] | None = None) -> list[dict]:
+    """Traefik at its pinned version (its RBAC from its module) running `image`, and the platform's
     Gateway. With `host_ports` (HTTP, HTTPS) the pod listens on 127.0.0.1 there; without, a
     LoadBalancer Service takes 80 and 443 to it."""
     # Pod Security's `baseline` and `restricted` forbid hostPorts, so a namespace with them
@@ -95,7 +94,7 @@ def objects(version: str, image: str, issuer: str, host_ports: tuple[int, int] |
         *([] if host_ports else [load_balancer()]),
         *gateway(issuer),
     ]
-    rbac = module_dir("github.com/traefik/traefik/v3", version) / "docs/content/reference/dynamic-configuration"
+    rbac = module_source("traefik") / "docs/content/reference/dynamic-configuration"
     for file in ("kubernetes-ingress-nginx-rbac.yml", "kubernetes-gateway-rbac.yml"):
         for obj in yaml.safe_load_all((rbac / file).read_text()):
             if obj["kind"] == "ClusterRoleBinding":
@@ -322,13 +321,15 @@ def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(description=main.__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     controller = commands.add_parser("controller", help="Traefik, its RBAC, a LoadBalancer Service and the Gateway")
-    controller.add_argument("--image", required=True, help="Traefik's image, of the version TRAEFIK_VERSION names")
+    controller.add_argument(
+        "--image", required=True, help="Traefik's image, of the pinned version (tools/versions.toml)"
+    )
     controller.add_argument("--issuer", required=True, help="the ClusterIssuer of the Gateway's certificate")
     route = commands.add_parser("route-values", help="the chart values of a tenant's HTTPRoute")
     route.add_argument("customer")
     args = parser.parse_args(argv)
     if args.command == "controller":
-        print(yaml.safe_dump_all(objects(os.environ["TRAEFIK_VERSION"], args.image, args.issuer)), end="")
+        print(yaml.safe_dump_all(objects(args.image, args.issuer)), end="")
     else:
         print(yaml.safe_dump(http_route(args.customer)), end="")
 

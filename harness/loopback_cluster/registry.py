@@ -17,7 +17,8 @@ import bcrypt
 import yaml
 
 from harness.ports import free_port
-from harness.processes import Process, StepFailed, http_status, module_dir, run, tool, wait_until
+from harness.processes import Process, StepFailed, http_status, run, tool, wait_until
+from harness.tools import module_source
 from harness.workspace import ROOT
 
 
@@ -81,7 +82,7 @@ class Registry:
     def push_pause_image(self) -> str:
         """Kubernetes' pause, compiled statically from build/pause/linux/pause.c of the cluster's
         version as its Makefile does, pushed as <registry>/pause:<its TAG>."""
-        source = module_dir("k8s.io/kubernetes", os.environ["KUBERNETES_VERSION"]) / "build" / "pause"
+        source = module_source("kubernetes") / "build" / "pause"
         tag = re.search(r"^TAG \?= (\S+)", (source / "Makefile").read_text(), re.MULTILINE)
         if not tag:
             raise StepFailed(f"{source / 'Makefile'}: no `TAG ?=` line")
