@@ -33,6 +33,7 @@ import time
 
 import yaml
 
+from harness import log
 from harness.workspace import ROOT
 
 MIRROR = "http://deb.debian.org/debian"
@@ -69,10 +70,6 @@ def machine_network_env() -> dict[str, str]:
 
 class JobFailed(Exception):
     """The job cannot run here, or one of its steps failed; the message names which."""
-
-
-def log(message: str) -> None:
-    print(f"\033[1m==> {message}\033[0m", file=sys.stderr, flush=True)
 
 
 def evaluate(text: str, context: dict) -> str:
@@ -121,7 +118,7 @@ class Root:
         self.mounts: list[pathlib.Path] = []
 
     def build(self) -> None:
-        log(f"debootstrap --variant=minbase {self.suite} (the debian:{self.suite} image's contents)")
+        log.step(f"debootstrap --variant=minbase {self.suite} (the debian:{self.suite} image's contents)")
         run(["debootstrap", "--variant=minbase", self.suite, str(self.path), MIRROR], quiet=True)
         # The image's sources (deb822, with updates and security) and an empty package index:
         # a job must `apt-get update` as it must on GitHub.
@@ -202,7 +199,7 @@ class Root:
         if still:
             raise JobFailed(f"still mounted after the job: {still}")
         if keep:
-            log(f"kept the root at {self.path}")
+            log.step(f"kept the root at {self.path}")
         else:
             shutil.rmtree(self.path)
 
@@ -253,7 +250,7 @@ class Job:
 
     def checkout(self, _with: dict) -> int:
         commit = self.commit
-        log(f"checkout: {commit[:12]}, depth 1")
+        log.step(f"checkout: {commit[:12]}, depth 1")
         workspace = self.root.inside(WORKSPACE)
         upload_pack = "git -c uploadpack.allowAnySHA1InWant=true upload-pack"
         for argv in (
@@ -278,7 +275,7 @@ class Job:
         toolchain = inputs.get("toolchain") or uses.partition("@")[2]
         flags = [f"--target {t}" for t in re.split(r"[,\s]+", inputs.get("targets", "")) if t]
         flags += [f"--component {c}" for c in re.split(r"[,\s]+", inputs.get("components", "")) if c]
-        log(f"rust-toolchain: rustup toolchain install {toolchain} {' '.join(flags)}")
+        log.step(f"rust-toolchain: rustup toolchain install {toolchain} {' '.join(flags)}")
         script = f"""
             export CARGO_HOME="${{CARGO_HOME:-$HOME/.cargo}}"
             if ! command -v rustup >/dev/null; then
@@ -309,7 +306,7 @@ class Job:
         if not goroot or not matches:
             raise JobFailed(f"setup-go asks for Go {wanted!r}; this machine's Go is {version or 'missing'}")
         target = f"/__t/go/{version}/x64"
-        log(f"setup-go: Go {version} (this machine's) at {target}")
+        log.step(f"setup-go: Go {version} (this machine's) at {target}")
         shutil.copytree(goroot, self.root.inside(target), symlinks=True)
         self.path_prepend += [f"{HOME}/go/bin", f"{target}/bin"]
         return 0
@@ -319,7 +316,7 @@ class Job:
             source = self.root.inside(WORKSPACE) / evaluate(path, self.context)
             if source.exists():
                 shutil.copy(source, self.out / source.name)
-                log(f"upload-artifact: {source.name} -> {self.out / source.name}")
+                log.step(f"upload-artifact: {source.name} -> {self.out / source.name}")
         return 0
 
     def step(self, step: dict, timeout: float) -> int:
@@ -435,22 +432,22 @@ def main() -> int:
             if condition not in ("success()", "failure()", "always()"):
                 raise JobFailed(f"step {number} ({name}): cannot evaluate `if: {condition}` here")
             if condition != "always()" and (condition == "failure()") != (failed is not None):
-                log(f"step {number} skipped ({condition}): {name}")
+                log.step(f"step {number} skipped ({condition}): {name}")
                 continue
-            log(f"step {number}: {name}")
+            log.step(f"step {number}: {name}")
             try:
                 status = runner.step(step, timeout=deadline - time.monotonic())
             except subprocess.TimeoutExpired:
                 status = f"the job's timeout-minutes ({job.get('timeout-minutes', 360)})"
             if status != 0 and failed is None:
                 failed = f"step {number} ({name}) failed: {status}"
-                log(failed)
+                log.step(failed)
     finally:
         root.tear_down(args.keep)
     minutes = (time.monotonic() - started) / 60
     if failed:
         raise JobFailed(f"job {args.job} [{args.leg or 'the only leg'}] failed after {minutes:.1f} min: {failed}")
-    log(f"job {args.job} [{args.leg or 'the only leg'}] passed in {minutes:.1f} min")
+    log.step(f"job {args.job} [{args.leg or 'the only leg'}] passed in {minutes:.1f} min")
     return 0
 
 

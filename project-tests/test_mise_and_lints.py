@@ -45,7 +45,6 @@ SHELL_SCRIPTS = sorted(
         ROOT / "bin" / "mise",
         ROOT / ".ci" / "run",
     ]
-    + [p for p in (ROOT / ".github" / "cluster").iterdir() if p.read_text().startswith("#!/usr/bin/env bash")]
 )
 
 

@@ -10,7 +10,7 @@ import time
 import yaml
 
 from harness.chain.render import harness_env, harness_objects, seed_shaped
-from harness.loopback_cluster.cluster import LOOPBACK_CA, Cluster
+from harness.cluster_api import ClusterAPI as Cluster
 from harness.loopback_cluster.registry import crane
 from harness.processes import StepFailed, wait_until
 
@@ -37,8 +37,8 @@ def harness(
     objects = seed_shaped(objects) if shape == "seed" else objects
     for issuer in (o for o in objects if o["kind"] == "ClusterIssuer"):
         # The issuer the chart's Ingress names solves ACME challenges on the real clusters; no
-        # ACME server is reachable from the loopback cluster, where it signs with its own CA.
-        issuer["spec"] = {"ca": {"secretName": LOOPBACK_CA}}
+        # ACME server is reachable from a test cluster, whose issuer of that name signs itself.
+        issuer["spec"] = cluster.issuer
     for provider in (o for o in objects if o["kind"] == "ResourceSetInputProvider"):
         app = provider["spec"]["defaultValues"].get("app")
         if app:

@@ -21,7 +21,6 @@ component printed.
 """
 
 import base64
-import json
 import os
 import pathlib
 import secrets
@@ -31,6 +30,7 @@ import time
 
 import yaml
 
+from harness.cluster_api import ClusterAPI, release_of
 from harness.loopback_cluster import ingress_controller
 from harness.loopback_cluster.flux import Flux
 from harness.loopback_cluster.node import POD_GATEWAY, Node
@@ -44,20 +44,19 @@ from harness.workspace import ROOT
 LOOPBACK_CA = "loopback-ca"
 
 
-class Cluster:
-    """Started by `start()`; `kubectl()` talks to it."""
+class Cluster(ClusterAPI):
+    """Started by `start()`; `kubectl()` talks to it. Its ClusterIssuers sign with its own CA."""
 
     def __init__(self, workdir: pathlib.Path, ingress_ports: tuple[int, int] | None = None):
+        super().__init__(workdir / "kubeconfig", issuer={"ca": {"secretName": LOOPBACK_CA}})
         self.dir = workdir
         # Where the ingress controller listens on 127.0.0.1: HTTP and HTTPS.
         self.ingress_ports = ingress_ports or (free_port(), free_port())
         self.processes: list[Process] = []
-        self.kubeconfig = workdir / "kubeconfig"
         self.timings: dict[str, float] = {}
         self.registry = Registry(workdir)
         self.node: Node | None = None
         self.leftovers: list[str] = []
-        self.release: dict[str, str] = {}  # the harness's inputs that name the published release
 
     # Start-up, in order: store, the node's network, API server, CRDs, controllers, registry,
     # node, operators, the ingress controller, Flux.
@@ -556,52 +555,7 @@ class Cluster:
         )
         if result.returncode != 0:
             raise StepFailed(f"mise-tasks/push: {result.stderr.strip()}")
-        self.release = {
-            "APP_IMAGE_REGISTRY": self.registry.address,
-            "APP_IMAGE_VERSION": version,
-            "APP_CHART_REGISTRY": f"{self.registry.address}/charts",
-            "APP_CHART_VERSION": version,
-        }
-
-    # Talking to the cluster.
-
-    def kubectl(self, *args: str, input: str | None = None, check: bool = True) -> subprocess.CompletedProcess:
-        result = subprocess.run(
-            [tool("kubectl"), f"--kubeconfig={self.kubeconfig}", *args], input=input, capture_output=True, text=True
-        )
-        if check and result.returncode != 0:
-            raise StepFailed(f"kubectl {' '.join(args)}: {result.stderr.strip()}")
-        return result
-
-    def get(
-        self, kind: str, name: str | None = None, namespace: str | None = None, selector: str | None = None
-    ) -> dict:
-        args = (
-            ["get", kind] + ([name] if name else []) + (["-n", namespace] if namespace else ["-A"] if not name else [])
-        )
-        args += ["-l", selector] if selector else []
-        return json.loads(self.kubectl(*args, "-o", "json").stdout)
-
-    def wait_for_certificate(self, name: str, namespace: str, timeout: float = 60):
-        """Waits until cert-manager has issued the Certificate `name` (its Ready condition)."""
-        self.wait_for(
-            f"cert-manager: the certificate {namespace}/{name} Ready",
-            lambda: (
-                self.kubectl(
-                    "get",
-                    "certificate",
-                    name,
-                    "-n",
-                    namespace,
-                    "-o",
-                    "jsonpath={.status.conditions[?(@.type=='Ready')].status}",
-                    check=False,
-                ).stdout
-                == "True"
-            ),
-            "cert-manager-controller",
-            timeout,
-        )
+        self.release = release_of(self.registry.address, version)
 
     def wait_for(self, what: str, ready, component: str, timeout: float = 60):
         """Waits for `ready` while every process of the cluster is up; blames `component`."""
