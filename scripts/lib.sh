@@ -38,6 +38,33 @@ ensure_venv() {
   echo "$want" >"$stamp"
 }
 
+# ensure_rollout_releases: releases N and N+1 in $ROLLOUT, for test:rolling-update and the e2e's
+# rollout test alike: two versions of the built site whose bundles differ (harness.rolling_update
+# versions), each a release runtime-shim and component in a target folder of its own (so a
+# second run rebuilds nothing), N+1 built with PREVIOUS_SITE = N. The versions are made again
+# only when the site's content changed: docs-build rewrites every file each time.
+ROLLOUT="$ROOT/target/rollout"
+
+ensure_rollout_releases() {
+  ensure_venv
+  [ -f "$ROOT/site/build/index.html" ] || "$ROOT/mise-tasks/docs-build"
+  local site_sha256 version previous
+  site_sha256="$(cd "$ROOT/site/build" && find . -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1)"
+  if [ "$(cat "$ROLLOUT/site.sha256" 2>/dev/null)" != "$site_sha256" ]; then
+    "$VENV/bin/python" -m harness.rolling_update versions "$ROOT/site/build" "$ROLLOUT" >/dev/null
+    echo "$site_sha256" >"$ROLLOUT/site.sha256"
+  fi
+  for version in old new; do
+    previous=()
+    [ "$version" = new ] && previous=(PREVIOUS_SITE="$ROLLOUT/old")
+    log "release $version (runtime-shim and component) in $ROLLOUT/$version-target"
+    (cd "$ROOT" && env SITE_DIR="$ROLLOUT/$version" "${previous[@]}" CARGO_TARGET_DIR="$ROLLOUT/$version-target" \
+      cargo build --release --locked --quiet -p runtime-shim)
+    env SITE_DIR="$ROLLOUT/$version" "${previous[@]}" CARGO_TARGET_DIR="$ROLLOUT/$version-target" \
+      "$ROOT/mise-tasks/build-component" >/dev/null
+  done
+}
+
 # component_packer COMMAND...: the component's build tool (component-packer/), which also decides
 # which wasm32-wasip2 toolchain builds here: `build-component`, `cargo-wasm`, `wasm-toolchain`.
 component_packer() {
