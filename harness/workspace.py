@@ -1,12 +1,32 @@
 """The checkout: where it is, where the project tests' data are, and the project's version."""
 
+import os
 import pathlib
+import subprocess
 import tomllib
 
 import yaml
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 DATA = ROOT / "project-tests" / "data"
+
+
+def project_version() -> str:
+    """The version of the checkout as project-version derives it (`get`: the workspace's
+    version, with the commit for a build that is not a release)."""
+    command = ["cargo", "run", "--quiet", "-p", "project-version", "--", "get"]
+    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip()
+
+
+def lib_sh(script: str, **env: str) -> subprocess.CompletedProcess:
+    """Runs `script` in bash with scripts/lib.sh sourced, in the checkout, `env` added."""
+    return subprocess.run(
+        ["bash", "-c", f"set -euo pipefail; . scripts/lib.sh; {script}"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+    )
 
 
 def cargo_version() -> str:

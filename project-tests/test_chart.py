@@ -12,7 +12,8 @@ import yaml
 from harness.chain.render import CHART, RenderError, helm, helm_template
 from harness.chart import HOST, pod_labels, render, the_container
 from harness.kube import find, the, validate
-from harness.workspace import DATA, ROOT
+from harness.tools import version
+from harness.workspace import DATA
 
 
 def lint(*values_files) -> subprocess.CompletedProcess:
@@ -359,13 +360,7 @@ def test_helm_template_with_defaults_has_the_production_objects():
 
 
 def test_the_httproute_is_checked_against_the_gateway_api_crds_the_cluster_installs():
-    pinned = subprocess.run(
-        ["bash", "-c", '. scripts/lib.sh; echo "$GATEWAY_API_VERSION"'],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
+    pinned = version("gateway-api")
     crd = yaml.safe_load((DATA / "crds/gateway-api/gateway.networking.k8s.io_httproutes.yaml").read_text())
     annotations = crd["metadata"]["annotations"]
     assert (

@@ -2,11 +2,9 @@
 workspace builds only from the archives sources.tsv pins, and an archive that differs from its
 pin is refused before anything is unpacked."""
 
-import os
-import subprocess
 import tomllib
 
-from harness.workspace import ROOT
+from harness.workspace import ROOT, lib_sh
 
 WRAPPER = ROOT / "tools" / "rust" / "spin"
 
@@ -18,16 +16,6 @@ def sources() -> list[dict]:
         if line and not line.startswith("#")
     ]
     return [dict(zip(("archive", "repository", "commit", "paths", "sha256"), row, strict=True)) for row in rows]
-
-
-def lib(script: str, **env) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        ["bash", "-c", f"set -euo pipefail; . scripts/lib.sh; {script}"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        env={**os.environ, **env},
-    )
 
 
 def test_the_wrappers_lock_holds_no_git_source_so_every_one_is_patched_to_an_archive():
@@ -56,7 +44,7 @@ def test_each_pin_names_a_commit_and_a_sha256():
 def test_an_archive_that_differs_from_its_pin_is_refused(tmp_path):
     row = sources()[0]
     (tmp_path / f"{row['archive']}.tar.gz").write_bytes(b"not the archive")
-    result = lib(
+    result = lib_sh(
         f"spin_source_archive {row['archive']} {row['repository']} {row['commit']} . {row['sha256']} >/dev/null",
         SPIN_SOURCES=str(tmp_path),
     )
@@ -68,7 +56,7 @@ def test_the_shared_archives_match_their_pins_where_this_machine_has_them():
     folder = ROOT.parent / "shared" / "sources"
     present = [row for row in sources() if (folder / f"{row['archive']}.tar.gz").is_file()]
     for row in present:
-        result = lib(
+        result = lib_sh(
             f"spin_source_archive {row['archive']} {row['repository']} {row['commit']} . {row['sha256']} | wc -c",
             SPIN_SOURCES=str(folder),
         )

@@ -16,7 +16,6 @@ import argparse
 import base64
 import os
 import pathlib
-import subprocess
 import sys
 import tempfile
 
@@ -26,7 +25,7 @@ from harness.chain.render import harness_env
 from harness.cluster_api import ClusterAPI, release_of
 from harness.loopback_cluster import ingress_controller
 from harness.processes import StepFailed
-from harness.workspace import ROOT
+from harness.workspace import project_version
 
 # What each runtime's workload is, and what must be gone once it runs alone.
 WORKLOADS = {
@@ -39,13 +38,7 @@ PROBES = {"/.healthz": 200, "/": 200, "/no-such-page": 404, "/architecture": 308
 
 def cluster(registry: str = "") -> ClusterAPI:
     kubeconfig = pathlib.Path(os.environ.get("KUBECONFIG", pathlib.Path.home() / ".kube" / "config"))
-    version = subprocess.run(
-        ["cargo", "run", "--quiet", "-p", "project-version", "--", "get"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
+    version = project_version()
     return ClusterAPI(kubeconfig, issuer={"selfSigned": {}}, release=release_of(registry, version) if registry else {})
 
 

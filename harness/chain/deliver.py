@@ -136,20 +136,12 @@ def reconcile_sources(cluster: Cluster, name: str) -> dict:
     return reconcile(cluster, "ocirepository", name)
 
 
-def deploy(
-    cluster: Cluster,
-    runtime: str,
-    customer: str,
-    shape: str = "extended",
-    replicas: int | None = None,
-    values: dict | None = None,
-    pull_secret: dict | None = None,
-    **overrides: str,
-) -> tuple[str, dict, dict]:
-    """Applies the harness for a tenant (apply_tenant), then waits as a Flux user does: the
-    providers and the ResourceSet reconciled, the OCIRepository and the HelmRelease Ready.
-    Returns the app's namespace, the OCIRepository and the HelmRelease."""
-    name = apply_tenant(cluster, runtime, customer, shape, replicas, values, pull_secret, **overrides)
+def deploy(cluster: Cluster, runtime: str, customer: str, **tenant) -> tuple[str, dict, dict]:
+    """Applies the harness for a tenant (apply_tenant, which takes `tenant`'s shape, replicas,
+    values, pull secret and input overrides), then waits as a Flux user does: the providers and
+    the ResourceSet reconciled, the OCIRepository and the HelmRelease Ready. Returns the app's
+    namespace, the OCIRepository and the HelmRelease."""
+    name = apply_tenant(cluster, runtime, customer, **tenant)
     repo = reconcile_sources(cluster, name)
     release = reconcile(cluster, "helmrelease", name, timeout=180)
     return name, repo, release

@@ -38,10 +38,18 @@ from harness.loopback_cluster.registry import Registry
 from harness.ports import free_port
 from harness.processes import Process, StepFailed, http_status, run, tool, wait_until
 from harness.tools import module_source
-from harness.workspace import ROOT
+from harness.workspace import ROOT, project_version
 
 # The Secret (in cert-manager's namespace) with the cluster's CA.
 LOOPBACK_CA = "loopback-ca"
+
+
+def new_ca(certs: pathlib.Path, name: str) -> list[str]:
+    """openssl's command for a CA called `name`, valid for two days: its key and certificate in
+    `certs` (`name`.key, `name`.crt)."""
+    return ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", f"/CN={name}",
+            "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign",
+            "-keyout", str(certs / f"{name}.key"), "-out", str(certs / f"{name}.crt")]  # fmt: skip
 
 
 class Cluster(ClusterAPI):
@@ -118,22 +126,7 @@ class Cluster(ClusterAPI):
         # The aggregation layer's front proxy (metrics-server's API): a CA, and the client
         # certificate the API server presents when it forwards a request, as kubeadm makes them.
         front_proxy = [
-            [
-                "openssl",
-                "req",
-                "-x509",
-                "-newkey",
-                "rsa:2048",
-                "-nodes",
-                "-days",
-                "2",
-                "-subj",
-                "/CN=front-proxy-ca",
-                "-keyout",
-                str(certs / "front-proxy-ca.key"),
-                "-out",
-                str(certs / "front-proxy-ca.crt"),
-            ],
+            new_ca(certs, "front-proxy-ca"),
             [
                 "openssl",
                 "req",
@@ -373,29 +366,7 @@ class Cluster(ClusterAPI):
         self.kubectl("create", "namespace", "cert-manager")
         certs = self.dir / "certs"
         self.ca_file = certs / "loopback-ca.crt"
-        run(
-            [
-                "openssl",
-                "req",
-                "-x509",
-                "-newkey",
-                "rsa:2048",
-                "-nodes",
-                "-days",
-                "2",
-                "-subj",
-                "/CN=loopback-cluster-ca",
-                "-addext",
-                "basicConstraints=critical,CA:TRUE",
-                "-addext",
-                "keyUsage=critical,keyCertSign,cRLSign",
-                "-keyout",
-                str(certs / "loopback-ca.key"),
-                "-out",
-                str(self.ca_file),
-            ],
-            "the cluster's CA",
-        )
+        run(new_ca(certs, "loopback-ca"), "the cluster's CA")
         self.kubectl(
             "create",
             "secret",
@@ -539,13 +510,7 @@ class Cluster(ClusterAPI):
     def publish(self):
         """`mise-tasks/push` into the cluster's registry, as a release publishes: the Spin
         artifact, the native image and the chart."""
-        version = subprocess.run(
-            ["cargo", "run", "--quiet", "-p", "project-version", "--", "get"],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
+        version = project_version()
         result = subprocess.run(
             [str(ROOT / "mise-tasks" / "push")],
             cwd=ROOT,

@@ -31,7 +31,7 @@ CASES = [
 @pytest.mark.parametrize("runtime, shape, customer", CASES)
 def test_the_chain_from_resourceset_to_pods_on_the_node(cluster, runtime, shape, customer):
     env = inputs(cluster, runtime, customer)
-    name, repo, release = deploy(cluster, runtime, customer, shape)
+    name, repo, release = deploy(cluster, runtime, customer, shape=shape)
 
     # flux-operator: one OCIRepository and one HelmRelease for the tenant × cluster pair, each
     # Ready: the chart pulled, the release installed.

@@ -30,7 +30,7 @@ def test_the_conformance_suite_passes_through_the_ingress_controller(cluster, ru
     issuer = dict(pair[0] for pair in connection.sock.getpeercert()["issuer"])
     connection.close()
     print(f"{runtime}: https://{host}/ through Traefik in a pod: 200, certificate issued by {issuer['commonName']}")
-    assert issuer["commonName"] == "loopback-cluster-ca"
+    assert issuer["commonName"] == "loopback-ca"
 
     plain = http.client.HTTPConnection("127.0.0.1", cluster.ingress_ports[0], timeout=10)
     plain.request("GET", "/architecture/?q=1", headers={"Host": host})
