@@ -1,9 +1,9 @@
 //! Mid-size bodies leave through sendfile(2) from the executable's own file, as nginx sends
 //! files.
 //!
-//! Written from memory, a 290 KB page costs its copy into the socket: `_copy_from_iter` was 53 %
-//! of runtime-shim's CPU serving Python's `library/functions.html` (perf), where nginx's
-//! sendfile hands the file's page-cache pages to the socket without copying them. The site's
+//! Written from memory, a large page costs its copy into the socket (`_copy_from_iter` leads
+//! runtime-shim's CPU profile on large pages; the docs' "Where the time goes" has the figures),
+//! where nginx's sendfile hands the file's page-cache pages to the socket without copying them. The site's
 //! blob is `include_bytes!` data: a read-only mapping of the executable, whose pages are the
 //! page cache's pages of that same file. So a slice of the blob is also a range of
 //! `/proc/self/exe`, at the offset its mapping gives (`/proc/self/maps`), and it can leave the
@@ -23,13 +23,11 @@ use std::task::{ready, Context, Poll};
 use tokio::io::{AsyncRead, AsyncWrite, Interest, ReadBuf};
 use tokio::net::TcpStream;
 
-/// The body sizes sent from the file; the others are written from memory. Measured on Python's
-/// docs, `wrk -t1 -c32`, medians of 3 rounds of the whole machine's CPU time per request (wrk's
-/// included), writev → sendfile (nginx's sendfile): 65 KB 45 → 48 µs (50), 139 KB 100 → 74 µs
-/// (76), 290 KB 155 → 126 µs (134), 755 KB 371 → 293 µs (337), 2.6 MB 1,360 → 1,574 µs
-/// (1,498); at 1.7 MB the rounds went either way. Below about 100 KB one writev costs what
-/// two calls do; past a megabyte or two the copy is cheaper: the receiver copies out of 4 KiB
-/// page-cache fragments, and sendfile moves 16 pages per push.
+/// The body sizes sent from the file; the others are written from memory. Chosen by measuring
+/// CPU time per request on Python's docs, writev against sendfile, at body sizes around both
+/// ends (the docs' "Where the time goes" has the figures, `mise run bench` the method): below
+/// the range one writev costs what two calls do; above it the copy is cheaper, as the receiver
+/// copies out of page-cache fragments and sendfile moves 16 pages per push.
 const SIZES: std::ops::RangeInclusive<usize> = 128 * 1024..=1024 * 1024;
 
 /// The executable, open, and where the blob lies in it.
@@ -108,9 +106,8 @@ impl BlobFile {
     ///
     /// Why the boundary: sendfile moves the file through a pipe of 16 pages, one push to the
     /// socket per pipeful, so a body that starts mid-page needs a round more than its size
-    /// does. Measured on a 65,351-byte page (`wrk -t1 -c32`): 17 pages from the file, 27,000
-    /// req/s against nginx's 37,000, whose file starts at 0 (16 pages); sent from the
-    /// boundary, 39,900 against 41,000.
+    /// does, and fell well behind nginx, whose files start at 0; sent from the boundary, it
+    /// caught up (the docs' "Where the time goes" has the figures).
     fn send(
         &self,
         socket: i32,
