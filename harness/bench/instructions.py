@@ -21,7 +21,7 @@ import sys
 import tempfile
 import time
 
-from harness.bench.run import SPIN_KEEP_RESIDENT
+from harness.bench.servers import SPIN_KEEP_RESIDENT
 from harness.ports import free_port
 from harness.workspace import ROOT
 

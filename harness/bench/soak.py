@@ -12,7 +12,7 @@ import re
 import subprocess
 import threading
 
-from harness.bench import run
+from harness.bench.servers import Server
 from harness.workspace import ROOT
 
 
@@ -73,12 +73,12 @@ def main():
     args = parser.parse_args()
     wasmtime = [args.wasmtime, "serve", "-Scli", "-O", "pooling-allocator", "--addr", "127.0.0.1:@PORT@"]
     servers = [
-        run.Server(
+        Server(
             "runtime-shim",
             [str(ROOT / "target/release/runtime-shim"), "--listen", "127.0.0.1:@PORT@", "--log-level", "warn"],
             "/.healthz",
         ),
-        run.Server("component", [*wasmtime, str(ROOT / "target/component/hello-world.wasm")], "/.healthz"),
+        Server("component", [*wasmtime, str(ROOT / "target/component/hello-world.wasm")], "/.healthz"),
     ]
     for server in servers:
         result = soak(server, args.minutes, args.connections)
