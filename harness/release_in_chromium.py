@@ -7,7 +7,7 @@ error or failed request. Prints each bundle's bytes as received and as brotli.
 
   python -m harness.release_in_chromium --old CMD --new CMD --site NEW_SITE
       CMD is a server command with @PORT@ for its port; `mise run test:rolling-update` runs it
-      with the two releases it builds (see rolling_update.py), under the project's venv
+      with the two releases it builds (lib.sh's ensure_rollout_releases), under the project's venv
 """
 
 import argparse
@@ -18,9 +18,9 @@ import sys
 from playwright.sync_api import sync_playwright
 
 from harness.ports import free_port
+from harness.raw_http import brotli_on_the_wire
 from harness.rolling_update import BUNDLE, FINGERPRINTS, start
 from harness.site import pages_of
-from harness.wire import brotli_on_the_wire
 
 DICTIONARY_CODINGS = {"dcb", "dcz"}
 

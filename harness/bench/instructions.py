@@ -19,10 +19,9 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
 
 from harness.bench.servers import SPIN_KEEP_RESIDENT
-from harness.ports import free_port
+from harness.ports import free_port, wait_listening
 from harness.workspace import ROOT
 
 FEW, MANY = 20, 220
@@ -50,15 +49,12 @@ def total_instructions(command: list[str], path: str, headers: str, requests: in
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    deadline = time.time() + 300
-    while True:
-        try:
-            sock = socket.create_connection(("127.0.0.1", port), timeout=60)
-            break
-        except OSError:
-            if time.time() > deadline or process.poll() is not None:
-                raise RuntimeError(f"{command[0]} did not start under valgrind") from None
-            time.sleep(0.2)
+    try:
+        # valgrind's start-up is slow: minutes for the component's host.
+        wait_listening(port, process, timeout=300, interval=0.2)
+    except RuntimeError as error:
+        raise RuntimeError(f"{command[0]} did not start under valgrind: {error}") from None
+    sock = socket.create_connection(("127.0.0.1", port), timeout=60)
     with sock, sock.makefile("rb") as sock_file:
         for _ in range(requests):
             status = get(sock_file, sock, path, headers)

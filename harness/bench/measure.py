@@ -15,12 +15,12 @@ import sys
 import tempfile
 import time
 
+from harness import raw_http
 from harness.bench.servers import (
     CEILING_ONLY,
     SITE,
     TEXT_SUFFIXES,
     Server,
-    fetch,
     first_200_ms,
     nginx_server,
     servers,
@@ -65,7 +65,7 @@ def crawl(port: int, files: list[str], compressed: bool) -> tuple[int, int]:
     total = text = 0
     for rel in files:
         url = page_url(rel)
-        status, _, size = fetch(port, url, headers)
+        status, _, size = raw_http.get(port, url, headers)
         if status != 200 and not (status == 301 and is_moved_page(rel)):
             raise RuntimeError(f"crawl: {url} answered {status} on port {port}")
         total += size
@@ -120,7 +120,7 @@ def large_site(args, workdir: pathlib.Path) -> dict:
         for server in both:
             server.start()
         for path in paths:
-            answers = {server.name: fetch(server.port, path) for server in both}
+            answers = {server.name: raw_http.get(server.port, path) for server in both}
             for name, (status, _, _) in answers.items():
                 if status != 200:
                     raise RuntimeError(f"large site: {path} answered {status} from {name}")
@@ -181,7 +181,7 @@ def measure(args) -> dict:
 
         # Conditional headers come from each server's own validators.
         def revalidation(server):
-            _, fields, _ = fetch(server.port, "/")
+            _, fields, _ = raw_http.get(server.port, "/")
             return {
                 k: v
                 for k, v in {
@@ -201,7 +201,7 @@ def measure(args) -> dict:
             if name in CEILING_ONLY:
                 continue
             for case, path, headers in cases:
-                status = fetch(server.port, path, headers(server))[0]
+                status = raw_http.get(server.port, path, headers(server))[0]
                 facts[name][f"status:{case}"] = status
 
         for round_number in range(args.rounds):

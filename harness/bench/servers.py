@@ -16,7 +16,6 @@ import pathlib
 import re
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -24,6 +23,7 @@ import time
 
 import brotli
 
+from harness import raw_http
 from harness.nginx import nginx_command
 from harness.ports import free_port
 from harness.workspace import ROOT
@@ -61,24 +61,6 @@ def site_files() -> list[str]:
     return files
 
 
-def fetch(port: int, path: str, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], int]:
-    """One GET over a fresh connection: (status, headers, bytes on the wire)."""
-    lines = [f"GET {path} HTTP/1.1", "Host: 127.0.0.1", "Connection: close"]
-    lines += [f"{k}: {v}" for k, v in (headers or {}).items()]
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
-        s.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
-        data = bytearray()
-        while chunk := s.recv(65536):
-            data += chunk
-    head = data.split(b"\r\n\r\n", 1)[0].decode("latin-1").split("\r\n")
-    status = int(head[0].split()[1])
-    fields = {}
-    for line in head[1:]:
-        name, _, value = line.partition(":")
-        fields[name.strip().lower()] = value.strip()
-    return status, fields, len(data)
-
-
 class Server:
     def __init__(self, name, command, health="/", config=None):
         """`config`: (path, text) written with @PORT@ filled in before each start."""
@@ -100,7 +82,7 @@ class Server:
         deadline = started + 30
         while time.perf_counter() < deadline:
             try:
-                if fetch(self.port, self.health)[0] == 200:
+                if raw_http.get(self.port, self.health)[0] == 200:
                     return time.perf_counter() - started
             except OSError:
                 time.sleep(0.0005)

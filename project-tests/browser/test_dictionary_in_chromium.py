@@ -5,8 +5,8 @@ and `Available-Dictionary`. Pages 2 to N must arrive as dcb or dcz (whichever is
 most 40 % of the bytes the same pages take as brotli, headers included, and render with no
 console error."""
 
+from harness.raw_http import brotli_on_the_wire
 from harness.site import pages_of
-from harness.wire import brotli_on_the_wire
 from harness.workspace import ROOT
 
 GOAL = 0.40

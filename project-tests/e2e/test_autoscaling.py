@@ -17,9 +17,9 @@ import time
 import pytest
 
 from harness.chain.deliver import deploy, running_and_ready, wait
+from harness.load import loading, totals
 from harness.loopback_cluster.ingress_controller import https, serving
 from harness.loopback_cluster.node import NODE_NAME
-from harness.rolling_update import loading, totals
 from harness.site import pages_of
 from harness.workspace import ROOT
 

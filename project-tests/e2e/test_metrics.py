@@ -7,8 +7,8 @@ import urllib.request
 from prometheus_client.openmetrics.parser import text_string_to_metric_families
 
 from harness.chain.deliver import deploy, running_and_ready
+from harness.load import Client
 from harness.loopback_cluster.ingress_controller import https, request, serving
-from harness.rolling_update import Client
 
 
 def scrape(address: str) -> dict:

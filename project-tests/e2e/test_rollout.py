@@ -24,9 +24,10 @@ import time
 import pytest
 
 from harness.chain.deliver import deploy, running_and_ready, wait
+from harness.load import loading, totals
 from harness.loopback_cluster.ingress_controller import https, serving
 from harness.loopback_cluster.registry import push_image, push_spin_app
-from harness.rolling_update import FINGERPRINTS, loading, totals
+from harness.rolling_update import FINGERPRINTS
 from harness.site import pages_of
 
 CLIENTS = 4
