@@ -35,7 +35,13 @@ def cargo_version() -> str:
 
 
 # The files that carry the version (project-version's `bump` writes each).
-VERSION_FILES = ["Cargo.toml", "Cargo.lock", "charts/hello-world/Chart.yaml", "spin.toml", "deployment/test/mise.toml"]
+VERSION_FILES = [
+    "Cargo.toml",
+    "Cargo.lock",
+    "charts/hello-world/Chart.yaml",
+    "spin.toml",
+    "deployment/test/inputs.toml",
+]
 
 
 def written_versions(root=ROOT) -> dict[str, str]:
@@ -43,14 +49,14 @@ def written_versions(root=ROOT) -> dict[str, str]:
     and the workspace's own crates in Cargo.lock."""
     chart = yaml.safe_load((root / "charts/hello-world/Chart.yaml").read_text())
     spin = tomllib.loads((root / "spin.toml").read_text())
-    harness = tomllib.loads((root / "deployment/test/mise.toml").read_text())["env"]
+    harness = tomllib.loads((root / "deployment/test/inputs.toml").read_text())["env"]
     lock = tomllib.loads((root / "Cargo.lock").read_text())
     found = {
         "Chart.yaml version": str(chart["version"]),
         "Chart.yaml appVersion": str(chart["appVersion"]),
         "spin.toml application.version": spin["application"]["version"],
-        "deployment/test/mise.toml APP_CHART_VERSION": harness["APP_CHART_VERSION"],
-        "deployment/test/mise.toml APP_IMAGE_VERSION": harness["APP_IMAGE_VERSION"],
+        "deployment/test/inputs.toml APP_CHART_VERSION": harness["APP_CHART_VERSION"],
+        "deployment/test/inputs.toml APP_IMAGE_VERSION": harness["APP_IMAGE_VERSION"],
     }
     for package in lock["package"]:
         if "source" not in package:  # the workspace's own crates

@@ -92,7 +92,7 @@ def test_registry_defaults_agree():
     p = plan()
     registry = p["native_images"][0].rsplit("/hello-world:", 1)[0]
     values = yaml.safe_load((ROOT / "charts/hello-world/values.yaml").read_text())
-    harness = tomllib.loads((ROOT / "deployment/test/mise.toml").read_text())["env"]
+    harness = tomllib.loads((ROOT / "deployment/test/inputs.toml").read_text())["env"]
     assert values["image"]["registry"] == registry == harness["APP_IMAGE_REGISTRY"]
     assert p["chart_repository"] == f"oci://{harness['APP_CHART_REGISTRY']}"
 

@@ -1,7 +1,7 @@
 """The deployment chain, offline, step by step as the cluster runs it:
 
 1. `kubectl kustomize deployment/test/`: the harness, with the production ResourceSet from deployment/base;
-2. the ${VARS} filled in, as Flux's postBuild substitution fills them (defaults: deployment/test/mise.toml);
+2. the ${VARS} filled in, as Flux's postBuild substitution fills them (defaults: deployment/test/inputs.toml);
 3. the ResourceSet rendered by flux-operator's own code: `flux-operator build resourceset`
    with the Static providers, which combines their inputs (Permute) and renders the templates
    exactly as the controller does (the CLI is built from flux-operator's module, scripts/lib.sh);
@@ -31,9 +31,9 @@ class RenderError(Exception):
 
 
 def harness_env(**overrides: str) -> dict[str, str]:
-    """The harness inputs: deployment/test/mise.toml's [env], overridden by the environment, then by
+    """The harness inputs: deployment/test/inputs.toml's [env], overridden by the environment, then by
     `overrides`."""
-    defaults = tomllib.loads((HARNESS / "mise.toml").read_text())["env"]
+    defaults = tomllib.loads((HARNESS / "inputs.toml").read_text())["env"]
     env = {key: os.environ.get(key, str(value)) for key, value in defaults.items()}
     env.update(overrides)
     return env
@@ -53,7 +53,7 @@ def substitute(text: str, env: dict[str, str]) -> str:
     def value(match):
         name = match.group(1)
         if name not in env:
-            raise RenderError(f"${{{name}}} is not set (add it to deployment/test/mise.toml or the environment)")
+            raise RenderError(f"${{{name}}} is not set (add it to deployment/test/inputs.toml or the environment)")
         return env[name]
 
     return VARIABLE.sub(value, text)

@@ -40,7 +40,7 @@ pub fn sync(root: &Path, version: &str) -> Result<(), String> {
     edit_toml(&root.join("spin.toml"), |doc| {
         set(doc, &["application", "version"], version)
     })?;
-    edit_toml(&root.join("deployment/test/mise.toml"), |doc| {
+    edit_toml(&root.join("deployment/test/inputs.toml"), |doc| {
         set(doc, &["env", "APP_CHART_VERSION"], version)?;
         set(doc, &["env", "APP_IMAGE_VERSION"], version)
     })

@@ -7,7 +7,7 @@
 //!   with a field, only its value for the shell: a string as is, a list's or an object's values
 //!   one per line;
 //! - `sync`: write the version into Cargo.lock, Chart.yaml (version, appVersion), spin.toml and
-//!   the deployment harness (deployment/test/mise.toml);
+//!   the deployment harness (deployment/test/inputs.toml);
 //! - `bump`: raise the patch version in Cargo.toml (0.1.0 → 0.1.1), sync, print the new one.
 //!
 //! It works on the git repository of the current directory, so the release tests can run it on
