@@ -9,8 +9,8 @@ use hyper::{Request, Response, StatusCode};
 use hello_world::{respond, HeaderName as CoreName, HeaderValue as CoreValue, RequestHeaders};
 
 use crate::log::{self, Level};
+use crate::metrics::recorded_body::RecordedBody;
 use crate::metrics::{self, METRICS};
-use crate::recorded_body::RecordedBody;
 
 pub fn handle<B>(request: &Request<B>) -> Response<RecordedBody> {
     // Reading the clock twice per request costs more than the core's lookup: only for the log

@@ -13,7 +13,7 @@ use hyper::header::{HeaderValue, CACHE_CONTROL, CONTENT_TYPE};
 use hyper::{Request, Response, StatusCode};
 
 use crate::log;
-use crate::recorded_body::RecordedBody;
+use crate::metrics::recorded_body::RecordedBody;
 
 const BODY: &[u8] = b"draining: this server is shutting down\n";
 

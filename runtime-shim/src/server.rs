@@ -37,12 +37,11 @@ use crate::config::Config;
 use crate::handler::handle;
 use crate::listener_close;
 use crate::log::{self, Level, Value};
-use crate::metrics::METRICS;
-use crate::metrics_listener;
+use crate::metrics::{listener, METRICS};
 use crate::not_ready;
-use crate::sendfile;
 use crate::timeouts::Timeouts;
 use crate::unread_body::{self, BodyInFlight, LingeringClose};
+use crate::{blob_file, sendfile};
 
 /// The whole request head, target included, must fit: bigger heads get 431.
 const MAX_HEAD_BYTES: usize = 16 * 1024;
@@ -61,7 +60,7 @@ pub async fn serve(
         // Timeouts live in `Timeouts`, which separates header time from idle time.
         .header_read_timeout(None);
     let http = Arc::new(http);
-    if let Err(reason) = sendfile::blob_file() {
+    if let Err(reason) = blob_file::blob_file() {
         log::event(
             Level::Info,
             "large bodies are written from memory, not sent from the file",
@@ -82,10 +81,10 @@ pub async fn serve(
             "metrics listening",
             &[
                 ("addr", Value::Text(&address.to_string())),
-                ("path", Value::Text(metrics_listener::PATH)),
+                ("path", Value::Text(listener::PATH)),
             ],
         );
-        tokio::spawn(metrics_listener::serve(metrics, config.clone()));
+        tokio::spawn(listener::serve(metrics, config.clone()));
     }
 
     // Each connection task holds a sender; when all are dropped, `open.recv()` returns None.

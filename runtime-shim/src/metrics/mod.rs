@@ -6,6 +6,10 @@
 //! from the start. `prometheus-client` encodes them at scrape time, through a `Collector`.
 //! Nothing is recorded unless the metrics listener is on (`--metrics-listen`).
 
+pub mod listener;
+mod process;
+pub mod recorded_body;
+
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
 
@@ -16,8 +20,6 @@ use prometheus_client::metrics::counter::ConstCounter;
 use prometheus_client::metrics::gauge::ConstGauge;
 use prometheus_client::metrics::MetricType;
 use prometheus_client::registry::Unit;
-
-use crate::process_metrics;
 
 const METHODS: [&str; 3] = ["GET", "HEAD", "other"];
 const STATUS_CLASSES: [&str; 5] = ["1xx", "2xx", "3xx", "4xx", "5xx"];
@@ -252,7 +254,7 @@ impl Collector for Exposition {
         ])
         .encode(info)?;
 
-        process_metrics::encode(&mut encoder)
+        process::encode(&mut encoder)
     }
 }
 
