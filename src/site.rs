@@ -4,7 +4,7 @@
 use core::cmp::Ordering;
 
 /// The table's types (see the `site-table` crate), with every borrow `'static`.
-pub use site_table::Span;
+pub use site_table::{SiteFigures, Span};
 pub type Representation = site_table::Representation<'static>;
 pub type DictionaryCompressed = site_table::DictionaryCompressed<'static>;
 pub type Asset = site_table::Asset<'static>;
@@ -81,38 +81,9 @@ pub fn contains(body: Span) -> bool {
         .any(|span| span.contains(body))
 }
 
-/// Size figures for the start-up line and the build report.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Figures {
-    pub files: usize,
-    pub raw_bytes: usize,
-    pub brotli_bytes: usize,
-    pub gzip_bytes: usize,
-    pub dcb_bytes: usize,
-    pub dcz_bytes: usize,
-}
-
-impl Figures {
-    /// Every byte of the blob: the raw files and every kept variant.
-    pub fn site_bytes(&self) -> usize {
-        self.raw_bytes + self.brotli_bytes + self.gzip_bytes + self.dcb_bytes + self.dcz_bytes
-    }
-}
-
-pub fn figures() -> Figures {
-    let sum = |pick: fn(&Asset) -> Option<&Representation>| {
-        ASSETS.iter().filter_map(pick).map(|r| r.body.len()).sum()
-    };
-    let redirect_pages: usize = REDIRECTS.iter().filter_map(|r| r.page).map(Span::len).sum();
-    Figures {
-        files: ASSETS.len(),
-        // The mkdocs-redirects pages are files of the site too, kept as redirect bodies.
-        raw_bytes: sum(|a| Some(&a.identity)) + redirect_pages,
-        brotli_bytes: sum(|a| a.brotli.as_ref()),
-        gzip_bytes: sum(|a| a.gzip.as_ref()),
-        dcb_bytes: sum(|a| a.dcb.as_ref().map(|d| &d.representation)),
-        dcz_bytes: sum(|a| a.dcz.as_ref().map(|d| &d.representation)),
-    }
+/// The site's figures, as the site compiler counted them (the start-up line reports them).
+pub fn figures() -> SiteFigures {
+    FIGURES
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use std::process::Stdio;
 
 use cargo_metadata::{Message, MetadataCommand, PackageId};
 use site_compiler::artifacts::BODIES;
-use site_compiler::SiteFigures;
+use site_compiler::{read_figures, SiteFigures};
 
 use crate::wasm_toolchain::WasmToolchain;
 
@@ -94,6 +94,6 @@ pub fn build_component(toolchain: WasmToolchain) -> Result<Built, String> {
     Ok(Built {
         component: path,
         bytes: component.len() as u64,
-        figures: SiteFigures::read(&out_dir)?,
+        figures: read_figures(&out_dir)?,
     })
 }

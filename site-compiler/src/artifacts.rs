@@ -5,13 +5,12 @@
 use std::fs;
 use std::path::Path;
 
-use serde::{Deserialize, Serialize};
-
 use std::collections::HashMap;
 
 use crate::compile::CompiledFile;
 use crate::dictionary::Dictionary;
 use crate::redirects::Rule;
+use site_table::SiteFigures;
 
 /// The Rust source of the static table, which the core includes.
 pub const TABLE: &str = "site.rs";
@@ -28,97 +27,66 @@ pub const FIGURES: &str = "site-figures.json";
 /// from the passive segment that holds the blob.
 pub const BODIES_IMPORT: (&str, &str) = ("hello-world:site", "copy-bodies");
 
-/// How much of an artifact is the site: what `mise run build-component` reports against the
-/// component's budget (site + 512 KiB of code).
-#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SiteFigures {
-    pub files: usize,
-    /// Raw bytes of every file and of the redirect pages, `carried_bytes` included.
-    pub raw_bytes: usize,
-    pub brotli_bytes: usize,
-    pub gzip_bytes: usize,
-    /// The pages' dcb and dcz variants (RFC 9842), and the dictionary they were made against
-    /// (part of `raw_bytes`, like any file).
-    pub dcb_bytes: usize,
-    pub dcz_bytes: usize,
-    pub dictionary_bytes: usize,
-    /// With `PREVIOUS_SITE`: the bundles that have a delta against their previous version, and
-    /// their bytes as brotli and as deltas (part of `dcz_bytes`).
-    pub delta_files: usize,
-    pub delta_brotli_bytes: usize,
-    pub delta_bytes: usize,
-    /// The previous release's fingerprinted files kept for version skew, and their raw bytes.
-    pub carried_files: usize,
-    pub carried_bytes: usize,
+/// The figures of a compiled site: its files, and the redirect pages kept as bodies.
+pub(crate) fn figures_of(
+    files: &[CompiledFile],
+    redirects: &[Rule],
+    dictionary_bytes: usize,
+    previous_versions: &HashMap<String, Dictionary>,
+    carried_files: usize,
+    carried_bytes: usize,
+) -> SiteFigures {
+    let deltas: Vec<&CompiledFile> = files
+        .iter()
+        .filter(|f| f.dcz.is_some() && previous_versions.contains_key(&f.path))
+        .collect();
+    let sum = |pick: fn(&CompiledFile) -> Option<&Vec<u8>>| -> usize {
+        files.iter().filter_map(pick).map(Vec::len).sum()
+    };
+    let redirect_pages: usize = redirects
+        .iter()
+        .filter_map(|r| r.page.as_ref())
+        .map(Vec::len)
+        .sum();
+    SiteFigures {
+        files: files.len(),
+        raw_bytes: sum(|f| Some(&f.bytes)) + redirect_pages,
+        brotli_bytes: sum(|f| f.brotli.as_ref()),
+        gzip_bytes: sum(|f| f.gzip.as_ref()),
+        dcb_bytes: sum(|f| f.dcb.as_ref().map(|d| &d.bytes)),
+        dcz_bytes: sum(|f| f.dcz.as_ref().map(|d| &d.bytes)),
+        dictionary_bytes,
+        delta_files: deltas.len(),
+        delta_brotli_bytes: deltas
+            .iter()
+            .filter_map(|f| f.brotli.as_ref())
+            .map(Vec::len)
+            .sum(),
+        delta_bytes: deltas
+            .iter()
+            .filter_map(|f| f.dcz.as_ref())
+            .map(|d| d.bytes.len())
+            .sum(),
+        carried_files,
+        carried_bytes,
+    }
 }
 
-impl SiteFigures {
-    /// The figures of a compiled site: its files, and the redirect pages kept as bodies.
-    pub(crate) fn of(
-        files: &[CompiledFile],
-        redirects: &[Rule],
-        dictionary_bytes: usize,
-        previous_versions: &HashMap<String, Dictionary>,
-        carried_files: usize,
-        carried_bytes: usize,
-    ) -> SiteFigures {
-        let deltas: Vec<&CompiledFile> = files
-            .iter()
-            .filter(|f| f.dcz.is_some() && previous_versions.contains_key(&f.path))
-            .collect();
-        let sum = |pick: fn(&CompiledFile) -> Option<&Vec<u8>>| -> usize {
-            files.iter().filter_map(pick).map(Vec::len).sum()
-        };
-        let redirect_pages: usize = redirects
-            .iter()
-            .filter_map(|r| r.page.as_ref())
-            .map(Vec::len)
-            .sum();
-        SiteFigures {
-            files: files.len(),
-            raw_bytes: sum(|f| Some(&f.bytes)) + redirect_pages,
-            brotli_bytes: sum(|f| f.brotli.as_ref()),
-            gzip_bytes: sum(|f| f.gzip.as_ref()),
-            dcb_bytes: sum(|f| f.dcb.as_ref().map(|d| &d.bytes)),
-            dcz_bytes: sum(|f| f.dcz.as_ref().map(|d| &d.bytes)),
-            dictionary_bytes,
-            delta_files: deltas.len(),
-            delta_brotli_bytes: deltas
-                .iter()
-                .filter_map(|f| f.brotli.as_ref())
-                .map(Vec::len)
-                .sum(),
-            delta_bytes: deltas
-                .iter()
-                .filter_map(|f| f.dcz.as_ref())
-                .map(|d| d.bytes.len())
-                .sum(),
-            carried_files,
-            carried_bytes,
-        }
-    }
+/// The figures a build left in `out_dir`.
+pub fn read_figures(out_dir: &Path) -> Result<SiteFigures, String> {
+    let path = out_dir.join(FIGURES);
+    let text = fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    serde_json::from_str(&text).map_err(|e| {
+        format!(
+            "{}: {e}; rebuild the hello-world crate to rewrite it",
+            path.display()
+        )
+    })
+}
 
-    /// Every byte of the blob: raw files and the kept brotli, gzip, dcb and dcz variants.
-    pub fn site_bytes(&self) -> usize {
-        self.raw_bytes + self.brotli_bytes + self.gzip_bytes + self.dcb_bytes + self.dcz_bytes
-    }
-
-    /// The figures a build left in `out_dir`.
-    pub fn read(out_dir: &Path) -> Result<SiteFigures, String> {
-        let path = out_dir.join(FIGURES);
-        let text = fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-        serde_json::from_str(&text).map_err(|e| {
-            format!(
-                "{}: {e}; rebuild the hello-world crate to rewrite it",
-                path.display()
-            )
-        })
-    }
-
-    pub(crate) fn write(&self, out_dir: &Path) -> Result<(), String> {
-        let json = serde_json::to_string_pretty(self).expect("plain numbers serialize");
-        write_if_changed(&out_dir.join(FIGURES), json.as_bytes())
-    }
+pub(crate) fn write_figures(figures: &SiteFigures, out_dir: &Path) -> Result<(), String> {
+    let json = serde_json::to_string_pretty(figures).expect("plain numbers serialize");
+    write_if_changed(&out_dir.join(FIGURES), json.as_bytes())
 }
 
 /// Keeps the mtime of an unchanged file, so cargo does not recompile the crate for nothing.

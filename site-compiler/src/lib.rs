@@ -27,10 +27,11 @@ mod walk;
 
 use std::path::PathBuf;
 
-pub use artifacts::SiteFigures;
+pub use artifacts::read_figures;
 pub use compile::CompiledFile;
 pub use links::BrokenLink;
 pub use redirects::Rule;
+pub use site_table::SiteFigures;
 
 /// Safe for any static site: forbids framing by other origins, plugins, and `<base>` hijacking.
 /// Set `HELLO_WORLD_CSP` at build time for a stricter policy.
@@ -144,19 +145,9 @@ pub fn compile(options: &Options) -> Result<Summary, String> {
         options.source_date_epoch,
     )?;
 
-    // Emit: the table and its blob, the manifest, the figures.
-    table::write(
-        &files,
-        &redirects,
-        &options.out_dir,
-        &options.content_security_policy,
-    )?;
-    artifacts::write_if_changed(
-        &options.out_dir.join(artifacts::MANIFEST),
-        manifest.to_json().as_bytes(),
-    )?;
+    // Emit: the table (with its figures) and its blob, the manifest, the figures.
     let dictionary_bytes = dictionary.as_ref().map_or(0, |d| d.bytes.len());
-    let figures = SiteFigures::of(
+    let figures = artifacts::figures_of(
         &files,
         &redirects,
         dictionary_bytes,
@@ -164,7 +155,18 @@ pub fn compile(options: &Options) -> Result<Summary, String> {
         carried_files.len(),
         carried_bytes,
     );
-    figures.write(&options.out_dir)?;
+    table::write(
+        &files,
+        &redirects,
+        &figures,
+        &options.out_dir,
+        &options.content_security_policy,
+    )?;
+    artifacts::write_if_changed(
+        &options.out_dir.join(artifacts::MANIFEST),
+        manifest.to_json().as_bytes(),
+    )?;
+    artifacts::write_figures(&figures, &options.out_dir)?;
 
     Ok(Summary {
         files,

@@ -15,7 +15,7 @@ use std::path::Path;
 
 use databake::{Bake, CrateEnv};
 use sha2::{Digest as _, Sha256};
-use site_table::{Asset, DictionaryCompressed, Redirect, Representation, Span};
+use site_table::{Asset, DictionaryCompressed, Redirect, Representation, SiteFigures, Span};
 
 use crate::artifacts::{self, BODIES_IMPORT};
 use crate::compile::{CompiledFile, DictionaryVariant};
@@ -25,10 +25,17 @@ use crate::redirects::Rule;
 pub fn write(
     files: &[CompiledFile],
     redirects: &[Rule],
+    figures: &SiteFigures,
     out_dir: &Path,
     content_security_policy: &str,
 ) -> Result<(), String> {
-    let code = generate(files, redirects, out_dir, content_security_policy)?;
+    let mut code = generate(files, redirects, out_dir, content_security_policy)?;
+    let figures = figures.bake(&CrateEnv::default());
+    writeln!(
+        code,
+        "pub static FIGURES: site_table::SiteFigures = {figures};"
+    )
+    .unwrap();
     artifacts::write_if_changed(&out_dir.join(artifacts::TABLE), code.as_bytes())
 }
 

@@ -50,7 +50,7 @@ fn a_site_compiles_into_a_sorted_table() {
     let bodies = fs::read(f.out.path().join(site_compiler::artifacts::BODIES)).unwrap();
     assert_eq!(bodies.len(), summary.figures.site_bytes());
     assert_eq!(
-        site_compiler::SiteFigures::read(f.out.path()),
+        site_compiler::read_figures(f.out.path()),
         Ok(summary.figures),
         "the figures component-packer reads back are the build's"
     );

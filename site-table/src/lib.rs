@@ -131,6 +131,40 @@ pub struct Redirect<'a> {
     pub page: Option<Span>,
 }
 
+/// How much of an artifact is the site, counted by the site compiler and baked into the table
+/// as `FIGURES`: the core's start-up line reports them, and `component-packer` weighs the
+/// component against its budget (site + 512 KiB of code) with them.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "bake", derive(Bake), databake(path = site_table))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct SiteFigures {
+    pub files: usize,
+    /// Raw bytes of every file and of the redirect pages, `carried_bytes` included.
+    pub raw_bytes: usize,
+    pub brotli_bytes: usize,
+    pub gzip_bytes: usize,
+    /// The pages' dcb and dcz variants (RFC 9842), and the dictionary they were made against
+    /// (part of `raw_bytes`, like any file).
+    pub dcb_bytes: usize,
+    pub dcz_bytes: usize,
+    pub dictionary_bytes: usize,
+    /// With `PREVIOUS_SITE`: the bundles that have a delta against their previous version, and
+    /// their bytes as brotli and as deltas (part of `dcz_bytes`).
+    pub delta_files: usize,
+    pub delta_brotli_bytes: usize,
+    pub delta_bytes: usize,
+    /// The previous release's fingerprinted files kept for version skew, and their raw bytes.
+    pub carried_files: usize,
+    pub carried_bytes: usize,
+}
+
+impl SiteFigures {
+    /// Every byte of the blob: raw files and the kept brotli, gzip, dcb and dcz variants.
+    pub const fn site_bytes(&self) -> usize {
+        self.raw_bytes + self.brotli_bytes + self.gzip_bytes + self.dcb_bytes + self.dcz_bytes
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
