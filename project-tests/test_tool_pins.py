@@ -7,6 +7,7 @@ import subprocess
 
 import yaml
 
+from harness.processes import TOOLS
 from harness.tools import MANIFEST, pins
 from harness.workspace import ROOT
 
@@ -82,3 +83,12 @@ def test_the_readme_and_the_docs_name_each_tool_at_its_pinned_version():
                     if match.group(1) != want:
                         wrong.append(f"{doc.relative_to(ROOT)}: {match.group(0)!r} (pinned: {want})")
     assert wrong == []
+
+
+def test_every_binary_the_cluster_reads_is_one_lib_sh_exports():
+    # harness.processes.TOOLS names the environment variables the loopback cluster reads its
+    # binaries from; ensure_loopback_cluster exports them.
+    lib_sh = (ROOT / "scripts" / "lib.sh").read_text()
+    body = lib_sh.split("ensure_loopback_cluster() {", 1)[1].split("\n}\n", 1)[0]
+    exported = set(re.findall(r"\b([A-Z][A-Z_]+)(?:=|\s|$)", body.split("export", 1)[1]))
+    assert set(TOOLS.values()) <= exported, sorted(set(TOOLS.values()) - exported)
