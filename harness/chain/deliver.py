@@ -91,21 +91,15 @@ def reconcile(cluster: Cluster, kind: str, name: str, timeout: float = 120) -> d
 
 
 def apply_tenant(
-    cluster: Cluster,
-    runtime: str,
-    customer: str,
-    shape: str = "extended",
-    replicas: int | None = None,
-    values: dict | None = None,
-    pull_secret: dict | None = None,
-    **overrides: str,
+    cluster: Cluster, runtime: str, customer: str, values: dict | None = None, pull_secret: dict | None = None, **shaped
 ) -> str:
-    """`kubectl apply` of the harness for a tenant: with `values`, the tenant's chart values
-    ConfigMap too (`<name>-values`, which the HelmRelease reads with valuesFrom); with
-    `pull_secret`, a docker config for the harness's image-pull-secret. Returns the tenant's
-    name (the app's namespace, and the name of its OCIRepository and HelmRelease)."""
+    """`kubectl apply` of the harness for a tenant (`shaped`: harness()'s shape, replicas and
+    input overrides): with `values`, the tenant's chart values ConfigMap too (`<name>-values`,
+    which the HelmRelease reads with valuesFrom); with `pull_secret`, a docker config for the
+    harness's image-pull-secret. Returns the tenant's name (the app's namespace, and the name of
+    its OCIRepository and HelmRelease)."""
     name = f"{inputs(cluster, runtime, customer)['APP_NAME']}-{customer}"
-    objects = harness(cluster, runtime, customer, shape, replicas, **overrides)
+    objects = harness(cluster, runtime, customer, **shaped)
     if values is not None:
         objects.append(
             {
