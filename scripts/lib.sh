@@ -431,7 +431,7 @@ ensure_flux_operator_controller() {
 # ensure_loopback_cluster: everything project-tests/e2e's cluster needs (the e2e task and
 # `mise run cluster`): its tools built, openssl for its certificates, Debian's static busybox
 # (the NetworkPolicy test's client pods run its nc), and the environment it reads them
-# from (processes.py, TOOLS).
+# from (harness/processes.py, TOOLS).
 ensure_loopback_cluster() {
   ensure_venv
   ensure_cluster_tools

@@ -5,7 +5,7 @@ the chart as the deployment docs describe (the harness in test/, the ResourceSet
 the chart from the registry), waits until the ingress controller (Traefik, in a pod) serves it,
 writes STATE and serves until SIGTERM or SIGINT; then it stops everything and puts the host back.
 
-  loopback_cluster.py up       run in the foreground (mise-tasks/cluster runs it detached)
+  python -m harness.loopback_cluster up   run in the foreground (mise-tasks/cluster runs it detached)
 """
 
 import json
