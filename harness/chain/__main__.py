@@ -27,19 +27,30 @@ from harness.loopback_cluster import ingress_controller
 from harness.processes import StepFailed
 from harness.workspace import project_version
 
-# What each runtime's workload is, and what must be gone once it runs alone.
+# Each runtime's Deployment, every workload the tenant's namespace then holds, and what must be
+# gone once it runs alone.
 WORKLOADS = {
-    "spin": ({"deployment.apps/{app}-spin", "spinapp.core.spinkube.dev/{app}-spin"}, ["deployment/{app}-deployment"]),
-    "native": ({"deployment.apps/{app}-deployment"}, ["spinapp/{app}-spin", "deployment/{app}-spin"]),
+    "spin": (
+        "{app}-spin",
+        {"deployment.apps/{app}-spin", "spinapp.core.spinkube.dev/{app}-spin"},
+        ["deployment/{app}-deployment"],
+    ),
+    "native": (
+        "{app}-deployment",
+        {"deployment.apps/{app}-deployment"},
+        ["spinapp/{app}-spin", "deployment/{app}-spin"],
+    ),
 }
 # The checks of `probe`, by path: the status each way in answers.
 PROBES = {"/.healthz": 200, "/": 200, "/no-such-page": 404, "/architecture": 308}
 
 
 def cluster(registry: str = "") -> ClusterAPI:
+    """The cluster of $KUBECONFIG; with `registry`, the release this checkout pushed there (its
+    version from project-version, which only `deliver` needs)."""
     kubeconfig = pathlib.Path(os.environ.get("KUBECONFIG", pathlib.Path.home() / ".kube" / "config"))
-    version = project_version()
-    return ClusterAPI(kubeconfig, issuer={"selfSigned": {}}, release=release_of(registry, version) if registry else {})
+    release = release_of(registry, project_version()) if registry else {}
+    return ClusterAPI(kubeconfig, issuer={"selfSigned": {}}, release=release)
 
 
 def deliver(api: ClusterAPI, runtime: str) -> None:
@@ -48,8 +59,7 @@ def deliver(api: ClusterAPI, runtime: str) -> None:
     log.step(f"the tenant {customer}'s harness and values, runtime {runtime}, the release from {api.release}")
     name, _, _ = deploy(api, runtime, customer, values=ingress_controller.http_route(customer))
     log.step(f"the {runtime} workload alone in namespace {name}")
-    want, absent = WORKLOADS[runtime]
-    deployment = next(w for w in want if w.startswith("deployment.apps/")).removeprefix("deployment.apps/")
+    deployment, want, absent = WORKLOADS[runtime]
     deployment = deployment.format(app=app)
     # spin-operator makes the SpinApp's Deployment a moment after the SpinApp.
     api.kubectl("wait", "-n", name, f"deployment/{deployment}", "--for=create", "--timeout=120s")
@@ -62,13 +72,7 @@ def deliver(api: ClusterAPI, runtime: str) -> None:
     log.step("the Ingress's certificate, and the HTTPRoute on the platform's Gateway")
     ingress = api.get("ingress", app, namespace=name)
     api.wait_for_certificate(ingress["spec"]["tls"][0]["secretName"], name, timeout=120)
-    for type_ in ("Accepted", "ResolvedRefs"):
-        api.wait_for(
-            f"the HTTPRoute {name}/{app} {type_}",
-            lambda type_=type_: ingress_controller.condition(api, "httproute", app, name, type_),
-            "traefik",
-            timeout=120,
-        )
+    ingress_controller.wait_accepted(api, name, app, timeout=120)
 
 
 def probe(api: ClusterAPI, port: int) -> None:

@@ -305,15 +305,20 @@ def routed(cluster, namespace: str, app: str) -> str:
     its backend resolved); returns the route's host."""
     route = cluster.get("httproute", app, namespace=namespace)
     (host,) = route["spec"]["hostnames"]
+    wait_accepted(cluster, namespace, app, timeout=60)
+    wait_served(cluster, host, "the Gateway")
+    return host
+
+
+def wait_accepted(cluster, namespace: str, app: str, timeout: float):
+    """Waits until the Gateway accepted the app's HTTPRoute and resolved its backend."""
     for type_ in ("Accepted", "ResolvedRefs"):
         cluster.wait_for(
             f"the HTTPRoute {namespace}/{app} {type_}",
             lambda type_=type_: condition(cluster, "httproute", app, namespace, type_),
             "kubelet",
-            timeout=60,
+            timeout=timeout,
         )
-    wait_served(cluster, host, "the Gateway")
-    return host
 
 
 def main(argv: list[str]) -> None:
