@@ -25,6 +25,8 @@ TOOLS = {
     "cni-plugins": "CNI_BIN",
     "registry": "REGISTRY",
     "crane": "CRANE",
+    "cosign": "COSIGN",
+    "image-verifier": "IMAGE_VERIFIER",
     "metrics-server": "METRICS_SERVER",
     "etcd": "ETCD",
     "flux-operator-controller": "FLUX_OPERATOR_CONTROLLER",

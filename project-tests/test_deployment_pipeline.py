@@ -91,6 +91,72 @@ def test_a_chart_registry_marked_insecure_is_pulled_over_plain_http():
     validate(repo)
 
 
+def render_with(tenant_app: dict | None = None, cluster: dict | None = None, runtime: str = "native") -> list[dict]:
+    """The ResourceSet's objects with `tenant_app` merged into tenant_config.app and `cluster`
+    into cluster_config."""
+    harness = harness_objects(harness_env(APP_RUNTIME=runtime))
+    app = the(harness, "ResourceSetInputProvider", "tenant-config")["spec"]["defaultValues"]["app"]
+    for key, value in (tenant_app or {}).items():
+        app[key] = {**app.get(key, {}), **value} if isinstance(value, dict) else value
+    the(harness, "ResourceSetInputProvider", "cluster-config")["spec"]["defaultValues"].update(cluster or {})
+    return render_resourceset(the(harness, "ResourceSet", "hello-world"), harness)
+
+
+def test_a_cluster_that_verifies_by_key_gives_the_oci_repository_cosign_and_the_key_secret():
+    repo = the(render_with(cluster={"verify": {"publicKeySecret": "release-signing-key"}}), "OCIRepository")
+    assert repo["spec"]["verify"] == {"provider": "cosign", "secretRef": {"name": "release-signing-key"}}
+    validate(repo)
+
+
+def test_a_cluster_that_verifies_keyless_matches_the_release_workflows_identity():
+    identity = {
+        "issuer": "^https://token\\.actions\\.githubusercontent\\.com$",
+        "subject": "^https://github\\.com/acme/hello-world/\\.github/workflows/release\\.yaml@refs/tags/.+$",
+    }
+    repo = the(render_with(cluster={"verify": identity}), "OCIRepository")
+    assert repo["spec"]["verify"] == {"provider": "cosign", "matchOIDCIdentity": [identity]}
+    validate(repo)
+
+
+def test_a_verify_input_with_neither_key_nor_identity_fails_the_render_naming_it():
+    with pytest.raises(
+        RenderError, match=re.escape("cluster_config.verify needs publicKeySecret, or issuer and subject")
+    ):
+        render_with(cluster={"verify": {"issuer": "^https://token.actions.githubusercontent.com$"}})
+
+
+def test_a_cluster_without_verify_pulls_unverified():
+    assert "verify" not in the(render_with(), "OCIRepository")["spec"]
+
+
+@pytest.mark.parametrize("runtime", RUNTIMES)
+def test_pinned_digests_pull_the_chart_and_run_the_artifact_by_digest(runtime):
+    chart, native, spin = (f"sha256:{c * 64}" for c in "abc")
+    generated = render_with(
+        tenant_app={"chart": {"digest": chart}, "image": {"digests": {"native": native, "spin": spin}}}, runtime=runtime
+    )
+    assert the(generated, "OCIRepository")["spec"]["ref"] == {"digest": chart}
+    release = the(generated, "HelmRelease")
+    assert release["spec"]["values"]["image"]["digests"] == {"native": native, "spin": spin}
+    installed = install(release)
+    workload = the(installed, "Deployment" if runtime == "native" else "SpinApp")
+    image = (
+        workload["spec"]["template"]["spec"]["containers"][0]["image"]
+        if runtime == "native"
+        else workload["spec"]["image"]
+    )
+    suffix = "" if runtime == "native" else "-spin"
+    want = native if runtime == "native" else spin
+    assert image.endswith(f"/hello-world{suffix}:{release['spec']['values']['image']['tag']}@{want}")
+
+
+def test_a_digest_that_is_not_sha256_is_rejected_by_the_chart_schema():
+    with pytest.raises(RenderError, match="digests"):
+        helm_template(
+            "x", "x", {"image": {"registry": "r.example", "name": "hello-world", "digests": {"native": "latest"}}}
+        )
+
+
 def test_helm_release_installs_the_chart_with_the_inputs(stages):
     env, harness, generated, _, _ = stages
     name = f"{env['APP_NAME']}-{env['APP_CUSTOMER']}"

@@ -2,6 +2,9 @@
 and what else names a version (the wrapper modules, CI's k3d job, the README and the docs) is
 tied to them here."""
 
+import json
+import os
+import pathlib
 import re
 import subprocess
 
@@ -29,11 +32,16 @@ NAMES = {
     "crane": ["crane"],
     "metrics-server": ["metrics-server"],
     "kube-router": ["kube-router"],
+    "flux": ["Flux"],
     "source-controller": ["source-controller"],
     "helm-controller": ["helm-controller"],
     "containerd-shim-spin": ["containerd-shim-spin"],
     "mermaid": ["Mermaid", "mermaid"],
     "cargo-fuzz": ["cargo-fuzz"],
+    "cosign": ["cosign"],
+    "syft": ["syft"],
+    "cargo-auditable": ["cargo-auditable", "cargo auditable"],
+    "cargo-cyclonedx": ["cargo-cyclonedx"],
 }
 DOCS = [ROOT / "README.md", ROOT / "CONTRIBUTING.md", *sorted((ROOT / "site" / "docs").glob("*.md"))]
 
@@ -92,3 +100,20 @@ def test_every_binary_the_cluster_reads_is_one_lib_sh_exports():
     body = lib_sh.split("ensure_loopback_cluster() {", 1)[1].split("\n}\n", 1)[0]
     exported = set(re.findall(r"\b([A-Z][A-Z_]+)(?:=|\s|$)", body.split("export", 1)[1]))
     assert set(TOOLS.values()) <= exported, sorted(set(TOOLS.values()) - exported)
+
+
+def test_the_flux_controllers_are_the_pinned_flux_releases():
+    # flux2's manifests/bases name each controller's release manifests at the release's version.
+    downloaded = subprocess.run(
+        ["go", "mod", "download", "-json", f"{pins()['flux']['module']}@{pins()['flux']['version']}"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "GOFLAGS": "-mod=mod", "GOTOOLCHAIN": "local"},
+    )
+    bases = pathlib.Path(json.loads(downloaded.stdout)["Dir"]) / "manifests" / "bases"
+    for controller in ("source-controller", "helm-controller"):
+        kustomization = (bases / controller / "kustomization.yaml").read_text()
+        released = re.findall(rf"{controller}/releases/download/(v[\d.]+)/", kustomization)
+        assert set(released) == {pins()[controller]["version"]}, (controller, released)

@@ -60,7 +60,8 @@ def test_the_cluster_job_pins_every_download_and_image():
 def test_the_cluster_job_delivers_through_flux_with_the_projects_push():
     job = WORKFLOWS["CI.yaml"]["jobs"]["cluster"]
     text = runs(job)
-    assert "kind: FluxInstance" in text and "flux-operator" in text
+    # The Flux release the e2e runs (tools/versions.toml's FLUX_VERSION), and flux-operator.
+    assert "flux2/releases/download/$FLUX_VERSION/install.yaml" in text and "flux-operator" in text
     assert "bin/mise run push" in text
     assert 'helm install "hw-' not in text and "charts/hello-world" not in text, (
         "the chart comes from the registry, through Flux"

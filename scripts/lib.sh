@@ -438,11 +438,14 @@ ensure_loopback_cluster() {
   ensure_node_tools
   ensure_spin_tools
   ensure_flux_controllers
+  ensure_cosign
+  (cd "$ROOT" && cargo build --release --locked --quiet -p image-verifier)
+  IMAGE_VERIFIER="$ROOT/target/release/image-verifier"
   command -v openssl >/dev/null || ensure_apt openssl
   ensure_apt busybox-static
   export KUBE_APISERVER="$KUBERNETES_BIN/kube-apiserver" KUBE_CONTROLLER_MANAGER="$KUBERNETES_BIN/kube-controller-manager" \
     KUBE_SCHEDULER="$KUBERNETES_BIN/kube-scheduler" KUBELET="$KUBERNETES_BIN/kubelet" KUBE_PROXY="$KUBERNETES_BIN/kube-proxy" \
-    CONTAINERD="$CONTAINERD_BIN/containerd" RUNC KUBE_ROUTER CONTAINERD_SHIM_SPIN SPIN_REGISTRY_PUSH CNI_BIN REGISTRY CRANE METRICS_SERVER \
+    CONTAINERD="$CONTAINERD_BIN/containerd" RUNC KUBE_ROUTER CONTAINERD_SHIM_SPIN SPIN_REGISTRY_PUSH CNI_BIN REGISTRY CRANE COSIGN IMAGE_VERIFIER METRICS_SERVER \
     ETCD SPIN_OPERATOR CERT_MANAGER TRAEFIK HELM KUBECTL FLUX_OPERATOR_CONTROLLER SOURCE_CONTROLLER HELM_CONTROLLER
 }
 
@@ -520,6 +523,20 @@ ensure_crane() {
   ensure_go_tool "$CRANE" github.com/google/go-containerregistry/cmd/crane "$CRANE_VERSION"
 }
 
+# sigstore's cosign, which signs what push publishes and attests its SBOMs: v3, the major
+# version whose library source-controller verifies with (docs: supply-chain.md).
+COSIGN="$GO_TOOLS/cosign-$COSIGN_VERSION/bin/cosign"
+ensure_cosign() {
+  ensure_go_tool "$COSIGN" github.com/sigstore/cosign/v3/cmd/cosign "$COSIGN_VERSION"
+}
+
+# anchore's syft, which writes the native image's SBOM: the Debian packages the image's
+# dpkg records name (scripts/push-image) and the crates cargo-auditable embeds in runtime-shim.
+SYFT="$GO_TOOLS/syft-$SYFT_VERSION/bin/syft"
+ensure_syft() {
+  ensure_go_tool "$SYFT" github.com/anchore/syft/cmd/syft "$SYFT_VERSION"
+}
+
 # kubectl at the cluster's version, never the machine's: Debian's kubernetes-client is 1.20.2,
 # whose kustomize cannot read test/ (`'../deployment/base' must be a file`).
 ensure_kubectl() {
@@ -561,8 +578,30 @@ ensure_mermaid() {
 # would hide a missing install step).
 
 ensure_cargo_fuzz() {
-  export PATH="$TOOLS/cargo-fuzz/bin:$PATH"
-  cargo fuzz --version 2>/dev/null | grep -q "^cargo-fuzz $CARGO_FUZZ_VERSION\b" && return 0
-  log "installing cargo-fuzz $CARGO_FUZZ_VERSION (cargo install; a few minutes)"
-  cargo install --locked --quiet --root "$TOOLS/cargo-fuzz" "cargo-fuzz@$CARGO_FUZZ_VERSION"
+  ensure_cargo_tool cargo-fuzz "$CARGO_FUZZ_VERSION"
+}
+
+# ensure_cargo_tool CRATE VERSION: `cargo install CRATE@VERSION` into $TOOLS/CRATE-VERSION,
+# put first on PATH (cargo finds its subcommands there), once per machine.
+ensure_cargo_tool() {
+  local root="$TOOLS/$1-$2"
+  export PATH="$root/bin:$PATH"
+  [ -x "$root/bin/$1" ] && return 0
+  log "installing $1 $2 (cargo install; a few minutes)"
+  cargo install --locked --quiet --root "$root.part" "$1@$2"
+  rm -rf "$root" && mv "$root.part" "$root"
+}
+
+# The release build of runtime-shim, with its dependency tree embedded by cargo-auditable
+# (the crates and versions it links, which syft reads into the image's SBOM). Every release
+# build of it goes through here: a plain `cargo build` of the same target would rebuild it.
+cargo_release_build() {
+  ensure_cargo_tool cargo-auditable "$CARGO_AUDITABLE_VERSION"
+  cargo auditable build --release --locked --quiet "$@"
+}
+
+# cargo-cyclonedx, which writes the component's SBOM: the crates that the component's
+# package resolves to for wasm32-wasip2, from Cargo.lock.
+ensure_cargo_cyclonedx() {
+  ensure_cargo_tool cargo-cyclonedx "$CARGO_CYCLONEDX_VERSION"
 }

@@ -28,11 +28,13 @@ def harness(
     customer: str,
     shape: str = "extended",
     replicas: int | None = None,
+    cluster_inputs: dict | None = None,
     **overrides: str,
 ) -> list[dict]:
     """The seed's harness, `kubectl kustomize deployment/test/` with the variables filled; in the seed
     shape, the providers carry only the platform's keys. The chart registry is the cluster's,
-    which speaks plain HTTP (the optional `app.chart.insecure` input, as CI's overlay sets it)."""
+    which speaks plain HTTP (the optional `app.chart.insecure` input, as CI's overlay sets it).
+    `cluster_inputs` are added to the cluster provider's (`verify`, for one)."""
     objects = harness_objects(inputs(cluster, runtime, customer, **overrides))
     objects = seed_shaped(objects) if shape == "seed" else objects
     for issuer in (o for o in objects if o["kind"] == "ClusterIssuer"):
@@ -40,6 +42,8 @@ def harness(
         # ACME server is reachable from a test cluster, whose issuer of that name signs itself.
         issuer["spec"] = cluster.issuer
     for provider in (o for o in objects if o["kind"] == "ResourceSetInputProvider"):
+        if provider["metadata"]["name"] == "cluster-config":
+            provider["spec"]["defaultValues"].update(cluster_inputs or {})
         app = provider["spec"]["defaultValues"].get("app")
         if app:
             app["chart"]["insecure"] = True

@@ -37,6 +37,7 @@ from harness.loopback_cluster.node import POD_GATEWAY, Node
 from harness.loopback_cluster.registry import Registry
 from harness.ports import free_port
 from harness.processes import Process, StepFailed, http_status, run, tool, wait_until
+from harness.signing import SigningKey
 from harness.tools import module_source
 from harness.workspace import ROOT, project_version
 
@@ -65,6 +66,7 @@ class Cluster(ClusterAPI):
         self.registry = Registry(workdir)
         self.node: Node | None = None
         self.leftovers: list[str] = []
+        self.signing_key: SigningKey | None = None
 
     # Start-up, in order: store, the node's network, API server, CRDs, controllers, registry,
     # node, operators, the ingress controller, Flux.
@@ -509,18 +511,29 @@ class Cluster(ClusterAPI):
 
     def publish(self):
         """`mise-tasks/push` into the cluster's registry, as a release publishes: the Spin
-        artifact, the native image and the chart."""
+        artifact, the native image and the chart, each signed with the cluster's release
+        signing key (`signing_key`), with the SBOMs attested."""
         version = project_version()
+        self.signing_key = SigningKey(self.dir / "signing")
         result = subprocess.run(
             [str(ROOT / "mise-tasks" / "push")],
             cwd=ROOT,
             capture_output=True,
             text=True,
-            env={**os.environ, "IMAGE_REGISTRY": self.registry.address, "REGISTRY_PLAIN_HTTP": "true"},
+            env={
+                **os.environ,
+                **self.signing_key.env(),
+                "IMAGE_REGISTRY": self.registry.address,
+                "REGISTRY_PLAIN_HTTP": "true",
+            },
         )
         if result.returncode != 0:
             raise StepFailed(f"mise-tasks/push: {result.stderr.strip()}")
         self.release = release_of(self.registry.address, version)
+        # The node pulls the release's repositories only signed by the release key, as a
+        # platform's admission would have it (image-verifier/).
+        for repository in ("hello-world", "hello-world-spin"):
+            self.node.require_signatures(f"{self.registry.address}/{repository}", self.signing_key.public)
 
     def wait_for(self, what: str, ready, component: str, timeout: float = 60):
         """Waits for `ready` while every process of the cluster is up; blames `component`."""

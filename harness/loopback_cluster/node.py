@@ -23,6 +23,7 @@ kubelet, kube-proxy and kube-router), and host.py puts back what they changed.
 import json
 import os
 import pathlib
+import shutil
 import subprocess
 import time
 
@@ -47,6 +48,7 @@ class Node:
         self.host = HostState(self.dir, BRIDGE)
         self.socket = self.dir / "containerd" / "containerd.sock"
         self.runc_root = self.dir / "runc"
+        self.image_policy = self.dir / "image-verifier.policy"
 
     def make_network(self):
         """The bridge, first of all: the API server listens on its address, where the host's
@@ -125,6 +127,12 @@ class Node:
             f'server = "http://{registry}"\n[host."http://{registry}"]\n  capabilities = ["pull", "resolve"]\n'
         )
 
+    def require_signatures(self, repository: str, public_key: pathlib.Path):
+        """From now on, the node pulls an image of `repository` (host:port/name, plain HTTP)
+        only when its cosign signature verifies with `public_key` (image-verifier/)."""
+        with self.image_policy.open("a") as policy:
+            policy.write(f"{repository} {public_key} http\n")
+
     def start_containerd(self, watch):
         self.pull_over_http(self.registry)
         config = self.dir / "containerd.toml"
@@ -133,6 +141,12 @@ class Node:
         # container's root, such as CI's debian:bookworm job); there the native one copies.
         backing = subprocess.run(["stat", "-f", "-c", "%T", str(d)], capture_output=True, text=True).stdout.strip()
         snapshotter = "native" if backing == "overlayfs" else "overlayfs"
+        verifiers = d / "containerd" / "image-verifiers"
+        verifiers.mkdir(parents=True)
+        shutil.copy(tool("image-verifier"), verifiers / "image-verifier")
+        self.image_policy.write_text(
+            "# <repository> <cosign public key> [http]: covered repositories (require_signatures)\n"
+        )
         config.write_text(f"""
 version = 3
 root = "{d}/containerd/root"
@@ -148,8 +162,10 @@ disabled_plugins = ["io.containerd.nri.v1.nri", "io.containerd.snapshotter.v1.bt
   address = "{self.socket}.ttrpc"
 [plugins."io.containerd.internal.v1.opt"]
   path = "{d}/containerd/opt"
+# Every pull asks the image verifier (image-verifier/): an image of a repository its policy
+# covers is pulled only with a signature that cosign verifies.
 [plugins."io.containerd.image-verifier.v1.bindir"]
-  bin_dir = "{d}/containerd/image-verifiers"
+  bin_dir = "{verifiers}"
 [plugins."io.containerd.cri.v1.runtime"]
   restrict_oom_score_adj = true
   netns_mounts_under_state_dir = true
@@ -189,7 +205,11 @@ disabled_plugins = ["io.containerd.nri.v1.nri", "io.containerd.snapshotter.v1.bt
         self.spawn(
             "containerd",
             [tool("containerd"), f"--config={config}"],
-            env={"PATH": ":".join([*shims, os.environ["PATH"]])},
+            env={
+                "PATH": ":".join([*shims, os.environ["PATH"]]),
+                "IMAGE_VERIFIER_POLICY": str(self.image_policy),
+                "IMAGE_VERIFIER_COSIGN": tool("cosign"),
+            },
         )
         wait_until(
             "containerd's socket", self.socket.exists, 30, watch=watch + self.processes, blame=self.processes[-1]

@@ -26,7 +26,7 @@ import pytest
 from harness.chain.deliver import deploy, running_and_ready, wait
 from harness.load import loading, totals
 from harness.loopback_cluster.ingress_controller import https, serving
-from harness.loopback_cluster.registry import push_image, push_spin_app
+from harness.loopback_cluster.registry import crane, push_image, push_spin_app
 from harness.rolling_update import FINGERPRINTS
 from harness.site import pages_of
 
@@ -37,7 +37,8 @@ REPLICAS = 3
 @pytest.fixture(scope="module")
 def releases(cluster):
     """Release N and N+1 in the cluster's registry, by tag, pushed as mise-tasks/push pushes a
-    release: the native images (scripts/push-image) and the Spin artifacts (scripts/push-spin-app)."""
+    release: the native images (scripts/push-image) and the Spin artifacts (scripts/push-spin-app),
+    signed with the release key (the node pulls nothing else from these repositories)."""
     built = {
         variable: os.environ.get(variable)
         for variable in (
@@ -55,8 +56,13 @@ def releases(cluster):
         "rollout-n1": ("ROLLOUT_N1_SHIM", "ROLLOUT_N1_COMPONENT"),
     }
     for tag, (shim, component) in tags.items():
-        push_image(pathlib.Path(built[shim]), "65532:65532", 8000, [f"{cluster.registry.address}/hello-world:{tag}"])
-        push_spin_app(pathlib.Path(built[component]), [f"{cluster.registry.address}/hello-world-spin:{tag}"])
+        native, spin = (
+            f"{cluster.registry.address}/{repository}:{tag}" for repository in ("hello-world", "hello-world-spin")
+        )
+        push_image(pathlib.Path(built[shim]), "65532:65532", 8000, [native])
+        push_spin_app(pathlib.Path(built[component]), [spin])
+        for ref in (native, spin):
+            cluster.signing_key.sign(f"{ref.rsplit(':', 1)[0]}@{crane('digest', ref).decode().strip()}")
     return list(tags)
 
 

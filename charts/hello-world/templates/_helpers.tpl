@@ -23,13 +23,15 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | 
 {{- .Values.image.tag | default .Chart.AppVersion -}}
 {{- end -}}
 
-{{/* The artifact of the runtime: the native image, or the Spin OCI artifact (<name>-spin). */}}
+{{/* The artifact of the runtime: the native image, or the Spin OCI artifact (<name>-spin),
+by its tag and, when the runtime's digest is set, pinned to that digest. */}}
 {{- define "hello-world.image" -}}
 {{- $name := .Values.image.name -}}
 {{- if eq .Values.runtime "spin" -}}
 {{- $name = printf "%s-spin" $name -}}
 {{- end -}}
-{{- printf "%s/%s:%s" (trimSuffix "/" .Values.image.registry) $name (include "hello-world.tag" .) -}}
+{{- $digest := get (.Values.image.digests | default dict) .Values.runtime | default "" -}}
+{{- printf "%s/%s:%s%s" (trimSuffix "/" .Values.image.registry) $name (include "hello-world.tag" .) (ternary (printf "@%s" $digest) "" (ne $digest "")) -}}
 {{- end -}}
 
 {{/* The port the pods listen on: runtime-shim's is configurable, Spin's is fixed at 80. */}}

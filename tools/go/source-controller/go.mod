@@ -1,5 +1,5 @@
-// Builds Flux's source-controller v1.9.6 for the loopback cluster of the end-to-end test
-// (scripts/lib.sh, ensure_flux_controllers). `go install ...@v1.9.6` is refused: the proxy does
+// Builds Flux's source-controller v1.9.5 (Flux v2.9.5's) for the loopback cluster of the end-to-end test
+// (scripts/lib.sh, ensure_flux_controllers). `go install ...@v1.9.5` is refused: the proxy does
 // not serve the module's version list, and the module's `replace .../api => ./api` names a
 // folder its zip does not have. Here the api module is the published one (a dependency's
 // replace lines do not apply), and the module's other replace is carried over. v1.10.x needs
@@ -8,7 +8,7 @@ module hello-world/tools/source-controller
 
 go 1.26.0
 
-require github.com/fluxcd/source-controller v1.9.6
+require github.com/fluxcd/source-controller v1.9.5
 
 require (
 	cel.dev/expr v0.25.1 // indirect
@@ -126,7 +126,7 @@ require (
 	github.com/fluxcd/pkg/ssh v0.25.0 // indirect
 	github.com/fluxcd/pkg/tar v1.2.0 // indirect
 	github.com/fluxcd/pkg/version v0.16.0 // indirect
-	github.com/fluxcd/source-controller/api v1.9.6 // indirect
+	github.com/fluxcd/source-controller/api v1.9.5 // indirect
 	github.com/fsnotify/fsnotify v1.9.0 // indirect
 	github.com/fxamacker/cbor/v2 v2.9.2 // indirect
 	github.com/gaganhr94/docker-credential-acr v1.0.2 // indirect
