@@ -26,6 +26,12 @@ def runs(job) -> str:
     return "\n".join(step.get("run", "") for step in job["steps"])
 
 
+def steps():
+    for name, job in jobs():
+        for step in job["steps"]:
+            yield name, step
+
+
 def test_every_job_that_builds_with_go_sets_up_go_1_26():
     for name, job in jobs():
         if any(trigger in runs(job) for trigger in GO_BUILDS):
@@ -101,3 +107,22 @@ def test_the_cluster_job_runs_the_e2es_ingress_controller_and_no_retired_one():
     assert "sigs.k8s.io/gateway-api@$GATEWAY_API_VERSION" in text
     assert ". scripts/lib.sh" in text
     assert ".github/cluster" not in text, "no copy of the chain in bash"
+
+
+def test_every_task_runs_through_bin_mise_and_its_pinned_mise():
+    # jdx/mise-action installs a mise of its own choosing; bin/mise runs the version
+    # tools/versions.toml pins.
+    for name, step in steps():
+        assert not step.get("uses", "").startswith("jdx/mise-action@"), name
+        for line in step.get("run", "").splitlines():
+            assert not re.search(r"(?<!bin/)\bmise (run|tasks|install)\b", line), f"{name}: {line}"
+
+
+def test_no_workflow_installs_a_spin_cli():
+    # The Spin artifact is pushed with spin-registry-push, Spin v3.6.3's own OCI client, the
+    # version SpinKube's shim runs; a Spin CLI from an installer would be whatever is newest.
+    for name, step in steps():
+        assert not re.match(r"(fermyon|spinframework)/", step.get("uses", "")), f"{name}: {step['uses']}"
+        text = step.get("run", "")
+        assert not re.search(r"\bspin (registry|plugins?|build|up|deploy|cloud|templates)\b", text), name
+        assert not re.search(r"(fermyon|spinframework)\.(com|dev)/downloads", text), name
