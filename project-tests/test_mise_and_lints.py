@@ -9,6 +9,7 @@ import subprocess
 import sys
 
 import pytest
+import yaml
 
 from harness.ports import free_port
 from harness.workspace import ROOT
@@ -184,6 +185,25 @@ def test_scripts_pass_shellcheck():
         cwd=ROOT,
         capture_output=True,
         text=True,
+    )
+    assert result.returncode == 0, result.stdout
+
+
+def test_workflow_steps_pass_shellcheck(tmp_path):
+    # The runner runs each `run:` with bash; `${{ }}` is replaced before. As actionlint does, this
+    # ignores what the step's `env:` and lib.sh provide (SC1091, SC2153, SC2154).
+    if not shutil.which("shellcheck"):
+        pytest.skip("shellcheck is not installed (test:deploy installs it)")
+    scripts = []
+    for workflow in sorted((ROOT / ".github" / "workflows").glob("*.yaml")):
+        for job_name, job in yaml.safe_load(workflow.read_text())["jobs"].items():
+            for number, step in enumerate(job["steps"]):
+                if "run" in step:
+                    script = tmp_path / f"{workflow.stem}.{job_name}.{number}.sh"
+                    script.write_text(re.sub(r"\$\{\{.*?\}\}", "EXPRESSION", step["run"]))
+                    scripts.append(str(script))
+    result = subprocess.run(
+        ["shellcheck", "--shell=bash", "--exclude=SC1091,SC2153,SC2154", *scripts], capture_output=True, text=True
     )
     assert result.returncode == 0, result.stdout
 

@@ -1,0 +1,222 @@
+"""release.yaml as a platform team reviews it: nothing is published before CI passed on the
+tagged commit, the previous release's site is always found, and the release's files are never
+replaced. Its GitHub-API steps run here as the runner runs them (`bash -e`), against a stand-in
+`gh` that answers from a made-up repository and records how it was called."""
+
+import json
+import os
+import subprocess
+import textwrap
+
+import pytest
+import yaml
+
+from harness.workspace import ROOT
+
+RELEASE = yaml.safe_load((ROOT / ".github" / "workflows" / "release.yaml").read_text())
+JOBS = RELEASE["jobs"]
+SHA = "0123456789abcdef0123456789abcdef01234567"
+
+# The stand-in: `release list|download|view|upload` and `api .../CI.yaml/runs`, from the JSON
+# file GH_WORLD ({"releases": [...], "successful_ci_runs": {sha: count}}); --jq through jq.
+FAKE_GH = textwrap.dedent(
+    """\
+    #!/usr/bin/env python3
+    import json, os, pathlib, re, subprocess, sys
+
+    args = sys.argv[1:]
+    with open(os.environ["GH_LOG"], "a") as log:
+        log.write(json.dumps(args) + "\\n")
+    world = json.loads(pathlib.Path(os.environ["GH_WORLD"]).read_text())
+
+    def option(name):
+        return args[args.index(name) + 1] if name in args else None
+
+    def answer(value):
+        text = json.dumps(value)
+        if option("--jq"):
+            text = subprocess.run(["jq", "-r", option("--jq")], input=text, text=True, capture_output=True, check=True).stdout
+        sys.stdout.write(text)
+
+    def release(tag):
+        found = [r for r in world["releases"] if r["tagName"] == tag]
+        if not found:
+            sys.exit(print("release not found", file=sys.stderr) or 1)
+        return found[0]
+
+    if args[:2] == ["release", "list"]:
+        listed = [r for r in world["releases"] if not ("--exclude-drafts" in args and r["isDraft"])]
+        listed = [r for r in listed if not ("--exclude-pre-releases" in args and r["isPrerelease"])]
+        fields = option("--json").split(",")
+        answer([{f: r[f] for f in fields} for r in sorted(listed, key=lambda r: r["createdAt"], reverse=True)])
+    elif args[:2] == ["release", "download"]:
+        assets = release(args[2])["assets"]
+        if option("--pattern") not in assets:
+            sys.exit(print("no assets match the file pattern", file=sys.stderr) or 1)
+        target = pathlib.Path(option("--dir"))
+        target.mkdir(parents=True, exist_ok=True)
+        (target / option("--pattern")).write_text(assets[option("--pattern")])
+    elif args[:2] == ["release", "view"]:
+        answer({"assets": [{"name": name} for name in release(args[2])["assets"]]})
+    elif args[:2] == ["release", "upload"]:
+        assets = release(args[2])["assets"]
+        for path in (a for a in args[3:] if not a.startswith("--")):
+            if pathlib.Path(path).name in assets and "--clobber" not in args:
+                sys.exit(print(f"asset {pathlib.Path(path).name} already exists", file=sys.stderr) or 1)
+    elif args[0] == "api" and (runs := re.fullmatch(r"repos/[^/]+/[^/]+/actions/workflows/CI\\.yaml/runs\\?(.*)", args[1])):
+        query = dict(part.split("=", 1) for part in runs.group(1).split("&"))
+        count = world["successful_ci_runs"].get(query["head_sha"], 0) if query.get("status") == "success" else 0
+        answer({"total_count": count, "workflow_runs": [{"head_sha": query["head_sha"]}] * count})
+    else:
+        sys.exit(print(f"the stand-in gh does not know {args}", file=sys.stderr) or 1)
+    """
+)
+
+
+def made_release(tag, created, *, draft=False, prerelease=True, assets=None):
+    return {
+        "tagName": tag,
+        "isDraft": draft,
+        "isPrerelease": prerelease,
+        "createdAt": created,
+        "publishedAt": None if draft else created,
+        "assets": {f"site-{tag}.tar.gz": f"the site of {tag}"} if assets is None else assets,
+    }
+
+
+class Runner:
+    """A job's step, run as GitHub runs a `run:` step, in a scratch folder with the stand-in gh."""
+
+    def __init__(self, base):
+        self.base = base
+        self.world = {"releases": [], "successful_ci_runs": {}}
+        bin_dir = base / "bin"
+        bin_dir.mkdir()
+        (bin_dir / "gh").write_text(FAKE_GH)
+        (bin_dir / "gh").chmod(0o755)
+        self.files = {name: base / name.lower() for name in ("GITHUB_OUTPUT", "GITHUB_ENV", "GITHUB_STEP_SUMMARY")}
+        self.env = {
+            "PATH": f"{bin_dir}:{os.environ['PATH']}",
+            "HOME": str(base),
+            "RUNNER_TEMP": str(base / "runner-temp"),
+            "GITHUB_REPOSITORY": "acme/hello-world",
+            "GITHUB_SERVER_URL": "https://github.com",
+            "GH_LOG": str(base / "gh-calls.jsonl"),
+            "GH_WORLD": str(base / "world.json"),
+            "GH_TOKEN": "token",
+            "GH_REPO": "acme/hello-world",
+            "SHA": SHA,
+            **{name: str(path) for name, path in self.files.items()},
+        }
+
+    def run(self, job: str, name: str, **env) -> subprocess.CompletedProcess:
+        step = the_step(job, name)
+        (self.base / "world.json").write_text(json.dumps(self.world))
+        for path in self.files.values():
+            path.touch()
+        (self.base / "step.sh").write_text(step["run"])
+        return subprocess.run(
+            ["bash", "--noprofile", "--norc", "-e", str(self.base / "step.sh")],
+            cwd=self.base,
+            env={**self.env, **env},
+            capture_output=True,
+            text=True,
+        )
+
+    def written(self, name: str) -> dict[str, str]:
+        lines = self.files[name].read_text().splitlines()
+        return dict(line.split("=", 1) for line in lines if "=" in line)
+
+    def gh_calls(self) -> list[list[str]]:
+        log = self.base / "gh-calls.jsonl"
+        return [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+
+
+@pytest.fixture
+def runner(tmp_path):
+    return Runner(tmp_path)
+
+
+def the_step(job: str, name: str) -> dict:
+    found = [step for step in JOBS[job]["steps"] if step.get("name", "").startswith(name)]
+    assert len(found) == 1, f"{job}: {len(found)} steps named {name!r}"
+    return found[0]
+
+
+def test_nothing_is_built_or_published_before_the_gate():
+    assert JOBS["gate"]["env"]["SHA"] == "${{ github.sha }}"
+    assert "publish" in JOBS and JOBS["publish"]["needs"] == "gate"
+    checkout = next(s for s in JOBS["publish"]["steps"] if s.get("uses", "").startswith("actions/checkout@"))
+    assert checkout["with"]["ref"] == "${{ github.sha }}", "the commit the gate checked, not a movable tag"
+
+
+def test_a_commit_without_a_successful_ci_run_is_not_published(runner):
+    result = runner.run("gate", "CI passed", TAG="0.1.3")
+    assert result.returncode == 1
+    assert f"::error::0.1.3: commit {SHA} has no successful CI run" in result.stdout
+    assert f"https://github.com/acme/hello-world/commit/{SHA}" in result.stdout
+    assert runner.gh_calls() == [
+        [
+            "api",
+            f"repos/acme/hello-world/actions/workflows/CI.yaml/runs?head_sha={SHA}&status=success",
+            "--jq",
+            ".total_count",
+        ]
+    ]
+
+
+def test_a_commit_ci_passed_on_goes_through_the_gate(runner):
+    runner.world["successful_ci_runs"] = {SHA: 1, "f" * 40: 3}
+    result = runner.run("gate", "CI passed", TAG="0.1.3")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_previous_release_is_the_newest_other_one_prereleases_included(runner):
+    runner.world["releases"] = [
+        made_release("0.1.0", "2026-01-05T10:00:00Z", prerelease=False),
+        made_release("0.1.1", "2026-02-05T10:00:00Z"),
+        made_release("0.1.2", "2026-03-05T10:00:00Z", draft=True),
+        made_release("0.1.3", "2026-04-05T10:00:00Z"),
+    ]
+    result = runner.run("gate", "The previous release's site", TAG="0.1.3")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert runner.written("GITHUB_OUTPUT") == {"tag": "0.1.1"}
+    assert (runner.base / "runner-temp" / "previous-site" / "site-0.1.1.tar.gz").read_text() == "the site of 0.1.1"
+    assert not any("--exclude-pre-releases" in call for call in runner.gh_calls())
+    assert "::warning::" not in result.stdout
+
+
+def test_the_first_release_builds_without_a_previous_site_and_says_so_loudly(runner):
+    runner.world["releases"] = [
+        made_release("0.1.2", "2026-03-05T10:00:00Z", draft=True),
+        made_release("0.1.3", "2026-04-05T10:00:00Z"),
+    ]
+    result = runner.run("gate", "The previous release's site", TAG="0.1.3")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "::warning::0.1.3 is the first release" in result.stdout
+    assert "0.1.3 is the first release" in runner.files["GITHUB_STEP_SUMMARY"].read_text()
+    assert runner.written("GITHUB_OUTPUT") == {}
+
+
+def test_a_previous_release_without_its_site_fails_naming_the_release_and_the_asset(runner):
+    runner.world["releases"] = [
+        made_release("0.1.1", "2026-02-05T10:00:00Z", assets={"hello-world-0.1.1.tgz": "a chart"}),
+        made_release("0.1.3", "2026-04-05T10:00:00Z"),
+    ]
+    result = runner.run("gate", "The previous release's site", TAG="0.1.3")
+    assert result.returncode == 1
+    assert "::error::the previous release, 0.1.1, has no asset site-0.1.1.tar.gz" in result.stdout
+    assert runner.written("GITHUB_OUTPUT") == {}
+
+
+def test_the_build_gets_the_previous_site_the_gate_found():
+    steps = JOBS["publish"]["steps"]
+    download = next(s for s in steps if s.get("uses", "").startswith("actions/download-artifact@"))
+    assert download["if"] == "needs.gate.outputs.previous != ''"
+    assert download["with"]["name"] == "previous-site"
+    given = the_step("publish", "The previous release's site")
+    assert given["if"] == download["if"] and "PREVIOUS_SITE=" in given["run"]
+    build = the_step("publish", "Build and publish")
+    assert steps.index(download) < steps.index(given) < steps.index(build)
+    upload = next(s for s in JOBS["gate"]["steps"] if s.get("uses", "").startswith("actions/upload-artifact@"))
+    assert upload["with"]["name"] == "previous-site" and upload["with"]["if-no-files-found"] == "error"
