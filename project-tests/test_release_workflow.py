@@ -3,8 +3,11 @@ tagged commit, the previous release's site is always found, and the release's fi
 replaced. Its GitHub-API steps run here as the runner runs them (`bash -e`), against a stand-in
 `gh` that answers from a made-up repository and records how it was called."""
 
+import base64
 import json
 import os
+import re
+import stat
 import subprocess
 import textwrap
 
@@ -15,6 +18,7 @@ from harness.workspace import ROOT
 
 RELEASE = yaml.safe_load((ROOT / ".github" / "workflows" / "release.yaml").read_text())
 JOBS = RELEASE["jobs"]
+CI = yaml.safe_load((ROOT / ".github" / "workflows" / "CI.yaml").read_text())
 SHA = "0123456789abcdef0123456789abcdef01234567"
 
 # The stand-in: `release list|download|view|upload` and `api .../CI.yaml/runs`, from the JSON
@@ -143,6 +147,24 @@ def the_step(job: str, name: str) -> dict:
     return found[0]
 
 
+def runs(job) -> str:
+    return "\n".join(step.get("run", "") for step in job["steps"])
+
+
+def apt_packages(job) -> set[str]:
+    installs = re.findall(r"apt-get install ([^>\n]*)", runs(job))
+    return {word for line in installs for word in line.split() if not word.startswith("-")}
+
+
+def test_each_job_has_only_the_permissions_it_needs():
+    assert RELEASE["permissions"] == {}
+    assert {name: job["permissions"] for name, job in JOBS.items()} == {
+        "gate": {"actions": "read", "contents": "read"},
+        "publish": {"contents": "read", "id-token": "write"},
+        "release": {"contents": "write"},
+    }
+
+
 def test_nothing_is_built_or_published_before_the_gate():
     assert JOBS["gate"]["env"]["SHA"] == "${{ github.sha }}"
     assert "publish" in JOBS and JOBS["publish"]["needs"] == "gate"
@@ -220,3 +242,51 @@ def test_the_build_gets_the_previous_site_the_gate_found():
     assert steps.index(download) < steps.index(given) < steps.index(build)
     upload = next(s for s in JOBS["gate"]["steps"] if s.get("uses", "").startswith("actions/upload-artifact@"))
     assert upload["with"]["name"] == "previous-site" and upload["with"]["if-no-files-found"] == "error"
+
+
+def test_the_release_is_built_in_the_image_and_with_the_packages_ci_tests_with():
+    # push-image copies the C libraries the binary links from the build machine into the image.
+    assert JOBS["publish"]["container"]["image"] == CI["jobs"]["test"]["container"]["image"]
+    assert apt_packages(CI["jobs"]["test"]) <= apt_packages(JOBS["publish"])
+
+
+def test_the_container_job_needs_neither_docker_nor_gh():
+    assert not re.search(r"(^\s*|[|;&(]\s*)(docker|gh)\s", runs(JOBS["publish"]), re.M)
+
+
+def test_crane_and_spin_registry_push_get_the_login_docker_would_write(runner):
+    registry = "europe-west3-docker.pkg.dev/acme/hello-world"
+    result = runner.run("publish", "Registry login for crane", TOKEN="ya29.token", IMAGE_REGISTRY=registry)
+    assert result.returncode == 0, result.stderr
+    config = runner.base / ".docker" / "config.json"
+    auth = base64.b64encode(b"oauth2accesstoken:ya29.token").decode()
+    assert json.loads(config.read_text()) == {"auths": {"europe-west3-docker.pkg.dev": {"auth": auth}}}
+    assert stat.S_IMODE(config.stat().st_mode) == 0o600
+
+
+def released_files(base, tag):
+    files = [f"hello-world-{tag}.tgz", f"site-{tag}.tar.gz", f"hello-world-{tag}.wasm"]
+    (base / "dist").mkdir()
+    for name in files:
+        (base / "dist" / name).write_text(name)
+    return files
+
+
+def test_the_release_gets_each_of_its_files(runner):
+    files = released_files(runner.base, "0.1.3")
+    runner.world["releases"] = [made_release("0.1.3", "2026-04-05T10:00:00Z", assets={})]
+    result = runner.run("release", "Attach the release assets", TAG="0.1.3")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert runner.gh_calls()[-1] == ["release", "upload", "0.1.3", *(f"dist/{name}" for name in files)]
+
+
+def test_an_asset_the_release_has_already_is_an_error_and_nothing_is_replaced(runner):
+    released_files(runner.base, "0.1.3")
+    runner.world["releases"] = [
+        made_release("0.1.3", "2026-04-05T10:00:00Z", assets={"site-0.1.3.tar.gz": "an earlier upload"})
+    ]
+    result = runner.run("release", "Attach the release assets", TAG="0.1.3")
+    assert result.returncode == 1
+    assert "::error::release 0.1.3 has an asset site-0.1.3.tar.gz already" in result.stdout
+    assert not any(call[:2] == ["release", "upload"] for call in runner.gh_calls())
+    assert "--clobber" not in runs(JOBS["release"])
