@@ -34,6 +34,7 @@ NAMES = {
     "containerd-shim-spin": ["containerd-shim-spin"],
     "mermaid": ["Mermaid", "mermaid"],
     "cargo-fuzz": ["cargo-fuzz"],
+    "actionlint": ["actionlint"],
 }
 DOCS = [ROOT / "README.md", ROOT / "CONTRIBUTING.md", *sorted((ROOT / "site" / "docs").glob("*.md"))]
 
