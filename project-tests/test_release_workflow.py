@@ -98,6 +98,7 @@ class Runner:
         bin_dir.mkdir()
         (bin_dir / "gh").write_text(FAKE_GH)
         (bin_dir / "gh").chmod(0o755)
+        self.bin = bin_dir
         self.files = {name: base / name.lower() for name in ("GITHUB_OUTPUT", "GITHUB_ENV", "GITHUB_STEP_SUMMARY")}
         self.env = {
             "PATH": f"{bin_dir}:{os.environ['PATH']}",
@@ -112,6 +113,11 @@ class Runner:
             "SHA": SHA,
             **{name: str(path) for name, path in self.files.items()},
         }
+
+    def command(self, name: str, python: str) -> None:
+        """A stand-in for another command the step runs: a Python script."""
+        (self.bin / name).write_text("#!/usr/bin/env python3\n" + textwrap.dedent(python))
+        (self.bin / name).chmod(0o755)
 
     def run(self, job: str, name: str, **env) -> subprocess.CompletedProcess:
         step = the_step(job, name)
@@ -160,7 +166,7 @@ def test_each_job_has_only_the_permissions_it_needs():
     assert RELEASE["permissions"] == {}
     assert {name: job["permissions"] for name, job in JOBS.items()} == {
         "gate": {"actions": "read", "contents": "read"},
-        "publish": {"contents": "read", "id-token": "write"},
+        "publish": {"contents": "read", "id-token": "write", "attestations": "write"},
         "release": {"contents": "write"},
     }
 
@@ -265,7 +271,14 @@ def test_crane_and_spin_registry_push_get_the_login_docker_would_write(runner):
 
 
 def released_files(base, tag):
-    files = [f"hello-world-{tag}.tgz", f"site-{tag}.tar.gz", f"hello-world-{tag}.wasm"]
+    files = [
+        f"hello-world-{tag}.tgz",
+        f"site-{tag}.tar.gz",
+        f"hello-world-{tag}.wasm",
+        f"sbom-native-{tag}.cdx.json",
+        f"sbom-component-{tag}.cdx.json",
+        f"published-{tag}.txt",
+    ]
     (base / "dist").mkdir()
     for name in files:
         (base / "dist" / name).write_text(name)
@@ -290,3 +303,83 @@ def test_an_asset_the_release_has_already_is_an_error_and_nothing_is_replaced(ru
     assert "::error::release 0.1.3 has an asset site-0.1.3.tar.gz already" in result.stdout
     assert not any(call[:2] == ["release", "upload"] for call in runner.gh_calls())
     assert "--clobber" not in runs(JOBS["release"])
+
+
+def test_the_push_signs_keyless_with_the_jobs_github_identity():
+    push = the_step("publish", "Build and publish")
+    assert push["run"] == "bin/mise run ci_release"
+    assert push["env"] == {"COSIGN_KEYLESS": "true"}
+    assert JOBS["publish"]["permissions"]["id-token"] == "write"
+
+
+# project-version's plan for 0.1.3 with IMAGE_REGISTRY=r.example/team, as the step asks for it.
+FAKE_CARGO = """\
+    import sys
+    plan = {
+        "native_images": "r.example/team/hello-world:0.1.3",
+        "spin_artifacts": "r.example/team/hello-world-spin:0.1.3",
+        "chart": "oci://r.example/team/charts/hello-world:0.1.3",
+    }
+    assert sys.argv[1:7] == ["run", "--quiet", "-p", "project-version", "--", "plan"], sys.argv
+    print(plan[sys.argv[7]])
+"""
+DIGESTS = {kind: "sha256:" + digit * 64 for kind, digit in (("native", "1"), ("spin", "2"), ("chart", "3"))}
+REPOSITORIES = {
+    "native": "r.example/team/hello-world",
+    "spin": "r.example/team/hello-world-spin",
+    "chart": "r.example/team/charts/hello-world",
+}
+
+
+def test_each_pushed_artifact_is_found_by_the_plans_name_in_the_published_list(runner):
+    runner.command("cargo", FAKE_CARGO)
+    (runner.base / "dist").mkdir()
+    (runner.base / "dist" / "published-0.1.3.txt").write_text(
+        "".join(f"{REPOSITORIES[kind]}@{DIGESTS[kind]}\n" for kind in ("chart", "native", "spin"))
+    )
+    result = runner.run("publish", "The pushed artifacts' digests", TAG="0.1.3")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert runner.written("GITHUB_OUTPUT") == {
+        **{f"{kind}_name": name for kind, name in REPOSITORIES.items()},
+        **{f"{kind}_digest": digest for kind, digest in DIGESTS.items()},
+    }
+
+
+def test_a_pushed_artifact_missing_from_the_published_list_fails_naming_it(runner):
+    runner.command("cargo", FAKE_CARGO)
+    (runner.base / "dist").mkdir()
+    (runner.base / "dist" / "published-0.1.3.txt").write_text(
+        f"{REPOSITORIES['native']}@{DIGESTS['native']}\n{REPOSITORIES['chart']}@{DIGESTS['chart']}\n"
+    )
+    result = runner.run("publish", "The pushed artifacts' digests", TAG="0.1.3")
+    assert result.returncode == 1
+    assert "::error::dist/published-0.1.3.txt names no digest for r.example/team/hello-world-spin" in result.stdout
+
+
+def test_the_release_files_and_each_pushed_artifact_get_build_provenance():
+    steps = JOBS["publish"]["steps"]
+    attests = [s for s in steps if s.get("uses", "").startswith("actions/attest-build-provenance@")]
+    push = steps.index(the_step("publish", "Build and publish"))
+    assert all(steps.index(a) > push for a in attests)
+    files = [a for a in attests if "subject-path" in a["with"]]
+    assert len(files) == 1
+    assert sorted(files[0]["with"]["subject-path"].splitlines()) == sorted(
+        f"dist/{name}"
+        for name in (
+            "hello-world-${{ env.TAG }}.tgz",
+            "hello-world-${{ env.TAG }}.wasm",
+            "site-${{ env.TAG }}.tar.gz",
+            "sbom-native-${{ env.TAG }}.cdx.json",
+            "sbom-component-${{ env.TAG }}.cdx.json",
+        )
+    )
+    oci = [a["with"] for a in attests if "subject-name" in a["with"]]
+    assert oci == [
+        {
+            "subject-name": f"${{{{ steps.published.outputs.{kind}_name }}}}",
+            "subject-digest": f"${{{{ steps.published.outputs.{kind}_digest }}}}",
+            "push-to-registry": True,
+        }
+        for kind in ("native", "spin", "chart")
+    ]
+    assert the_step("publish", "The pushed artifacts' digests")["id"] == "published"
