@@ -178,6 +178,10 @@ def test_nothing_is_built_or_published_before_the_gate():
     assert checkout["with"]["ref"] == "${{ github.sha }}", "the commit the gate checked, not a movable tag"
 
 
+def test_releases_run_one_at_a_time_so_each_finds_the_site_of_the_one_before():
+    assert RELEASE["concurrency"] == {"group": "release", "cancel-in-progress": False}
+
+
 def test_a_commit_without_a_successful_ci_run_is_not_published(runner):
     result = runner.run("gate", "CI passed", TAG="0.1.3")
     assert result.returncode == 1
