@@ -78,7 +78,10 @@ mod tests {
         for field in ["native_images", "spin_artifacts"] {
             let refs = p[field].as_array().unwrap();
             assert_eq!(refs.len(), 1, "{field}: {refs:?}");
-            assert!(refs[0].as_str().unwrap().ends_with(":1.2.3"), "{field}: {refs:?}");
+            assert!(
+                refs[0].as_str().unwrap().ends_with(":1.2.3"),
+                "{field}: {refs:?}"
+            );
         }
     }
 
