@@ -42,6 +42,7 @@ NAMES = {
     "syft": ["syft"],
     "cargo-auditable": ["cargo-auditable", "cargo auditable"],
     "cargo-cyclonedx": ["cargo-cyclonedx"],
+    "actionlint": ["actionlint"],
 }
 DOCS = [ROOT / "README.md", ROOT / "CONTRIBUTING.md", *sorted((ROOT / "site" / "docs").glob("*.md"))]
 

@@ -9,9 +9,13 @@ from harness.chain.deliver import harness
 from harness.chain.render import harness_env, kustomize, render_resourceset, substitute
 from harness.cluster_api import ClusterAPI, release_of
 from harness.kube import load_all, the, validate
+from harness.tools import version
 from harness.workspace import ROOT
 
-WORKFLOWS = {p.name: yaml.safe_load(p.read_text()) for p in (ROOT / ".github" / "workflows").glob("*.yaml")}
+WORKFLOW_FILES = sorted((ROOT / ".github" / "workflows").glob("*.yaml"))
+WORKFLOWS = {p.name: yaml.safe_load(p.read_text()) for p in WORKFLOW_FILES}
+# `uses: owner/repo[/path]@ref # comment`, as written: YAML drops the comment.
+USES = re.compile(r"^\s*(?:-\s+)?uses:\s+(?P<action>[\w.-]+/[\w./-]+)@(?P<ref>\S+)(?:\s+#\s*(?P<comment>.*?))?\s*$")
 # What reaches a Go build: Helm, kubectl and the cluster's parts are built from their modules.
 GO_BUILDS = ("ensure_helm", "ensure_kubectl", ".ci/run", "mise run push", "ci_release", "mise run build")
 
@@ -24,6 +28,12 @@ def jobs():
 
 def runs(job) -> str:
     return "\n".join(step.get("run", "") for step in job["steps"])
+
+
+def steps():
+    for name, job in jobs():
+        for step in job["steps"]:
+            yield name, step
 
 
 def test_every_job_that_builds_with_go_sets_up_go_1_26():
@@ -102,3 +112,58 @@ def test_the_cluster_job_runs_the_e2es_ingress_controller_and_no_retired_one():
     assert "sigs.k8s.io/gateway-api@$GATEWAY_API_VERSION" in text
     assert ". scripts/lib.sh" in text
     assert ".github/cluster" not in text, "no copy of the chain in bash"
+
+
+def test_every_task_runs_through_bin_mise_and_its_pinned_mise():
+    # jdx/mise-action installs a mise of its own choosing; bin/mise runs the version
+    # tools/versions.toml pins.
+    for name, step in steps():
+        assert not step.get("uses", "").startswith("jdx/mise-action@"), name
+        for line in step.get("run", "").splitlines():
+            assert not re.search(r"(?<!bin/)\bmise (run|tasks|install)\b", line), f"{name}: {line}"
+
+
+def test_no_workflow_installs_a_spin_cli():
+    # The Spin artifact is pushed with spin-registry-push, Spin v3.6.3's own OCI client, the
+    # version SpinKube's shim runs; a Spin CLI from an installer would be whatever is newest.
+    for name, step in steps():
+        assert not re.match(r"(fermyon|spinframework)/", step.get("uses", "")), f"{name}: {step['uses']}"
+        text = step.get("run", "")
+        assert not re.search(r"\bspin (registry|plugins?|build|up|deploy|cloud|templates)\b", text), name
+        assert not re.search(r"(fermyon|spinframework)\.(com|dev)/downloads", text), name
+
+
+def test_every_action_is_pinned_to_a_commit_with_its_version_in_a_comment():
+    # A tag can be moved to other code; a commit cannot. The comment says which release it is.
+    pinned = {}
+    lines = [
+        (f"{path.name}:{number}", line)
+        for path in WORKFLOW_FILES
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if re.match(r"^\s*(-\s+)?uses:", line)
+    ]
+    assert len(lines) == sum(1 for _, step in steps() if "uses" in step)
+    for where, line in lines:
+        match = USES.match(line)
+        assert match and re.fullmatch(r"[0-9a-f]{40}", match["ref"]), f"{where}: {line.strip()}"
+        if match["action"] == "dtolnay/rust-toolchain":
+            # No tags there: the commit of its branch named after the toolchain tools/versions.toml pins.
+            assert match["comment"] == version("rust"), f"{where}: {line.strip()}"
+        else:
+            assert re.fullmatch(r"v\d+\.\d+\.\d+", match["comment"] or ""), f"{where}: {line.strip()}"
+        first = pinned.setdefault(match["action"], (match["ref"], match["comment"]))
+        assert first == (match["ref"], match["comment"]), f"{where}: {match['action']} pinned twice"
+
+
+def test_every_rust_toolchain_is_the_pinned_one_but_ci_s_stable_canary():
+    for name, job in jobs():
+        for step in job["steps"]:
+            if not step.get("uses", "").startswith("dtolnay/rust-toolchain@"):
+                continue
+            toolchain = str(step.get("with", {}).get("toolchain", ""))
+            if toolchain == "${{ matrix.toolchain }}":
+                legs = {leg["situation"]: leg["toolchain"] for leg in job["strategy"]["matrix"]["include"]}
+                assert version("rust") in legs.values(), name
+                assert all(t == version("rust") or (t == "stable" and "stable" in s) for s, t in legs.items()), legs
+            else:
+                assert toolchain == version("rust"), f"{name}: toolchain {toolchain!r}"

