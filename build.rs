@@ -3,6 +3,8 @@
 //! Settings, all read at build time:
 //! - `SITE_DIR`: the built static site to embed (default `site/build`, the MkDocs output);
 //!   absolute, or relative to this crate's folder.
+//! - `SITE_VERSIONS_DIR`: instead, a versioned tree as mike deploys it (`versions.json` and a
+//!   folder per version): every version is embedded, its aliases and the root redirect to it.
 //! - `HELLO_WORLD_CSP`: the `Content-Security-Policy` every response carries.
 //! - `SITE_LINK_CHECK=warn`: report broken internal links without failing the build.
 //! - `SOURCE_DATE_EPOCH`: the `Last-Modified` of every file, for reproducible builds.
@@ -19,6 +21,7 @@ use std::process::exit;
 fn main() {
     for setting in [
         "SITE_DIR",
+        "SITE_VERSIONS_DIR",
         "HELLO_WORLD_CSP",
         "SITE_LINK_CHECK",
         "SOURCE_DATE_EPOCH",
@@ -37,7 +40,16 @@ fn main() {
 fn run() -> Result<(), String> {
     let manifest_dir =
         PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").ok_or("no CARGO_MANIFEST_DIR")?);
-    let site_dir = match env::var_os("SITE_DIR") {
+    let versions_dir = env::var_os("SITE_VERSIONS_DIR").filter(|d| !d.is_empty());
+    if versions_dir.is_some() && env::var_os("SITE_DIR").is_some_and(|d| !d.is_empty()) {
+        return Err(
+            "SITE_DIR and SITE_VERSIONS_DIR are both set: embed one site, or one \
+                    versioned tree"
+                .to_owned(),
+        );
+    }
+    let versioned = versions_dir.is_some();
+    let site_dir = match versions_dir.or_else(|| env::var_os("SITE_DIR")) {
         Some(dir) => manifest_dir.join(dir),
         None => {
             let default = manifest_dir.join("site/build");
@@ -52,8 +64,13 @@ fn run() -> Result<(), String> {
         }
     };
     if !site_dir.is_dir() {
+        let setting = if versioned {
+            "SITE_VERSIONS_DIR"
+        } else {
+            "SITE_DIR"
+        };
         return Err(format!(
-            "SITE_DIR={} is not a folder; point it at a built static site",
+            "{setting}={} is not a folder; point it at a built static site",
             site_dir.display()
         ));
     }
@@ -72,6 +89,7 @@ fn run() -> Result<(), String> {
         number::<usize>("SITE_PREVIOUS_ASSETS_BUDGET", "a number of bytes")?;
     let options = site_compiler::Options {
         site_dir,
+        versioned,
         out_dir: PathBuf::from(env::var_os("OUT_DIR").ok_or("no OUT_DIR")?),
         source_date_epoch,
         content_security_policy: env::var("HELLO_WORLD_CSP")

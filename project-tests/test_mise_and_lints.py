@@ -17,6 +17,7 @@ from harness.workspace import ROOT
 TASKS = {
     "docs-build",
     "docs-serve",
+    "docs-versions",
     "build",
     "push",
     "ci_release",

@@ -68,7 +68,7 @@ fn route(request: &Request<'_>) -> (Answered, Response) {
             (Answered::Redirect, Response::redirect(rule, location))
         }
         Resolution::Missing => {
-            let page = site::not_found_page().map(|page| {
+            let page = site::not_found_page(&target.path).map(|page| {
                 let (coding, representation) = negotiate::choose(page, &request.headers);
                 (page, coding, representation)
             });

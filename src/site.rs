@@ -54,9 +54,31 @@ fn compare_joined(key: &str, prefix: &str, suffix: &str) -> Ordering {
     })
 }
 
-/// The site's own not-found page, served with status 404.
-pub fn not_found_page() -> Option<&'static Asset> {
-    lookup("404.html")
+/// The not-found page for `path` (decoded, no leading `/`), served with status 404: the
+/// nearest `404.html` up its folders, as Cloudflare Pages finds it. In a versioned tree each
+/// version's own page answers for its paths; in one site, the root's answers for all.
+pub fn not_found_page(path: &str) -> Option<&'static Asset> {
+    nearest_not_found(path, |folder| lookup_joined(folder, NOT_FOUND_PAGE))
+}
+
+const NOT_FOUND_PAGE: &str = "404.html";
+
+/// The first folder of `path`, from its own up to the root, for which `find` has a page.
+fn nearest_not_found<T>(path: &str, find: impl Fn(&str) -> Option<T>) -> Option<T> {
+    let mut folder = &path[..path.rfind('/').map_or(0, |slash| slash + 1)];
+    loop {
+        if let Some(page) = find(folder) {
+            return Some(page);
+        }
+        if folder.is_empty() {
+            return None;
+        }
+        // Up one: drop the last segment, keeping the slash before it.
+        let parent = folder[..folder.len() - 1]
+            .rfind('/')
+            .map_or(0, |slash| slash + 1);
+        folder = &folder[..parent];
+    }
 }
 
 /// The whole table, sorted by path.
@@ -89,6 +111,30 @@ pub fn figures() -> SiteFigures {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn tried(path: &str, pages: &[&str]) -> (Vec<String>, Option<String>) {
+        let asked = core::cell::RefCell::new(Vec::new());
+        let found = nearest_not_found(path, |folder| {
+            asked.borrow_mut().push(folder.to_owned());
+            pages.contains(&folder).then(|| format!("{folder}404.html"))
+        });
+        (asked.into_inner(), found)
+    }
+
+    #[test]
+    fn a_missing_path_gets_the_nearest_404_page_up_its_folders() {
+        let (asked, found) = tried("0.1.0/guide/gone/page.html", &["0.1.0/", ""]);
+        assert_eq!(asked, ["0.1.0/guide/gone/", "0.1.0/guide/", "0.1.0/"]);
+        assert_eq!(found.as_deref(), Some("0.1.0/404.html"));
+    }
+
+    #[test]
+    fn the_roots_404_page_answers_when_no_folder_has_one() {
+        let (asked, found) = tried("guide/gone/", &[""]);
+        assert_eq!(asked, ["guide/gone/", "guide/", ""]);
+        assert_eq!(found.as_deref(), Some("404.html"));
+        assert_eq!(tried("gone", &[]), (vec![String::new()], None));
+    }
 
     #[test]
     fn every_table_string_is_a_valid_field_value() {

@@ -58,11 +58,11 @@ fn report(built: Built) {
         bytes,
         figures: f,
     } = built;
-    let site = f.site_bytes() as u64;
+    let site = f.stored_bytes as u64;
     let budget = site + CODE_BUDGET;
     eprintln!("component: {bytes:>9} bytes  {}", component.display());
     eprintln!(
-        "  site:    {site:>9} bytes  ({} files: raw {} + brotli {} + gzip {} + dcb {} + dcz {})",
+        "  site:    {site:>9} bytes  ({} files: raw {} + brotli {} + gzip {} + dcb {} + dcz {}, equal bodies stored once)",
         f.files, f.raw_bytes, f.brotli_bytes, f.gzip_bytes, f.dcb_bytes, f.dcz_bytes
     );
     if f.dictionary_bytes > 0 {

@@ -62,6 +62,7 @@ fn main() -> ExitCode {
                 ("gzip_bytes", Value::from(figures.gzip_bytes)),
                 ("dcb_bytes", Value::from(figures.dcb_bytes)),
                 ("dcz_bytes", Value::from(figures.dcz_bytes)),
+                ("stored_bytes", Value::from(figures.stored_bytes)),
                 ("health", Value::Text(hello_world::HEALTH_PATH)),
             ],
         );

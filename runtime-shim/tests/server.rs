@@ -295,13 +295,14 @@ fn startup_line_reports_the_site_figures() {
     let output = server.output.lock().unwrap().clone();
     let figures = hello_world::site::figures();
     let expected = format!(
-        "files={} raw_bytes={} brotli_bytes={} gzip_bytes={} dcb_bytes={} dcz_bytes={}",
+        "files={} raw_bytes={} brotli_bytes={} gzip_bytes={} dcb_bytes={} dcz_bytes={} stored_bytes={}",
         figures.files,
         figures.raw_bytes,
         figures.brotli_bytes,
         figures.gzip_bytes,
         figures.dcb_bytes,
-        figures.dcz_bytes
+        figures.dcz_bytes,
+        figures.stored_bytes
     );
     assert!(
         output.lines().next().unwrap().contains(&expected),

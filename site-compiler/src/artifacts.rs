@@ -69,6 +69,8 @@ pub(crate) fn figures_of(
             .sum(),
         carried_files,
         carried_bytes,
+        // The table's blob knows it (`table.rs`).
+        stored_bytes: 0,
     }
 }
 

@@ -37,7 +37,7 @@ pub struct CompiledFile {
     pub link: Option<String>,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct DictionaryVariant {
     /// The dictionary's SHA-256, base64 without padding (see `dictionary.rs`).
     pub dictionary: String,
@@ -137,8 +137,45 @@ type Compressed = (String, compress::Variants, [Option<DictionaryVariant>; 2]);
 
 /// Content types and variants on every core: brotli at quality 11 is the slow part of the whole
 /// build. Files differ in size a thousandfold, so workers take the next file from a shared
-/// counter. In the files' order.
+/// counter. Files with the same bytes, type and dictionary (an asset in each version of a
+/// versioned tree) are compressed once. In the files' order.
 fn in_parallel(files: &[SiteFile], dictionaries: &Dictionaries) -> Result<Vec<Compressed>, String> {
+    let mut first: HashMap<([u8; 32], String, Option<&str>), usize> = HashMap::new();
+    let mut work = Vec::new();
+    let same_as: Vec<usize> = files
+        .iter()
+        .enumerate()
+        .map(|(i, file)| {
+            let content_type = content_type::content_type(&file.key, &file.bytes);
+            let dictionary = dictionaries
+                .for_file(&file.key, &content_type)
+                .map(|d| d.key.as_str());
+            let digest: [u8; 32] = Sha256::digest(&file.bytes).into();
+            *first
+                .entry((digest, content_type, dictionary))
+                .or_insert_with(|| {
+                    work.push(i);
+                    i
+                })
+        })
+        .collect();
+    let unique: Vec<&SiteFile> = work.iter().map(|&i| &files[i]).collect();
+    let done: HashMap<usize, Compressed> = work
+        .iter()
+        .copied()
+        .zip(compress_all(&unique, dictionaries)?)
+        .collect();
+    Ok(same_as
+        .iter()
+        .map(|original| done[original].clone())
+        .collect())
+}
+
+/// [`compress_file`] of every file, on every core, in the files' order.
+fn compress_all(
+    files: &[&SiteFile],
+    dictionaries: &Dictionaries,
+) -> Result<Vec<Compressed>, String> {
     let next = AtomicUsize::new(0);
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
     let mut done: Vec<(usize, Result<Compressed, String>)> = std::thread::scope(|scope| {

@@ -6,6 +6,7 @@ use std::io::Write;
 /// below that, the CPU a client spends decoding buys almost nothing.
 const MIN_SAVING_PERCENT: usize = 5;
 
+#[derive(Clone)]
 pub struct Variants {
     pub brotli: Option<Vec<u8>>,
     pub gzip: Option<Vec<u8>>,

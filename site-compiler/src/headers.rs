@@ -54,12 +54,21 @@ pub struct Rule {
     pub headers: Vec<(String, String)>,
 }
 
-/// The rules of `_headers`, if the site has one; the file leaves the list of files.
-pub fn compile(files: &mut Vec<SiteFile>) -> Result<Vec<Rule>, String> {
-    match files.iter().position(|f| f.key == HEADERS_FILE) {
-        Some(i) => parse(&files.remove(i).bytes),
-        None => Ok(Vec::new()),
+/// The rules of `_headers`, if the site has one (in a versioned tree, each version's, its
+/// patterns under the version's folder); the file leaves the list of files.
+pub fn compile(files: &mut Vec<SiteFile>, sites: &[String]) -> Result<Vec<Rule>, String> {
+    let mut rules = Vec::new();
+    for site in sites {
+        let key = format!("{site}{HEADERS_FILE}");
+        if let Some(i) = files.iter().position(|f| f.key == key) {
+            let parsed = parse(&files.remove(i).bytes).map_err(|e| format!("{site}{e}"))?;
+            rules.extend(parsed.into_iter().map(|rule| Rule {
+                pattern: format!("/{site}{}", rule.pattern.trim_start_matches('/')),
+                ..rule
+            }));
+        }
     }
+    Ok(rules)
 }
 
 /// Parses `_headers`. Errors name the line and what to write instead.

@@ -3,8 +3,8 @@
 //! cache policy, and a check that no internal link is broken. `build.rs` of the hello-world
 //! crate calls [`compile`]; the request path then only looks things up.
 //!
-//! [`compile`] runs the stages in order, each a file entered once: read (`walk.rs`), the link
-//! check (`links.rs`), the rules (`redirects.rs`, `headers.rs`), the checks against the
+//! [`compile`] runs the stages in order, each a file entered once: read (`walk.rs`, and for a
+//! versioned tree `versions.rs`), the link check (`links.rs`), the rules (`redirects.rs`, `headers.rs`), the checks against the
 //! previous release (`permalinks.rs`, `skew.rs`), the pages' compression dictionary
 //! (`dictionary.rs`), the per-file work (`compile.rs`) and the output (`table.rs`,
 //! `artifacts.rs`).
@@ -23,6 +23,7 @@ mod redirects;
 mod site_url;
 mod skew;
 mod table;
+mod versions;
 mod walk;
 
 use std::path::PathBuf;
@@ -40,6 +41,8 @@ pub const DEFAULT_CONTENT_SECURITY_POLICY: &str =
 
 pub struct Options {
     pub site_dir: PathBuf,
+    /// True when `site_dir` is a versioned tree, as mike deploys one (see `versions.rs`).
+    pub versioned: bool,
     pub out_dir: PathBuf,
     /// When set, every file's Last-Modified is this time (reproducible builds).
     pub source_date_epoch: Option<u64>,
@@ -86,6 +89,19 @@ pub fn compile(options: &Options) -> Result<Summary, String> {
             options.site_dir.display()
         ));
     }
+    // A versioned tree: its versions, each a site under its folder; mike's stand-ins leave.
+    let tree = match options.versioned {
+        true => Some(versions::read(&mut site.files)?),
+        false => None,
+    };
+    let sites: Vec<String> = match &tree {
+        Some(tree) => tree
+            .versions
+            .iter()
+            .map(|v| format!("{}/", v.name))
+            .collect(),
+        None => vec![String::new()],
+    };
     let previous = match &options.previous_site {
         Some(path) => walk::previous_site(path)?,
         None => Vec::new(),
@@ -95,8 +111,10 @@ pub fn compile(options: &Options) -> Result<Summary, String> {
     let broken_links = links::check(&site.files, &options.site_dir, options.fail_on_broken_links)?;
 
     // Rules: `_redirects` and the mkdocs-redirects stubs, then `_headers`; both files leave.
-    let redirects = redirects::compile(&mut site.files)?;
-    let header_rules = headers::compile(&mut site.files)?;
+    // A tree's aliases and its root redirect to their versions.
+    let mut redirects = redirects::compile(&mut site.files, &sites)?;
+    redirects.extend(tree.iter().flat_map(versions::redirects));
+    let header_rules = headers::compile(&mut site.files, &sites)?;
 
     // Checks against the previous release: its pages live on, its assets are carried.
     let manifest = permalinks::Manifest::of(&site.files);
@@ -147,7 +165,7 @@ pub fn compile(options: &Options) -> Result<Summary, String> {
 
     // Emit: the table (with its figures) and its blob, the manifest, the figures.
     let dictionary_bytes = dictionary.as_ref().map_or(0, |d| d.bytes.len());
-    let figures = artifacts::figures_of(
+    let mut figures = artifacts::figures_of(
         &files,
         &redirects,
         dictionary_bytes,
@@ -158,7 +176,7 @@ pub fn compile(options: &Options) -> Result<Summary, String> {
     table::write(
         &files,
         &redirects,
-        &figures,
+        &mut figures,
         &options.out_dir,
         &options.content_security_policy,
     )?;

@@ -36,13 +36,23 @@ pub struct Rule {
     pub page: Option<Vec<u8>>,
 }
 
-/// The rules of `_redirects` (if the site has one) and of every mkdocs-redirects stub, checked
-/// against the site's files. Stubs leave the file list: their path is now a redirect.
-pub fn compile(files: &mut Vec<SiteFile>) -> Result<Vec<Rule>, String> {
-    let mut rules = match files.iter().position(|f| f.key == REDIRECTS_FILE) {
-        Some(i) => parse(&files.remove(i).bytes)?,
-        None => Vec::new(),
-    };
+/// The rules of `_redirects` (if the site has one; in a versioned tree, each version's, under
+/// its folder) and of every mkdocs-redirects stub, checked against the site's files. Stubs
+/// leave the file list: their path is now a redirect.
+pub fn compile(files: &mut Vec<SiteFile>, sites: &[String]) -> Result<Vec<Rule>, String> {
+    let mut rules = Vec::new();
+    for site in sites {
+        let key = format!("{site}{REDIRECTS_FILE}");
+        if let Some(i) = files.iter().position(|f| f.key == key) {
+            let parsed = parse(&files.remove(i).bytes).map_err(|e| format!("{site}{e}"))?;
+            rules.extend(parsed.into_iter().map(|rule| Rule {
+                origin: format!("{site}{}", rule.origin),
+                from: format!("{site}{}", rule.from),
+                to: format!("/{site}{}", rule.to.trim_start_matches('/')),
+                ..rule
+            }));
+        }
+    }
     let keys: HashSet<&str> = files.iter().map(|f| f.key.as_str()).collect();
     let mut stubs = stubs(files, &keys)?;
     check_hops(rules.iter().chain(&stubs))?;

@@ -10,6 +10,7 @@
 //! merges and lays out together (as many page faults and instructions per request as the one
 //! deduplicated string the table used before).
 
+use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::Path;
 
@@ -21,15 +22,17 @@ use crate::artifacts::{self, BODIES_IMPORT};
 use crate::compile::{CompiledFile, DictionaryVariant};
 use crate::redirects::Rule;
 
-/// Writes the table, `out_dir/site.rs`, and its blob of bodies, `out_dir/bodies.bin`.
+/// Writes the table, `out_dir/site.rs`, and its blob of bodies, `out_dir/bodies.bin`; sets
+/// `figures.stored_bytes` to the blob's size.
 pub fn write(
     files: &[CompiledFile],
     redirects: &[Rule],
-    figures: &SiteFigures,
+    figures: &mut SiteFigures,
     out_dir: &Path,
     content_security_policy: &str,
 ) -> Result<(), String> {
-    let mut code = generate(files, redirects, out_dir, content_security_policy)?;
+    let (mut code, stored_bytes) = generate(files, redirects, out_dir, content_security_policy)?;
+    figures.stored_bytes = stored_bytes;
     let figures = figures.bake(&CrateEnv::default());
     writeln!(
         code,
@@ -60,30 +63,38 @@ fn digest(files: &[CompiledFile]) -> String {
         .collect()
 }
 
-/// The blob of bodies as it grows: each representation's bytes, appended, named by its span.
+/// The blob of bodies as it grows, content-addressed: a body's bytes are appended the first
+/// time they come, and every later body with the same bytes (the same file in two folders,
+/// a page in two versions of the docs) gets the span of the first.
 #[derive(Default)]
-struct Blob(Vec<u8>);
+struct Blob {
+    bytes: Vec<u8>,
+    stored: HashMap<[u8; 32], Span>,
+}
 
 impl Blob {
     fn add(&mut self, bytes: &[u8]) -> Span {
-        let start = self.0.len();
-        self.0.extend_from_slice(bytes);
-        // Checked once the blob is whole (see `generate`); until then a span may wrap.
-        Span {
-            start: start as u32,
-            len: bytes.len() as u32,
-        }
+        let digest: [u8; 32] = Sha256::digest(bytes).into();
+        let end = self.bytes.len();
+        *self.stored.entry(digest).or_insert_with(|| {
+            self.bytes.extend_from_slice(bytes);
+            // Checked once the blob is whole (see `generate`); until then a span may wrap.
+            Span {
+                start: end as u32,
+                len: bytes.len() as u32,
+            }
+        })
     }
 }
 
-/// Writes `out_dir/bodies.bin` and returns the source of `site.rs`: the table as values of
-/// the core's own types (`site_table`), written out by their `Bake` derive.
+/// Writes `out_dir/bodies.bin` and returns the source of `site.rs` (the table as values of
+/// the core's own types, `site_table`, written out by their `Bake` derive) and the blob's size.
 fn generate<'a>(
     files: &'a [CompiledFile],
     redirects: &[Rule],
     out_dir: &Path,
     content_security_policy: &str,
-) -> Result<String, String> {
+) -> Result<(String, usize), String> {
     let mut blob = Blob::default();
     let dates: Vec<String> = files
         .iter()
@@ -140,7 +151,7 @@ fn generate<'a>(
             page: rule.page.as_deref().map(|page| blob.add(page)),
         })
         .collect();
-    let bodies = blob.0;
+    let bodies = blob.bytes;
     // The spans are u32 offsets: the wasm component addresses its blob with 32-bit numbers.
     if u32::try_from(bodies.len()).is_err() {
         return Err(format!(
@@ -213,7 +224,7 @@ fn generate<'a>(
         writeln!(code, "    {},", redirect.bake(&env)).unwrap();
     }
     writeln!(code, "];").unwrap();
-    Ok(code)
+    Ok((code, bodies.len()))
 }
 
 #[cfg(test)]
@@ -235,6 +246,17 @@ mod tests {
             headers: Vec::new(),
             link: None,
         }
+    }
+
+    #[test]
+    fn equal_bodies_are_stored_once_and_share_a_span() {
+        let mut blob = Blob::default();
+        let first = blob.add(b"<p>the same page</p>");
+        let other = blob.add(b"<p>another page</p>");
+        let again = blob.add(b"<p>the same page</p>");
+        assert_eq!(again, first);
+        assert_ne!(other, first);
+        assert_eq!(blob.bytes.len(), first.len() + other.len());
     }
 
     #[test]

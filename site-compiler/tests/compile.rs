@@ -48,7 +48,7 @@ fn a_site_compiles_into_a_sorted_table() {
     let table = f.table();
     assert!(table.contains("pub static ASSETS: [Asset; 4]"));
     let bodies = fs::read(f.out.path().join(site_compiler::artifacts::BODIES)).unwrap();
-    assert_eq!(bodies.len(), summary.figures.site_bytes());
+    assert_eq!(bodies.len(), summary.figures.stored_bytes);
     assert_eq!(
         site_compiler::read_figures(f.out.path()),
         Ok(summary.figures),
@@ -234,4 +234,33 @@ fn file_names_that_cannot_be_requested_are_build_errors() {
     let f = Fixture::new(&[("index.html", PAGE), ("back\\slash.html", PAGE)]);
     let error = f.compile().unwrap_err();
     assert!(error.contains("backslash"), "{error}");
+}
+
+#[test]
+fn a_body_that_two_files_share_is_stored_once() {
+    let stylesheet: &[u8] = b"body { color: black; margin: 0 auto; max-width: 40rem }\n";
+    let f = Fixture::new(&[
+        ("index.html", PAGE),
+        ("v1/site.css", stylesheet),
+        ("v2/site.css", stylesheet),
+    ]);
+    let summary = f.compile().unwrap();
+    let bodies = fs::read(f.out.path().join(site_compiler::artifacts::BODIES)).unwrap();
+    assert_eq!(bodies.len(), summary.figures.stored_bytes);
+    // Both copies and their variants are counted, and each distinct body is stored once.
+    let copy = file(&summary, "v2/site.css");
+    let copy_bytes = copy.bytes.len()
+        + copy.brotli.as_ref().map_or(0, Vec::len)
+        + copy.gzip.as_ref().map_or(0, Vec::len);
+    assert_eq!(
+        summary.figures.stored_bytes,
+        summary.figures.site_bytes() - copy_bytes
+    );
+    let table = f.table();
+    let span = |path: &str| {
+        let at = table.find(&format!("path : {path:?}")).unwrap();
+        let identity = &table[at..][table[at..].find("identity").unwrap()..];
+        identity[..identity.find('}').unwrap()].to_owned()
+    };
+    assert_eq!(span("v1/site.css"), span("v2/site.css"));
 }

@@ -156,10 +156,14 @@ pub struct SiteFigures {
     /// The previous release's fingerprinted files kept for version skew, and their raw bytes.
     pub carried_files: usize,
     pub carried_bytes: usize,
+    /// The blob as the artifact holds it: each distinct body once, however many files and
+    /// variants have it (`site_bytes` counts every one).
+    pub stored_bytes: usize,
 }
 
 impl SiteFigures {
-    /// Every byte of the blob: raw files and the kept brotli, gzip, dcb and dcz variants.
+    /// Every body of every file: raw files and the kept brotli, gzip, dcb and dcz variants,
+    /// before equal bodies are stored once (`stored_bytes`).
     pub const fn site_bytes(&self) -> usize {
         self.raw_bytes + self.brotli_bytes + self.gzip_bytes + self.dcb_bytes + self.dcz_bytes
     }

@@ -1,0 +1,146 @@
+//! A versioned tree, as mike deploys one: every version compiled under its folder with its own
+//! rules, mike's stand-ins replaced by redirects, and what the versions share stored once.
+
+mod fixture;
+
+use fixture::Fixture;
+use site_compiler::{compile, Options};
+
+const LIST: &[u8] = br#"[
+    {"version": "0.2.0", "title": "0.2.0", "aliases": ["latest"]},
+    {"version": "0.1.0", "title": "0.1.0", "aliases": []}
+]"#;
+const STYLESHEET: &[u8] =
+    b"body { color: black; margin: 0 auto; max-width: 40rem; font: 1rem serif }\n";
+const ROOT: &[u8] = br#"<!DOCTYPE html><html><head><noscript><meta http-equiv="refresh" content="1; url=latest/" /></noscript></head>
+<body>Redirecting to <a href="latest/">latest/</a>...</body></html>"#;
+
+fn page(version: &str) -> Vec<u8> {
+    format!("<!DOCTYPE html><title>{version}</title><link rel=\"stylesheet\" href=\"site.css\"><a href=\"guide/\">guide</a>")
+        .into_bytes()
+}
+
+fn tree() -> Fixture {
+    let (two, one) = (page("0.2.0"), page("0.1.0"));
+    Fixture::new(&[
+        ("versions.json", LIST),
+        ("index.html", ROOT),
+        ("0.2.0/index.html", &two),
+        (
+            "0.2.0/guide/index.html",
+            b"<p>guide two <a href=\"../\">up</a>",
+        ),
+        ("0.2.0/404.html", b"<p>not in 0.2.0"),
+        ("0.2.0/site.css", STYLESHEET),
+        ("0.2.0/_redirects", b"/old/ /guide/ 301\n"),
+        ("0.2.0/_headers", b"/guide/*\n  X-Robots-Tag: noindex\n"),
+        ("0.1.0/index.html", &one),
+        (
+            "0.1.0/guide/index.html",
+            b"<p>guide one <a href=\"../\">up</a>",
+        ),
+        ("0.1.0/404.html", b"<p>not in 0.1.0"),
+        ("0.1.0/site.css", STYLESHEET),
+        // mike's alias: a copy of its version, which the table does not need.
+        ("latest/index.html", &two),
+        ("latest/site.css", STYLESHEET),
+    ])
+}
+
+fn versioned(f: &Fixture) -> Result<site_compiler::Summary, String> {
+    compile(&Options {
+        versioned: true,
+        ..f.options()
+    })
+}
+
+#[test]
+fn each_version_is_served_under_its_folder_and_the_aliases_copies_are_gone() {
+    let f = tree();
+    let summary = versioned(&f).unwrap();
+    let paths: Vec<&str> = summary.files.iter().map(|f| f.path.as_str()).collect();
+    for path in [
+        "0.1.0/guide/index.html",
+        "0.2.0/404.html",
+        "0.2.0/site.css",
+        "versions.json",
+    ] {
+        assert!(paths.contains(&path), "{path}: {paths:?}");
+    }
+    assert!(!paths.iter().any(|p| p.starts_with("latest/")), "{paths:?}");
+    assert!(
+        !paths.contains(&"index.html"),
+        "mike's root page is a redirect now"
+    );
+    assert!(!paths
+        .iter()
+        .any(|p| p.ends_with("_redirects") || p.ends_with("_headers")));
+}
+
+#[test]
+fn aliases_and_the_root_redirect_for_now_and_each_versions_rules_stay_in_its_folder() {
+    let summary = versioned(&tree()).unwrap();
+    let rules: Vec<(&str, bool, &str, u16)> = summary
+        .redirects
+        .iter()
+        .map(|r| (r.from.as_str(), r.splat, r.to.as_str(), r.status))
+        .collect();
+    assert_eq!(
+        rules,
+        [
+            ("0.2.0/old", false, "/0.2.0/guide/", 301),
+            ("", false, "/0.2.0/", 302),
+            ("latest", false, "/0.2.0/", 302),
+            ("latest/", true, "/0.2.0/:splat", 302),
+        ]
+    );
+    let guide = summary
+        .files
+        .iter()
+        .find(|f| f.path == "0.2.0/guide/index.html")
+        .unwrap();
+    assert!(guide
+        .headers
+        .contains(&("x-robots-tag".to_owned(), "noindex".to_owned())));
+    let other = summary
+        .files
+        .iter()
+        .find(|f| f.path == "0.1.0/guide/index.html")
+        .unwrap();
+    assert!(other.headers.is_empty(), "0.2.0's _headers is not 0.1.0's");
+}
+
+#[test]
+fn a_body_the_versions_share_is_stored_once() {
+    let summary = versioned(&tree()).unwrap();
+    let figures = summary.figures;
+    let stylesheet = summary
+        .files
+        .iter()
+        .find(|f| f.path == "0.1.0/site.css")
+        .unwrap();
+    let once = stylesheet.bytes.len()
+        + stylesheet.brotli.as_ref().map_or(0, Vec::len)
+        + stylesheet.gzip.as_ref().map_or(0, Vec::len);
+    assert_eq!(figures.stored_bytes, figures.site_bytes() - once);
+}
+
+#[test]
+fn a_tree_without_its_list_or_with_a_missing_version_fails_naming_it() {
+    let f = Fixture::new(&[("0.1.0/index.html", b"<p>one")]);
+    assert!(versioned(&f)
+        .unwrap_err()
+        .contains("SITE_VERSIONS_DIR has no versions.json"));
+    let f = Fixture::new(&[
+        (
+            "versions.json",
+            br#"[{"version": "0.2.0"}, {"version": "0.1.0"}]"#,
+        ),
+        ("0.1.0/index.html", b"<p>one"),
+    ]);
+    let error = versioned(&f).unwrap_err();
+    assert!(
+        error.contains("versions.json entry 1 (0.2.0): the tree has no 0.2.0/index.html"),
+        "{error}"
+    );
+}
