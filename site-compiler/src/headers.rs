@@ -11,7 +11,7 @@
 //! URL gets. Names the server sets itself cannot be set here (the framing, the validators, the
 //! negotiation and the security headers are the core's rules), nor can hop-by-hop headers.
 
-use crate::walk::SiteFile;
+use crate::walk::{self, SiteFile};
 
 /// The file at the site root that holds the rules. It is configuration, not a page: it is not
 /// served.
@@ -59,9 +59,8 @@ pub struct Rule {
 pub fn compile(files: &mut Vec<SiteFile>, sites: &[String]) -> Result<Vec<Rule>, String> {
     let mut rules = Vec::new();
     for site in sites {
-        let key = format!("{site}{HEADERS_FILE}");
-        if let Some(i) = files.iter().position(|f| f.key == key) {
-            let parsed = parse(&files.remove(i).bytes).map_err(|e| format!("{site}{e}"))?;
+        if let Some(file) = walk::take(files, &format!("{site}{HEADERS_FILE}")) {
+            let parsed = parse(&file.bytes).map_err(|e| format!("{site}{e}"))?;
             rules.extend(parsed.into_iter().map(|rule| Rule {
                 pattern: format!("/{site}{}", rule.pattern.trim_start_matches('/')),
                 ..rule

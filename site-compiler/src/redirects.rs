@@ -15,7 +15,7 @@ use std::collections::{HashMap, HashSet};
 use html5gum::{DefaultEmitter, Token, Tokenizer};
 
 use crate::site_url::{self, Resolved};
-use crate::walk::SiteFile;
+use crate::walk::{self, SiteFile};
 
 /// The file at the site root that holds the rules. It is configuration, not a page: it is not
 /// served.
@@ -42,9 +42,8 @@ pub struct Rule {
 pub fn compile(files: &mut Vec<SiteFile>, sites: &[String]) -> Result<Vec<Rule>, String> {
     let mut rules = Vec::new();
     for site in sites {
-        let key = format!("{site}{REDIRECTS_FILE}");
-        if let Some(i) = files.iter().position(|f| f.key == key) {
-            let parsed = parse(&files.remove(i).bytes).map_err(|e| format!("{site}{e}"))?;
+        if let Some(file) = walk::take(files, &format!("{site}{REDIRECTS_FILE}")) {
+            let parsed = parse(&file.bytes).map_err(|e| format!("{site}{e}"))?;
             rules.extend(parsed.into_iter().map(|rule| Rule {
                 origin: format!("{site}{}", rule.origin),
                 from: format!("{site}{}", rule.from),

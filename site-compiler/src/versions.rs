@@ -321,22 +321,4 @@ mod tests {
             assert!(error.contains(expected), "{list:?}: {error}");
         }
     }
-
-    #[test]
-    fn an_alias_and_the_root_redirect_for_now_keeping_the_path() {
-        let (tree, _) = tree(LIST, &[]);
-        let rules = redirects(&tree.unwrap());
-        let summary: Vec<(&str, bool, &str, u16)> = rules
-            .iter()
-            .map(|r| (r.from.as_str(), r.splat, r.to.as_str(), r.status))
-            .collect();
-        assert_eq!(
-            summary,
-            [
-                ("", false, "/0.2.0/", 302),
-                ("latest", false, "/0.2.0/", 302),
-                ("latest/", true, "/0.2.0/:splat", 302),
-            ]
-        );
-    }
 }

@@ -81,6 +81,13 @@ fn visit(dir: &Path, prefix: &str, walk: &mut Walk) -> Result<(), String> {
     Ok(())
 }
 
+/// Takes the file `key` out of `files`, if it is there: a configuration file of the site
+/// (`_redirects`, `_headers`), which is read, not served.
+pub fn take(files: &mut Vec<SiteFile>, key: &str) -> Option<SiteFile> {
+    let at = files.iter().position(|f| f.key == key)?;
+    Some(files.remove(at))
+}
+
 /// The files of the previous release's site: a folder, or a `.tar.gz` of one.
 pub fn previous_site(path: &Path) -> Result<Vec<SiteFile>, String> {
     if path.is_dir() {
