@@ -140,41 +140,47 @@ type Compressed = (String, compress::Variants, [Option<DictionaryVariant>; 2]);
 /// counter. Files with the same bytes, type and dictionary (an asset in each version of a
 /// versioned tree) are compressed once. In the files' order.
 fn in_parallel(files: &[SiteFile], dictionaries: &Dictionaries) -> Result<Vec<Compressed>, String> {
-    let mut first: HashMap<([u8; 32], String, Option<&str>), usize> = HashMap::new();
+    let mut first: HashMap<([u8; 32], &str, Option<&str>), usize> = HashMap::new();
+    let kinds: Vec<(String, Option<&Dictionary>)> = files
+        .iter()
+        .map(|file| {
+            let content_type = content_type::content_type(&file.key, &file.bytes);
+            let dictionary = dictionaries.for_file(&file.key, &content_type);
+            (content_type, dictionary)
+        })
+        .collect();
     let mut work = Vec::new();
     let same_as: Vec<usize> = files
         .iter()
+        .zip(&kinds)
         .enumerate()
-        .map(|(i, file)| {
-            let content_type = content_type::content_type(&file.key, &file.bytes);
-            let dictionary = dictionaries
-                .for_file(&file.key, &content_type)
-                .map(|d| d.key.as_str());
+        .map(|(i, (file, (content_type, dictionary)))| {
             let digest: [u8; 32] = Sha256::digest(&file.bytes).into();
+            let dictionary = dictionary.map(|d| d.key.as_str());
             *first
-                .entry((digest, content_type, dictionary))
+                .entry((digest, content_type.as_str(), dictionary))
                 .or_insert_with(|| {
                     work.push(i);
                     i
                 })
         })
         .collect();
-    let unique: Vec<&SiteFile> = work.iter().map(|&i| &files[i]).collect();
-    let done: HashMap<usize, Compressed> = work
+    let unique: Vec<(&SiteFile, &str, Option<&Dictionary>)> = work
         .iter()
-        .copied()
-        .zip(compress_all(&unique, dictionaries)?)
+        .map(|&i| (&files[i], kinds[i].0.as_str(), kinds[i].1))
         .collect();
+    let done: HashMap<usize, Compressed> =
+        work.iter().copied().zip(compress_all(&unique)?).collect();
     Ok(same_as
         .iter()
         .map(|original| done[original].clone())
         .collect())
 }
 
-/// [`compress_file`] of every file, on every core, in the files' order.
+/// [`compress_file`] of every file (with its content type and dictionary), on every core, in
+/// the files' order.
 fn compress_all(
-    files: &[&SiteFile],
-    dictionaries: &Dictionaries,
+    files: &[(&SiteFile, &str, Option<&Dictionary>)],
 ) -> Result<Vec<Compressed>, String> {
     let next = AtomicUsize::new(0);
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -185,8 +191,10 @@ fn compress_all(
                     let mut mine = Vec::new();
                     loop {
                         let i = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(file) = files.get(i) else { break mine };
-                        mine.push((i, compress_file(file, dictionaries)));
+                        let Some(&(file, content_type, dictionary)) = files.get(i) else {
+                            break mine;
+                        };
+                        mine.push((i, compress_file(file, content_type, dictionary)));
                     }
                 })
             })
@@ -200,9 +208,21 @@ fn compress_all(
     done.into_iter().map(|(_, work)| work).collect()
 }
 
-fn compress_file(file: &SiteFile, dictionaries: &Dictionaries) -> Result<Compressed, String> {
-    let (content_type, variants) = type_and_variants(file);
-    let Some(dictionary) = dictionaries.for_file(&file.key, &content_type) else {
+fn compress_file(
+    file: &SiteFile,
+    content_type: &str,
+    dictionary: Option<&Dictionary>,
+) -> Result<Compressed, String> {
+    let variants = if content_type::is_compressible(content_type) && !file.bytes.is_empty() {
+        compress::variants(&file.bytes)
+    } else {
+        compress::Variants {
+            brotli: None,
+            gzip: None,
+        }
+    };
+    let content_type = content_type.to_owned();
+    let Some(dictionary) = dictionary else {
         return Ok((content_type, variants, [None, None]));
     };
     let failed = |e: String| {
@@ -225,17 +245,4 @@ fn compress_file(file: &SiteFile, dictionaries: &Dictionaries) -> Result<Compres
         })
     });
     Ok((content_type, variants, [dcb, dcz]))
-}
-
-fn type_and_variants(file: &SiteFile) -> (String, compress::Variants) {
-    let content_type = content_type::content_type(&file.key, &file.bytes);
-    let variants = if content_type::is_compressible(&content_type) && !file.bytes.is_empty() {
-        compress::variants(&file.bytes)
-    } else {
-        compress::Variants {
-            brotli: None,
-            gzip: None,
-        }
-    };
-    (content_type, variants)
 }
