@@ -200,3 +200,8 @@ def running_and_ready(
 
 def image_digest(ref: str) -> str:
     return crane("digest", ref).decode().strip()
+
+
+def pinned(ref: str) -> str:
+    """`ref` (repository:tag) as repository@digest, what is signed and verified."""
+    return f"{ref.rsplit(':', 1)[0]}@{image_digest(ref)}"

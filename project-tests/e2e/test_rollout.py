@@ -23,10 +23,10 @@ import time
 
 import pytest
 
-from harness.chain.deliver import deploy, running_and_ready, wait
+from harness.chain.deliver import deploy, pinned, running_and_ready, wait
 from harness.load import loading, totals
 from harness.loopback_cluster.ingress_controller import https, serving
-from harness.loopback_cluster.registry import crane, push_image, push_spin_app
+from harness.loopback_cluster.registry import push_image, push_spin_app
 from harness.rolling_update import FINGERPRINTS
 from harness.site import pages_of
 
@@ -62,7 +62,7 @@ def releases(cluster):
         push_image(pathlib.Path(built[shim]), "65532:65532", 8000, [native])
         push_spin_app(pathlib.Path(built[component]), [spin])
         for ref in (native, spin):
-            cluster.signing_key.sign(f"{ref.rsplit(':', 1)[0]}@{crane('digest', ref).decode().strip()}")
+            cluster.signing_key.sign(pinned(ref))
     return list(tags)
 
 

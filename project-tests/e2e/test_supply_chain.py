@@ -19,7 +19,7 @@ import tomllib
 
 import pytest
 
-from harness.chain.deliver import FLUX, condition, deploy, events_for, latest_release, running_and_ready, wait
+from harness.chain.deliver import FLUX, condition, deploy, events_for, latest_release, pinned, running_and_ready, wait
 from harness.load import loading, totals
 from harness.loopback_cluster.ingress_controller import https, serving
 from harness.loopback_cluster.registry import crane
@@ -38,7 +38,7 @@ def release_ref(cluster, repository: str) -> str:
     by its digest, as push signed it."""
     version = cluster.release["APP_IMAGE_VERSION"]
     ref = f"{cluster.registry.address}/{repository}"
-    return f"{ref}@{crane('digest', f'{ref}:{version}').decode().strip()}"
+    return pinned(f"{ref}:{version}")
 
 
 def locked_versions() -> dict[str, set[str]]:
@@ -201,7 +201,7 @@ def test_flux_installs_the_signed_chart_refuses_a_tampered_tag_while_the_pods_se
             check=True,
             capture_output=True,
         )
-        tampered = f"{charts}/hello-world@{crane('digest', f'{charts}/hello-world:{version}').decode().strip()}"
+        tampered = pinned(f"{charts}/hello-world:{version}")
         moved = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 1))
         request_reconcile(cluster, name)
         refused = verification(cluster, name, "False", since=moved)

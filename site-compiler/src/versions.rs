@@ -8,8 +8,7 @@
 //! The versions are compiled as one site of prefixed paths: each version keeps its pages,
 //! its redirects' pages, its search index and its 404 page (the core answers a missing path
 //! with the nearest `404.html` up its folders), a body that several versions share is stored
-//! once (`table.rs`), and the pages of every version are compressed against one dictionary,
-//! so a page of one version read after another's arrives as a delta.
+//! once (`table.rs`), and the pages of every version are compressed against one dictionary.
 
 use std::collections::{HashMap, HashSet};
 
