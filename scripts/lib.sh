@@ -65,6 +65,25 @@ ensure_rollout_releases() {
   done
 }
 
+# ensure_versioned_docs: a versioned tree (mike's shape) of three versions of the docs, in
+# $VERSIONED_DOCS: 0.1.0 and 0.2.0 are two fixed commits, from before pages were added (the
+# supply-chain and versions pages), and 0.3.0, aliased `latest` and the default, is the last
+# commit that changed site/docs. The conformance suite's `versions` cases and the browser's
+# version-selector test serve it. Deployed again only when that last commit changes.
+VERSIONED_DOCS="$ROOT/target/versioned-docs"
+
+ensure_versioned_docs() {
+  local refs
+  refs="8261ca0=0.1.0 091a41d=0.2.0 $(git -C "$ROOT" log -1 --format=%h -- site/docs)=0.3.0"
+  git -C "$ROOT" cat-file -e "8261ca0^{commit}" 2>/dev/null ||
+    die "the versioned docs need this repository's history (commit 8261ca0): a shallow clone? fetch it"
+  if [ "$(cat "$VERSIONED_DOCS.refs" 2>/dev/null)" != "$refs" ]; then
+    # shellcheck disable=SC2086 # one word per ref
+    DOCS_VERSIONS_DIR="$VERSIONED_DOCS" "$ROOT/mise-tasks/docs-versions" $refs >&2
+    echo "$refs" >"$VERSIONED_DOCS.refs"
+  fi
+}
+
 # component_packer COMMAND...: the component's build tool (component-packer/), which also decides
 # which wasm32-wasip2 toolchain builds here: `build-component`, `cargo-wasm`, `wasm-toolchain`.
 component_packer() {

@@ -14,8 +14,20 @@ pub fn check(t: &Target, vector: &Vector) -> Result<(), String> {
             String::from_utf8_lossy(&value[..value.len().min(60)])
         );
     }
+    // A versioned tree: the lines, written for one site at the root, go to the default
+    // version's folder, which is one site; the root and the aliases only redirect. A target
+    // padded to a limit keeps its length.
+    let mut target = vector.target.clone();
+    if t.site.versioned && target.starts_with(b"/") {
+        let versions = t.site.versions()?;
+        let folder = format!("/{}", t.site.default_version(&versions)?);
+        target.splice(0..0, folder.bytes());
+        if vector.padded {
+            target.truncate(vector.target.len());
+        }
+    }
     let mut request = b"GET ".to_vec();
-    request.extend_from_slice(&vector.target);
+    request.extend_from_slice(&target);
     request.extend_from_slice(
         format!(
             " HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n",

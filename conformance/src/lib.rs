@@ -15,6 +15,11 @@
 //!   the chart's Ingress and by its HTTPRoute, to a pod. Without the variable these cases are
 //!   ignored.
 //!
+//! The suite checks the build it is compiled with. Built with one site (`SITE_DIR`, or the docs),
+//! every rule but `versions` applies. Built with a versioned tree (`SITE_VERSIONS_DIR`), the
+//! `versions` cases apply, and the corpus runs under the default version's folder; the other
+//! rules, written for one site at the root, are ignored.
+//!
 //! The bad-input corpus (`testkit/corpus/bad-requests.txt`) runs against the native and wasm
 //! targets as `<target>::bad_input::<line>`. Not through the ingress: a proxy answers hostile
 //! requests itself, by its own limits, before the server sees them.
@@ -163,11 +168,18 @@ pub fn run() -> ! {
             false,
         ),
     ];
+    if site.versioned {
+        eprintln!("note: a versioned tree (SITE_VERSIONS_DIR): only the versions cases and the corpus apply");
+    } else {
+        eprintln!("note: versions cases are ignored: they check a build of a versioned tree (`mise run test:rust` builds one)");
+    }
     let corpus = corpus::load();
 
     let mut trials = Vec::new();
     for (lazy, runnable, with_corpus) in targets {
         for &(rule, cases) in cases::RULES {
+            // The `versions` cases check a versioned tree; the others, one site at the root.
+            let applies = (rule == "versions") == site.versioned;
             for &(name, case) in cases {
                 let site = Arc::clone(&site);
                 trials.push(
@@ -181,7 +193,7 @@ pub fn run() -> ! {
                         })
                         .map_err(Failed::from)
                     })
-                    .with_ignored_flag(!runnable),
+                    .with_ignored_flag(!runnable || !applies),
                 );
             }
         }

@@ -13,9 +13,19 @@ from harness.processes import http_status, wait_until
 
 @pytest.fixture(scope="session")
 def server():
-    binary = os.environ.get("RUNTIME_SHIM")
+    yield from serving("RUNTIME_SHIM")
+
+
+@pytest.fixture(scope="session")
+def versioned_server():
+    """runtime-shim built with a versioned tree of the docs (SITE_VERSIONS_DIR)."""
+    yield from serving("RUNTIME_SHIM_VERSIONED")
+
+
+def serving(setting: str):
+    binary = os.environ.get(setting)
     if not binary:
-        pytest.fail("RUNTIME_SHIM is not set: run `bin/mise run test:docs`, which builds it with the site")
+        pytest.fail(f"{setting} is not set: run `bin/mise run test:docs`, which builds it")
     port = free_port()
     process = subprocess.Popen([binary, "--listen", f"127.0.0.1:{port}", "--log-level", "warn"])
     try:

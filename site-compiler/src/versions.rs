@@ -22,6 +22,8 @@ use crate::walk::SiteFile;
 pub const VERSIONS_FILE: &str = "versions.json";
 /// mike's page at the root, a refresh to the default version.
 const ROOT_PAGE: &str = "index.html";
+/// A site's page for a missing path (the core's `site::not_found_page`).
+const NOT_FOUND_PAGE: &str = "404.html";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Version {
@@ -75,6 +77,19 @@ pub fn read(files: &mut Vec<SiteFile>) -> Result<Tree, String> {
         let first = f.key.split('/').next().unwrap_or_default();
         f.key != ROOT_PAGE && !(f.key.contains('/') && aliases.contains(first))
     });
+    // A path outside every version gets the default version's 404 page: MkDocs writes that
+    // page's links as absolute paths under its version's URL, so it renders at any depth.
+    // Stored by content, it costs nothing.
+    let root_404 = files
+        .iter()
+        .find(|f| f.key == format!("{default}/{NOT_FOUND_PAGE}"))
+        .filter(|_| !files.iter().any(|f| f.key == NOT_FOUND_PAGE))
+        .map(|page| SiteFile {
+            key: NOT_FOUND_PAGE.to_owned(),
+            bytes: page.bytes.clone(),
+            modified: page.modified,
+        });
+    files.extend(root_404);
     Ok(Tree { versions, default })
 }
 
@@ -265,6 +280,22 @@ mod tests {
             keys,
             [VERSIONS_FILE, "0.2.0/index.html", "0.1.0/index.html"]
         );
+    }
+
+    #[test]
+    fn a_path_outside_every_version_gets_the_default_versions_404_page() {
+        let root = br#"<a href="0.1.0/">0.1.0/</a>"#;
+        let mut files = vec![
+            file(VERSIONS_FILE, LIST),
+            file("index.html", root),
+            file("0.2.0/index.html", b"<p>two"),
+            file("0.2.0/404.html", b"<p>two is missing"),
+            file("0.1.0/index.html", b"<p>one"),
+            file("0.1.0/404.html", b"<p>one is missing"),
+        ];
+        read(&mut files).unwrap();
+        let root_404 = files.iter().find(|f| f.key == "404.html").unwrap();
+        assert_eq!(root_404.bytes, b"<p>one is missing");
     }
 
     #[test]

@@ -114,15 +114,20 @@ fn aliases_and_the_root_redirect_for_now_and_each_versions_rules_stay_in_its_fol
 fn a_body_the_versions_share_is_stored_once() {
     let summary = versioned(&tree()).unwrap();
     let figures = summary.figures;
-    let stylesheet = summary
-        .files
+    // The stylesheet of both versions, and the default version's 404 page, which also answers
+    // outside every version.
+    let shared: usize = ["0.1.0/site.css", "404.html"]
         .iter()
-        .find(|f| f.path == "0.1.0/site.css")
-        .unwrap();
-    let once = stylesheet.bytes.len()
-        + stylesheet.brotli.as_ref().map_or(0, Vec::len)
-        + stylesheet.gzip.as_ref().map_or(0, Vec::len);
-    assert_eq!(figures.stored_bytes, figures.site_bytes() - once);
+        .map(|path| summary.files.iter().find(|f| f.path == *path).unwrap())
+        .map(|file| {
+            file.bytes.len()
+                + file.brotli.as_ref().map_or(0, Vec::len)
+                + file.gzip.as_ref().map_or(0, Vec::len)
+        })
+        .sum();
+    assert_eq!(figures.stored_bytes, figures.site_bytes() - shared);
+    let root_404 = summary.files.iter().find(|f| f.path == "404.html").unwrap();
+    assert_eq!(root_404.bytes, b"<p>not in 0.2.0");
 }
 
 #[test]

@@ -10,6 +10,9 @@ pub struct Vector {
     /// Only the HTTP layer sees this request whole (`http:`): the core's test skips it.
     pub http_only: bool,
     pub target: Vec<u8>,
+    /// The target was padded to its length (`{N}`): a limit's edge, which a suite that moves
+    /// the target elsewhere must keep.
+    pub padded: bool,
     /// One extra header: name and raw value.
     pub header: Option<(String, Vec<u8>)>,
 }
@@ -64,6 +67,7 @@ fn parse_line(line: usize, text: &str) -> Result<Vector, String> {
         expected,
         http_only,
         target: unescape(target)?,
+        padded: target.ends_with('}'),
         header,
     })
 }

@@ -118,6 +118,7 @@ rules!(
     health,
     resolve,
     redirect,
+    versions,
     negotiate,
     dictionary,
     conditional,

@@ -129,7 +129,7 @@ fn missing_page_is_never_200(t: &Target) -> Result<(), String> {
 
 /// Every file of the site, in every representation the table keeps: what the component copies
 /// out of its data segment a chunk at a time must add up to the file on disk.
-fn every_file_arrives_byte_for_byte_in_every_coding(t: &Target) -> Result<(), String> {
+pub fn every_file_arrives_byte_for_byte_in_every_coding(t: &Target) -> Result<(), String> {
     for asset in hello_world::site::assets() {
         // A folder's page is asked for by its one URL, the folder's.
         let path = url_path(http_text::path::page_path(asset.path));
