@@ -5,7 +5,7 @@
 use core::fmt;
 
 use crate::negotiate::Coding;
-use crate::site::{Asset, Redirect, Representation, Span};
+use crate::site::{Asset, Pieces, Redirect, Representation};
 
 /// Enough for the longest response (a 206 with variants plus the security headers), and the
 /// most headers the site's `_headers` file may give one file (8, checked at build time).
@@ -100,8 +100,9 @@ impl fmt::Display for HeaderValue {
 pub enum Body {
     /// A short plain text of the core's own (a reason, the health answer), or nothing.
     Text(&'static str),
-    /// Bytes of the embedded site (see [`Span`] for where they live on each runtime).
-    Site(Span),
+    /// Bytes of the embedded site (see `Span` and `Pieces` in the `site-table` crate for
+    /// where they live on each runtime).
+    Site(Pieces),
 }
 
 impl Body {
@@ -111,7 +112,7 @@ impl Body {
     pub const fn len(&self) -> usize {
         match self {
             Body::Text(text) => text.len(),
-            Body::Site(span) => span.len(),
+            Body::Site(pieces) => pieces.len(),
         }
     }
 
@@ -119,12 +120,13 @@ impl Body {
         self.len() == 0
     }
 
-    /// The bytes, where the site's blob is in memory (everywhere but in the wasm component).
+    /// The bytes, where the site's blob is in memory (everywhere but in the wasm component):
+    /// borrowed, unless the body is pieces of the blob (see `site::gather`).
     #[cfg(not(target_arch = "wasm32"))]
-    pub fn bytes(&self) -> &'static [u8] {
+    pub fn bytes(&self) -> std::borrow::Cow<'static, [u8]> {
         match self {
-            Body::Text(text) => text.as_bytes(),
-            Body::Site(span) => crate::site::bytes(*span),
+            Body::Text(text) => text.as_bytes().into(),
+            Body::Site(pieces) => crate::site::gather(*pieces),
         }
     }
 }
@@ -250,11 +252,12 @@ impl Response {
     /// 206 with bytes `first..=last` of the identity representation.
     pub(crate) fn partial(asset: &Asset, first: u64, last: u64) -> Self {
         let whole = asset.identity.body;
-        // first <= last < whole.len(), so the range is inside the span.
-        let body = Body::Site(whole.range(first, last).unwrap_or(Span {
-            start: whole.start,
-            len: 0,
-        }));
+        // first <= last < whole.len(), so the range is inside the body.
+        let body = Body::Site(
+            whole
+                .range(first, last)
+                .unwrap_or(Pieces { len: 0, ..whole }),
+        );
         let mut response = Response::new(206, body);
         response.push_static(HeaderName::ContentType, asset.content_type);
         response.push(HeaderName::ContentLength, length(body));
@@ -340,9 +343,10 @@ impl Response {
 
     /// One of the site's own redirects (see `redirect.rs`): its status and `Location`, and as
     /// the body the mkdocs-redirects page it replaces, or a line saying where the page went.
-    pub(crate) fn redirect(rule: &Redirect, location: String) -> Self {
-        let mut response = match rule.page {
+    pub(crate) fn redirect(rule: &'static Redirect, location: String) -> Self {
+        let mut response = match &rule.page {
             Some(page) => {
+                let page = Pieces::whole(core::slice::from_ref(page));
                 let mut response = Response::new(rule.status, Body::Site(page));
                 response.push_static(HeaderName::ContentType, "text/html; charset=utf-8");
                 response.push(HeaderName::ContentLength, length(response.body));

@@ -5,6 +5,7 @@ use core::cmp::Ordering;
 
 /// The table's types (see the `site-table` crate), with every borrow `'static`.
 pub use site_table::{SiteFigures, Span};
+pub type Pieces = site_table::Pieces<'static>;
 pub type Representation = site_table::Representation<'static>;
 pub type DictionaryCompressed = site_table::DictionaryCompressed<'static>;
 pub type Asset = site_table::Asset<'static>;
@@ -92,15 +93,28 @@ pub fn redirects() -> &'static [Redirect] {
     &REDIRECTS
 }
 
-/// True when `body` lies inside one of the table's representations: the check behind "no
-/// response carries bytes from outside the site" in the property test and the fuzz target.
-pub fn contains(body: Span) -> bool {
-    ASSETS
-        .iter()
-        .flat_map(Asset::representations)
-        .map(|r| r.body)
-        .chain(REDIRECTS.iter().filter_map(|r| r.page))
-        .any(|span| span.contains(body))
+/// The bytes of `pieces`: borrowed from the blob where they are one span of it (nearly every
+/// body), gathered where they are several (a page of an older version; see `Pieces`).
+#[cfg(not(target_arch = "wasm32"))]
+pub fn gather(pieces: Pieces) -> std::borrow::Cow<'static, [u8]> {
+    match pieces.as_span() {
+        Some(span) => bytes(span).into(),
+        None => pieces.iter().flat_map(bytes).copied().collect(),
+    }
+}
+
+/// True when every span of `body` lies inside one of the table's representations: the check
+/// behind "no response carries bytes from outside the site" in the property test and the fuzz
+/// target.
+pub fn contains(body: Pieces) -> bool {
+    body.iter().all(|piece| {
+        ASSETS
+            .iter()
+            .flat_map(Asset::representations)
+            .flat_map(|r| r.body.spans)
+            .chain(REDIRECTS.iter().filter_map(|r| r.page.as_ref()))
+            .any(|span| span.contains(piece))
+    })
 }
 
 /// The site's figures, as the site compiler counted them (the start-up line reports them).
@@ -162,8 +176,10 @@ mod tests {
     #[test]
     fn every_span_is_inside_the_blob() {
         for representation in ASSETS.iter().flat_map(Asset::representations) {
-            let span = representation.body;
-            assert_eq!(bytes(span).len(), span.len());
+            for &span in representation.body.spans {
+                assert_eq!(bytes(span).len(), span.len());
+            }
+            assert_eq!(gather(representation.body).len(), representation.body.len());
         }
     }
 

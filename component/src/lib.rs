@@ -145,33 +145,45 @@ fn method_bytes(method: &Method) -> &[u8] {
 /// this instance wait until the host has sent the bytes, and the instance can be torn down as
 /// soon as `finish` has them.
 fn write_body(stream: &OutputStream, body: Body) -> Result<(), StreamError> {
-    let total = body.len() as u32;
-    let mut chunk = Vec::new();
-    let mut written = 0;
-    while written < total {
+    match body {
+        Body::Text(text) => write_all(stream, text.as_bytes()),
+        // Nearly always one span; a page of an older version is a few (see `Pieces`).
+        Body::Site(pieces) => {
+            let mut chunk = Vec::new();
+            for span in pieces.iter() {
+                let mut copied = 0;
+                while copied < span.len {
+                    let n = (span.len - copied).min(CHUNK);
+                    chunk.clear();
+                    chunk.reserve(n as usize);
+                    // SAFETY: the destination has room for `n` bytes (reserved above), and
+                    // `copy_bodies` writes exactly `n` or traps (a span past the blob).
+                    unsafe {
+                        copy_bodies(chunk.as_mut_ptr(), span.start + copied, n);
+                        chunk.set_len(n as usize);
+                    }
+                    write_all(stream, &chunk)?;
+                    copied += n;
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Writes `bytes` as fast as the host permits them.
+fn write_all(stream: &OutputStream, mut bytes: &[u8]) -> Result<(), StreamError> {
+    while !bytes.is_empty() {
         let permitted = stream.check_write()?;
         if permitted == 0 {
             stream.subscribe().block();
             continue;
         }
-        let n = (total - written).min(u32::try_from(permitted).unwrap_or(u32::MAX));
-        let bytes = match body {
-            Body::Text(text) => &text.as_bytes()[written as usize..(written + n) as usize],
-            Body::Site(span) => {
-                let n = n.min(CHUNK);
-                chunk.clear();
-                chunk.reserve(n as usize);
-                // SAFETY: the destination has room for `n` bytes (reserved above), and
-                // `copy_bodies` writes exactly `n` or traps (a span past the blob).
-                unsafe {
-                    copy_bodies(chunk.as_mut_ptr(), span.start + written, n);
-                    chunk.set_len(n as usize);
-                }
-                &chunk[..]
-            }
-        };
-        stream.write(bytes)?;
-        written += bytes.len() as u32;
+        let n = bytes
+            .len()
+            .min(usize::try_from(permitted).unwrap_or(usize::MAX));
+        stream.write(&bytes[..n])?;
+        bytes = &bytes[n..];
     }
     Ok(())
 }

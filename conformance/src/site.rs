@@ -49,7 +49,7 @@ impl Site {
                 self.file(&format!("{default}/404.html"))
             }
             Err(_) if path.starts_with("assets/dictionaries/") => hello_world::site::lookup(path)
-                .map(|asset| hello_world::site::bytes(asset.identity.body).to_vec())
+                .map(|asset| hello_world::site::gather(asset.identity.body).into_owned())
                 .unwrap_or_else(|| panic!("{path}: not in the table")),
             Err(e) => panic!("{}: {e}", full.display()),
         }

@@ -1,5 +1,6 @@
 //! The adapter between hyper's types and the core's: no HTTP rule lives here.
 
+use std::borrow::Cow;
 use std::time::Instant;
 
 use bytes::Bytes;
@@ -60,7 +61,12 @@ pub fn handle<B>(request: &Request<B>) -> Response<RecordedBody> {
         }
         _ => None,
     };
-    let mut response = Response::new(RecordedBody::new(Bytes::from_static(body), record));
+    let length = body.len();
+    let body = match body {
+        Cow::Borrowed(bytes) => Bytes::from_static(bytes),
+        Cow::Owned(gathered) => Bytes::from(gathered),
+    };
+    let mut response = Response::new(RecordedBody::new(body, record));
     // The core only produces valid status codes (200-416).
     *response.status_mut() =
         StatusCode::from_u16(core_response.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
@@ -70,7 +76,7 @@ pub fn handle<B>(request: &Request<B>) -> Response<RecordedBody> {
             request.method().as_str(),
             target,
             core_response.status,
-            body.len(),
+            length,
             started.elapsed(),
         );
     }

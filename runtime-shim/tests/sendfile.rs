@@ -21,7 +21,7 @@ fn every_body_of_the_site_arrives_byte_for_byte_on_one_connection() {
         let reply = connection.send("GET", url(asset).as_bytes(), &[]).unwrap();
         if reply.status == 200 {
             assert!(
-                reply.body == site::bytes(asset.identity.body),
+                reply.body == *site::gather(asset.identity.body),
                 "{}: {} bytes arrived, {} expected",
                 asset.path,
                 reply.body.len(),
@@ -45,7 +45,7 @@ fn ranges_of_large_bodies_are_their_bytes() {
     let mut largest: Vec<&site::Asset> = site::assets().iter().collect();
     largest.sort_by_key(|asset| std::cmp::Reverse(asset.identity.body.len()));
     for asset in &largest[..5] {
-        let body = site::bytes(asset.identity.body);
+        let body = site::gather(asset.identity.body);
         let (first, last) = (body.len() / 3, body.len() - 1);
         for (range, bytes) in [
             (format!("bytes={first}-{last}"), &body[first..]),

@@ -175,6 +175,7 @@ pub fn compile(options: &Options) -> Result<Summary, String> {
     );
     table::write(
         &files,
+        &sites,
         &redirects,
         &mut figures,
         &options.out_dir,

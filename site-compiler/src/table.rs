@@ -12,26 +12,33 @@
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
+use std::ops::Range;
 use std::path::Path;
 
 use databake::{Bake, CrateEnv};
 use sha2::{Digest as _, Sha256};
-use site_table::{Asset, DictionaryCompressed, Redirect, Representation, SiteFigures, Span};
+use similar::{capture_diff_slices_deadline, Algorithm, DiffOp};
+use site_table::{
+    Asset, DictionaryCompressed, Pieces, Redirect, Representation, SiteFigures, Span,
+};
 
 use crate::artifacts::{self, BODIES_IMPORT};
 use crate::compile::{CompiledFile, DictionaryVariant};
 use crate::redirects::Rule;
 
 /// Writes the table, `out_dir/site.rs`, and its blob of bodies, `out_dir/bodies.bin`; sets
-/// `figures.stored_bytes` to the blob's size.
+/// `figures.stored_bytes` to the blob's size. `sites` are the folders of a versioned tree,
+/// newest first (`[""]` for one site).
 pub fn write(
     files: &[CompiledFile],
+    sites: &[String],
     redirects: &[Rule],
     figures: &mut SiteFigures,
     out_dir: &Path,
     content_security_policy: &str,
 ) -> Result<(), String> {
-    let (mut code, stored_bytes) = generate(files, redirects, out_dir, content_security_policy)?;
+    let (mut code, stored_bytes) =
+        generate(files, sites, redirects, out_dir, content_security_policy)?;
     figures.stored_bytes = stored_bytes;
     let figures = figures.bake(&CrateEnv::default());
     writeln!(
@@ -87,10 +94,87 @@ impl Blob {
     }
 }
 
+/// Shared runs shorter than this are stored again: a piece costs a span in the table and a
+/// copy when the body is sent.
+const SHARED_AT_LEAST: usize = 64;
+
+impl Blob {
+    /// `bytes`, a file of an older version, as pieces of the blob: the runs of lines it shares
+    /// with `base`, the same file of the newest version (stored whole), are spans of the base,
+    /// and only its own lines are stored. Stored whole where that saves under a quarter.
+    fn add_against(&mut self, bytes: &[u8], base: &[u8]) -> Vec<Span> {
+        let digest: [u8; 32] = Sha256::digest(bytes).into();
+        if let Some(&span) = self.stored.get(&digest) {
+            return vec![span];
+        }
+        // The plan: runs of `bytes`, each with where the base has it, if it shares it.
+        let (old, old_starts) = lines(base);
+        let (new, new_starts) = lines(bytes);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(1);
+        let mut plan: Vec<(Range<usize>, Option<usize>)> = Vec::new();
+        for op in capture_diff_slices_deadline(Algorithm::Myers, &old, &new, Some(deadline)) {
+            let (run, shared) = match op {
+                DiffOp::Equal {
+                    old_index,
+                    new_index,
+                    len,
+                } => (
+                    new_starts[new_index]..new_starts[new_index + len],
+                    Some(old_starts[old_index]),
+                ),
+                DiffOp::Delete { .. } => continue,
+                DiffOp::Insert {
+                    new_index, new_len, ..
+                }
+                | DiffOp::Replace {
+                    new_index, new_len, ..
+                } => (new_starts[new_index]..new_starts[new_index + new_len], None),
+            };
+            let shared = shared.filter(|_| run.len() >= SHARED_AT_LEAST);
+            match (plan.last_mut(), shared) {
+                // Own runs next to each other are one.
+                (Some((last, None)), None) => last.end = run.end,
+                _ => plan.push((run, shared)),
+            }
+        }
+        let own: usize = plan
+            .iter()
+            .filter(|(_, shared)| shared.is_none())
+            .map(|(run, _)| run.len())
+            .sum();
+        if own * 4 > bytes.len() * 3 {
+            return vec![self.add(bytes)];
+        }
+        let at = self.add(base);
+        plan.into_iter()
+            .map(|(run, shared)| match shared {
+                Some(old_start) => Span {
+                    start: at.start + old_start as u32,
+                    len: run.len() as u32,
+                },
+                None => self.add(&bytes[run]),
+            })
+            .collect()
+    }
+}
+
+/// `bytes` cut after each newline, and after each `}` (a JSON search index is one long line
+/// of records), with the offset each part starts at and, last, the length.
+fn lines(bytes: &[u8]) -> (Vec<&[u8]>, Vec<usize>) {
+    let mut parts = Vec::new();
+    let mut starts = vec![0];
+    for part in bytes.split_inclusive(|&b| b == b'\n' || b == b'}') {
+        parts.push(part);
+        starts.push(starts.last().unwrap() + part.len());
+    }
+    (parts, starts)
+}
+
 /// Writes `out_dir/bodies.bin` and returns the source of `site.rs` (the table as values of
 /// the core's own types, `site_table`, written out by their `Bake` derive) and the blob's size.
 fn generate<'a>(
     files: &'a [CompiledFile],
+    sites: &[String],
     redirects: &[Rule],
     out_dir: &Path,
     content_security_policy: &str,
@@ -109,20 +193,54 @@ fn generate<'a>(
                 .collect()
         })
         .collect();
+    // In a versioned tree, each file of an older version against the same file of the newest.
+    let (newest, older) = sites.split_first().expect("one site at least");
+    let bases: HashMap<&str, &[u8]> = files
+        .iter()
+        .filter(|_| !newest.is_empty())
+        .filter_map(|f| Some((f.path.strip_prefix(newest.as_str())?, f.bytes.as_slice())))
+        .collect();
+    let base_of = |path: &str| {
+        older
+            .iter()
+            .find_map(|version| path.strip_prefix(version.as_str()))
+            .and_then(|rest| bases.get(rest).copied())
+    };
+    // Every representation's pieces, in the order of the representations: identity, brotli,
+    // gzip, dcb, dcz.
+    let pieces: Vec<Vec<Vec<Span>>> = files
+        .iter()
+        .map(|compiled| {
+            let identity = match base_of(&compiled.path) {
+                Some(base) => blob.add_against(&compiled.bytes, base),
+                None => vec![blob.add(&compiled.bytes)],
+            };
+            let variants = [compiled.brotli.as_deref(), compiled.gzip.as_deref()]
+                .into_iter()
+                .flatten()
+                .chain(compiled.dcb.iter().map(|d| d.bytes.as_slice()))
+                .chain(compiled.dcz.iter().map(|d| d.bytes.as_slice()))
+                .map(|bytes| vec![blob.add(bytes)]);
+            std::iter::once(identity).chain(variants).collect()
+        })
+        .collect();
     let mut assets = Vec::with_capacity(files.len());
-    for ((compiled, last_modified), headers) in files.iter().zip(&dates).zip(&headers) {
-        // The ETags are in the order of the representations: identity, brotli, gzip, dcb, dcz.
+    for (((compiled, last_modified), headers), pieces) in
+        files.iter().zip(&dates).zip(&headers).zip(&pieces)
+    {
+        // The ETags and the pieces are in the order of the representations.
         let mut etags = compiled.etags.iter();
-        let mut representation = |bytes: &[u8]| Representation {
-            body: blob.add(bytes),
+        let mut pieces = pieces.iter();
+        let mut representation = || Representation {
+            body: Pieces::whole(pieces.next().expect("pieces for each representation")),
             etag: etags.next().expect("one ETag per representation"),
         };
-        let identity = representation(&compiled.bytes);
-        let brotli = compiled.brotli.as_deref().map(&mut representation);
-        let gzip = compiled.gzip.as_deref().map(&mut representation);
+        let identity = representation();
+        let brotli = compiled.brotli.as_ref().map(|_| representation());
+        let gzip = compiled.gzip.as_ref().map(|_| representation());
         let mut against_dictionary = |variant: &'a DictionaryVariant| DictionaryCompressed {
             dictionary: &variant.dictionary,
-            representation: representation(&variant.bytes),
+            representation: representation(),
         };
         let dcb = compiled.dcb.as_ref().map(&mut against_dictionary);
         let dcz = compiled.dcz.as_ref().map(&mut against_dictionary);
@@ -257,6 +375,67 @@ mod tests {
         assert_eq!(again, first);
         assert_ne!(other, first);
         assert_eq!(blob.bytes.len(), first.len() + other.len());
+    }
+
+    /// The bytes `pieces` name in `blob`, in order.
+    fn gathered(blob: &Blob, pieces: &[Span]) -> Vec<u8> {
+        pieces
+            .iter()
+            .flat_map(|span| &blob.bytes[span.start as usize..][..span.len()])
+            .copied()
+            .collect()
+    }
+
+    fn page(canonical: &str, paragraph: &str) -> Vec<u8> {
+        let mut page = format!("<link rel=\"canonical\" href=\"{canonical}\">\n");
+        for line in 0..40 {
+            page +=
+                &format!("<li><a href=\"/guide/{line}/\">Chapter {line} of the guide</a></li>\n");
+        }
+        page += &format!("<p>{paragraph}</p>\n");
+        for line in 0..40 {
+            page += &format!("<p>Paragraph {line}, the same in every version of the docs.</p>\n");
+        }
+        page.into_bytes()
+    }
+
+    #[test]
+    fn an_older_versions_page_is_stored_as_the_lines_it_does_not_share() {
+        let newest = page("/0.2.0/guide/", "New in 0.2.0.");
+        let older = page("/0.1.0/guide/", "As it was in 0.1.0.");
+        let mut blob = Blob::default();
+        blob.add(&newest);
+        let before = blob.bytes.len();
+        let pieces = blob.add_against(&older, &newest);
+        assert_eq!(gathered(&blob, &pieces), older);
+        // Its canonical line and its paragraph, each before a run of the newest page.
+        assert_eq!(pieces.len(), 4, "{pieces:?}");
+        assert!(
+            blob.bytes.len() - before < 100,
+            "{}",
+            blob.bytes.len() - before
+        );
+        // The same bytes again are the same pieces, stored once.
+        assert_eq!(blob.add_against(&newest, &older), [blob.add(&newest)]);
+    }
+
+    #[test]
+    fn a_file_that_shares_little_with_its_newest_version_is_stored_whole() {
+        let newest = page("/0.2.0/guide/", "New in 0.2.0.");
+        let other: Vec<u8> = newest.iter().rev().copied().collect();
+        let mut blob = Blob::default();
+        let pieces = blob.add_against(&other, &newest);
+        assert_eq!(
+            pieces,
+            [Span {
+                start: 0,
+                len: other.len() as u32
+            }]
+        );
+        assert_eq!(
+            blob.bytes, other,
+            "the newest is not stored for a file that does not use it"
+        );
     }
 
     #[test]

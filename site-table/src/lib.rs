@@ -33,18 +33,6 @@ impl Span {
         self.len == 0
     }
 
-    /// Bytes `first..=last` of this span, if they are inside it.
-    pub fn range(self, first: u64, last: u64) -> Option<Span> {
-        if first > last || last >= u64::from(self.len) {
-            return None;
-        }
-        // Both fit in u32: last < self.len.
-        Some(Span {
-            start: self.start + first as u32,
-            len: (last - first + 1) as u32,
-        })
-    }
-
     /// True when every byte of `inner` is a byte of this span.
     pub fn contains(self, inner: Span) -> bool {
         let end = |s: Span| u64::from(s.start) + u64::from(s.len);
@@ -52,11 +40,91 @@ impl Span {
     }
 }
 
+/// A body's bytes: the spans of the blob that make them, in order, less `skip`
+/// bytes at the start, `len` bytes long (a range narrows a body by these two).
+///
+/// Nearly every body is one span. A page of an older version of versioned docs differs from
+/// the same page of the newest version in a few lines (its canonical URL, a paragraph), so the
+/// site compiler stores only those lines, and the page is the spans it shares with the newer
+/// page with its own lines between them (`table.rs` in `site-compiler`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "bake", derive(Bake), databake(path = site_table))]
+pub struct Pieces<'a> {
+    pub spans: &'a [Span],
+    pub skip: u32,
+    pub len: u32,
+}
+
+impl<'a> Pieces<'a> {
+    /// All the bytes of `spans`.
+    pub fn whole(spans: &'a [Span]) -> Pieces<'a> {
+        let len = spans.iter().map(|p| p.len).sum();
+        Pieces {
+            spans,
+            skip: 0,
+            len,
+        }
+    }
+
+    pub const fn len(self) -> usize {
+        self.len as usize
+    }
+
+    pub const fn is_empty(self) -> bool {
+        self.len == 0
+    }
+
+    /// Bytes `first..=last` of these, if they are inside them.
+    pub fn range(self, first: u64, last: u64) -> Option<Pieces<'a>> {
+        if first > last || last >= u64::from(self.len) {
+            return None;
+        }
+        // Both fit in u32: last < self.len.
+        Some(Pieces {
+            spans: self.spans,
+            skip: self.skip + first as u32,
+            len: (last - first + 1) as u32,
+        })
+    }
+
+    /// The spans of the blob that are these bytes, in order, none of them empty.
+    pub fn iter(self) -> impl Iterator<Item = Span> + 'a {
+        let (mut skip, mut left) = (self.skip, self.len);
+        self.spans.iter().filter_map(move |piece| {
+            let start = skip.min(piece.len);
+            skip -= start;
+            let len = (piece.len - start).min(left);
+            left -= len;
+            (len > 0).then_some(Span {
+                start: piece.start + start,
+                len,
+            })
+        })
+    }
+
+    /// The one span these bytes are, when they are one range of the blob.
+    pub fn as_span(self) -> Option<Span> {
+        // The common case first, without the walk: a body of one span, or a range of one.
+        if let [one] = self.spans {
+            return Some(Span {
+                start: one.start + self.skip,
+                len: self.len,
+            });
+        }
+        let mut spans = self.iter();
+        match (spans.next(), spans.next()) {
+            (Some(span), None) => Some(span),
+            (None, _) => Some(Span { start: 0, len: 0 }),
+            _ => None,
+        }
+    }
+}
+
 /// One representation of a file: its bytes as served and its strong validator.
 #[derive(Debug)]
 #[cfg_attr(feature = "bake", derive(Bake), databake(path = site_table))]
 pub struct Representation<'a> {
-    pub body: Span,
+    pub body: Pieces<'a>,
     /// Quoted strong entity-tag, e.g. `"5d41402abc4b2a76"`.
     pub etag: &'a str,
 }
@@ -173,13 +241,49 @@ impl SiteFigures {
 mod tests {
     use super::*;
 
+    const PIECES: &[Span] = &[
+        Span { start: 10, len: 5 },
+        Span { start: 40, len: 3 },
+        Span { start: 20, len: 4 },
+    ];
+
     #[test]
-    fn a_range_of_a_span_stays_inside_it() {
+    fn a_body_is_its_pieces_in_order() {
+        let body = Pieces::whole(PIECES);
+        assert_eq!(body.len(), 12);
+        assert_eq!(body.iter().collect::<Vec<_>>(), PIECES);
+        assert_eq!(body.as_span(), None);
+        let one = Pieces::whole(&PIECES[..1]);
+        assert_eq!(one.as_span(), Some(PIECES[0]));
+    }
+
+    #[test]
+    fn a_range_of_a_body_is_the_spans_of_those_bytes() {
+        let body = Pieces::whole(PIECES);
+        let middle = body.range(3, 8).unwrap();
+        assert_eq!(
+            middle.iter().collect::<Vec<_>>(),
+            [
+                Span { start: 13, len: 2 },
+                Span { start: 40, len: 3 },
+                Span { start: 20, len: 1 },
+            ]
+        );
+        assert_eq!(
+            body.range(5, 7).unwrap().as_span(),
+            Some(Span { start: 40, len: 3 })
+        );
+        assert_eq!(
+            middle.range(1, 1).unwrap().as_span(),
+            Some(Span { start: 14, len: 1 })
+        );
+        assert_eq!(body.range(11, 12), None);
+        assert_eq!(body.range(3, 2), None);
+    }
+
+    #[test]
+    fn a_span_contains_the_spans_inside_it() {
         let span = Span { start: 10, len: 5 };
-        assert_eq!(span.range(0, 4), Some(span));
-        assert_eq!(span.range(1, 2), Some(Span { start: 11, len: 2 }));
-        assert_eq!(span.range(4, 5), None);
-        assert_eq!(span.range(3, 2), None);
         assert!(span.contains(Span { start: 14, len: 1 }));
         assert!(!span.contains(Span { start: 14, len: 2 }));
     }

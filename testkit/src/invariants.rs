@@ -14,7 +14,7 @@ pub fn check(response: &Response) -> Result<(), String> {
             .header(HeaderName::ContentType)
             .is_some_and(|t| t.to_string().starts_with("text/plain"));
     let from_site = match response.body {
-        Body::Site(span) => site::contains(span),
+        Body::Site(pieces) => site::contains(pieces),
         Body::Text(_) => false,
     };
     if !(response.body.is_empty() || short_reason || from_site) {

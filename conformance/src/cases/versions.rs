@@ -20,6 +20,7 @@ pub const CASES: &[(&str, super::Case)] = cases![
     versions_json_is_served_for_the_version_selector,
     mikes_stand_ins_for_aliases_and_the_root_are_not_served,
     a_body_that_versions_share_is_stored_once,
+    a_range_of_an_older_versions_page_is_its_bytes,
     every_file_of_every_version_arrives_byte_for_byte_in_every_coding,
 ];
 
@@ -271,6 +272,37 @@ fn a_body_that_versions_share_is_stored_once(t: &Target) -> Result<(), String> {
         shared > 0,
         "{newest} and {older} share no file; the tree should share Material's assets"
     );
+    Ok(())
+}
+
+/// An older version's page is stored as the lines it does not share with the newest version's
+/// (see `Pieces`): a range of it crosses those pieces and must still be its own bytes.
+fn a_range_of_an_older_versions_page_is_its_bytes(t: &Target) -> Result<(), String> {
+    let versions = t.site.versions()?;
+    let oldest = &versions[versions.len() - 1].name;
+    let pieced = assets()
+        .iter()
+        .filter(|a| a.path.starts_with(&format!("{oldest}/")))
+        .filter(|a| a.identity.body.spans.len() > 1)
+        .collect::<Vec<_>>();
+    ensure!(
+        !pieced.is_empty(),
+        "no page of {oldest} is stored as pieces of the newest version's"
+    );
+    for asset in pieced {
+        let target = url_path(http_text::path::page_path(asset.path));
+        let file = t.site.file(asset.path);
+        let (third, last) = (file.len() / 3, file.len() - 1);
+        for (first, last) in [(0, last), (third, last), (1, third), (third, third + 1)] {
+            let range = format!("bytes={first}-{last}");
+            let reply = t.get(&target, &[("Range", &range)])?;
+            ensure_eq!(reply.status, 206, "GET {target} ({range})");
+            ensure!(
+                reply.body == file[first..=last],
+                "GET {target} ({range}): not the file's bytes"
+            );
+        }
+    }
     Ok(())
 }
 
