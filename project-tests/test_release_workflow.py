@@ -387,3 +387,58 @@ def test_the_release_files_and_each_pushed_artifact_get_build_provenance():
         for kind in ("native", "spin", "chart")
     ]
     assert the_step("publish", "The pushed artifacts' digests")["id"] == "published"
+
+
+VERSIONED = "Every published version of the docs"
+RECORD_MISE = """\
+    import json, os, sys
+    with open(os.environ["MISE_LOG"], "a") as log:
+        log.write(json.dumps({"args": sys.argv[1:], "from": os.environ.get("DOCS_VERSIONS_FROM")}) + "\\n")
+"""
+
+
+def versioned_release(runner, previous_files: dict[str, str]):
+    """The versioned step of a release of 0.1.4, after a previous release of `previous_files`,
+    with a stand-in `bin/mise` that records what it was asked to run."""
+    subprocess.run(["git", "init", "-q"], cwd=runner.base, check=True)
+    subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "--allow-empty", "-m", "0.1.4"],
+        cwd=runner.base,
+        check=True,
+    )
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=runner.base, capture_output=True, text=True).stdout.strip()
+    runner.command("mise", RECORD_MISE)
+    previous = runner.base / "previous"
+    for name, text in previous_files.items():
+        (previous / name).parent.mkdir(parents=True, exist_ok=True)
+        (previous / name).write_text(text)
+    archive = runner.base / "site-0.1.3.tar.gz"
+    subprocess.run(["tar", "-czf", str(archive), "-C", str(previous), "."], check=True)
+    result = runner.run(
+        "publish", VERSIONED, TAG="0.1.4", PREVIOUS_SITE=str(archive), MISE_LOG=str(runner.base / "mise.jsonl")
+    )
+    calls = [json.loads(line) for line in (runner.base / "mise.jsonl").read_text().splitlines()]
+    return result, calls, head, archive
+
+
+def test_the_versioned_release_deploys_its_docs_onto_the_previous_releases_tree(runner):
+    step = the_step("publish", VERSIONED)
+    assert step["if"] == "vars.DOCS_VERSIONS == 'true'"
+    steps = JOBS["publish"]["steps"]
+    assert steps.index(the_step("publish", "The previous release's site")) < steps.index(step)
+    assert steps.index(step) < steps.index(the_step("publish", "Build, and build the tools"))
+    result, calls, head, archive = versioned_release(runner, {"versions.json": "[]", "0.1.3/index.html": "<p>"})
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert calls == [{"args": ["run", "docs-versions", "--", f"{head}=0.1.4"], "from": str(archive)}]
+    assert runner.written("GITHUB_ENV") == {"SITE_VERSIONS_DIR": f"{runner.base}/target/docs-versions"}
+
+
+def test_the_first_versioned_release_after_one_site_starts_the_tree_and_only_reports_the_moved_pages(runner):
+    result, calls, head, _ = versioned_release(runner, {"index.html": "<p>", "guide/index.html": "<p>"})
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert calls == [{"args": ["run", "docs-versions", "--", f"{head}=0.1.4"], "from": None}]
+    assert "::warning::the previous release served one site" in result.stdout
+    assert runner.written("GITHUB_ENV") == {
+        "SITE_PERMALINK_CHECK": "warn",
+        "SITE_VERSIONS_DIR": f"{runner.base}/target/docs-versions",
+    }

@@ -149,3 +149,93 @@ fn a_tree_without_its_list_or_with_a_missing_version_fails_naming_it() {
         "{error}"
     );
 }
+
+/// The next release's tree: mike deployed 0.3.0 on top of the tree above, and moved `latest`.
+/// 0.2.0 was deployed again, as a development version is: its guide's bundle has a new hash.
+fn next_release() -> Fixture {
+    const NEXT_LIST: &[u8] = br#"[
+        {"version": "0.3.0", "title": "0.3.0", "aliases": ["latest"]},
+        {"version": "0.2.0", "title": "0.2.0", "aliases": []},
+        {"version": "0.1.0", "title": "0.1.0", "aliases": []}
+    ]"#;
+    let (three, two, one) = (page("0.3.0"), page("0.2.0"), page("0.1.0"));
+    Fixture::new(&[
+        ("versions.json", NEXT_LIST),
+        ("index.html", ROOT),
+        ("0.3.0/index.html", &three),
+        (
+            "0.3.0/guide/index.html",
+            b"<p>guide three <a href=\"../\">up</a>",
+        ),
+        ("0.3.0/404.html", b"<p>not in 0.3.0"),
+        ("0.3.0/site.css", STYLESHEET),
+        ("0.2.0/index.html", &two),
+        (
+            "0.2.0/guide/index.html",
+            b"<p>guide two <a href=\"../\">up</a>",
+        ),
+        ("0.2.0/404.html", b"<p>not in 0.2.0"),
+        ("0.2.0/site.css", STYLESHEET),
+        (
+            "0.2.0/assets/bundle.bbbbbbbb.min.js",
+            b"console.log('two, again')",
+        ),
+        ("0.2.0/_redirects", b"/old/ /guide/ 301\n"),
+        ("0.1.0/index.html", &one),
+        (
+            "0.1.0/guide/index.html",
+            b"<p>guide one <a href=\"../\">up</a>",
+        ),
+        ("0.1.0/404.html", b"<p>not in 0.1.0"),
+        ("0.1.0/site.css", STYLESHEET),
+        ("latest/index.html", &three),
+    ])
+}
+
+fn against(f: &Fixture, previous: &Fixture) -> Result<site_compiler::Summary, String> {
+    compile(&Options {
+        versioned: true,
+        previous_site: Some(previous.site.path().to_owned()),
+        ..f.options()
+    })
+}
+
+/// The previous release's tree, with a bundle in 0.2.0 that the next one replaces.
+fn previous_release() -> Fixture {
+    let previous = tree();
+    let bundle = previous
+        .site
+        .path()
+        .join("0.2.0/assets/bundle.aaaaaaaa.min.js");
+    std::fs::create_dir_all(bundle.parent().unwrap()).unwrap();
+    std::fs::write(bundle, b"console.log('two')").unwrap();
+    previous
+}
+
+#[test]
+fn a_release_of_the_tree_keeps_every_page_of_the_previous_tree_per_version() {
+    let previous = previous_release();
+    // The aliases' copies and mike's root page of the previous tree redirect now.
+    let summary = against(&next_release(), &previous).unwrap();
+    assert!(
+        summary.dead_permalinks.is_empty(),
+        "{:?}",
+        summary.dead_permalinks
+    );
+    // 0.1.0 loses its guide in the next tree: a dead permalink of that version.
+    let f = next_release();
+    std::fs::remove_file(f.site.path().join("0.1.0/guide/index.html")).unwrap();
+    std::fs::write(f.site.path().join("0.1.0/index.html"), b"<p>one").unwrap();
+    let error = against(&f, &previous).unwrap_err();
+    assert!(error.contains("/0.1.0/guide/"), "{error}");
+}
+
+#[test]
+fn a_redeployed_versions_old_bundle_is_carried_under_its_folder() {
+    let previous = previous_release();
+    let summary = against(&next_release(), &previous).unwrap();
+    assert_eq!(
+        summary.carried_files,
+        ["0.2.0/assets/bundle.aaaaaaaa.min.js"]
+    );
+}
