@@ -10,6 +10,7 @@ use cargo_metadata::{Message, MetadataCommand, PackageId};
 use site_compiler::artifacts::BODIES;
 use site_compiler::{read_figures, SiteFigures};
 
+use crate::site_segment::{linear_memory, LinearMemory};
 use crate::wasm_toolchain::WasmToolchain;
 
 /// The crate whose build script compiles the site, and the crate that links the core module.
@@ -20,6 +21,7 @@ pub struct Built {
     pub component: PathBuf,
     pub bytes: u64,
     pub figures: SiteFigures,
+    pub memory: LinearMemory,
 }
 
 /// Builds `target/component/hello-world.wasm` in release mode.
@@ -82,7 +84,8 @@ pub fn build_component(toolchain: WasmToolchain) -> Result<Built, String> {
     };
 
     let read = |path: &PathBuf| std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()));
-    let component = crate::pack(&read(&core_module)?, &read(&out_dir.join(BODIES))?)?;
+    let core_module = read(&core_module)?;
+    let component = crate::pack(&core_module, &read(&out_dir.join(BODIES))?)?;
     let path = metadata
         .target_directory
         .join("component")
@@ -95,5 +98,6 @@ pub fn build_component(toolchain: WasmToolchain) -> Result<Built, String> {
         component: path,
         bytes: component.len() as u64,
         figures: read_figures(&out_dir)?,
+        memory: linear_memory(&core_module)?,
     })
 }

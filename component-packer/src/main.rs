@@ -57,6 +57,7 @@ fn report(built: Built) {
         component,
         bytes,
         figures: f,
+        memory,
     } = built;
     let site = f.stored_bytes as u64;
     let budget = site + CODE_BUDGET;
@@ -75,6 +76,10 @@ fn report(built: Built) {
         "  code:    {:>9} bytes  (budget: site + 512 KiB = {budget}; {})",
         bytes.saturating_sub(site),
         if bytes <= budget { "within" } else { "OVER" }
+    );
+    eprintln!(
+        "  memory:  {:>9} bytes  at instantiation, {} of them data (the code's and the table's); no body",
+        memory.initial_bytes, memory.data_bytes
     );
     if f.delta_files > 0 {
         eprintln!(

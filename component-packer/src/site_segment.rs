@@ -33,6 +33,44 @@ pub fn move_in(core_module: &[u8], bodies: &[u8]) -> Result<Vec<u8>, String> {
     Ok(module)
 }
 
+/// A core module's linear memory when an instance starts: what a host that resets memory
+/// after each request (Spin) rewrites.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LinearMemory {
+    /// The memory's initial size: the stack, the code's data, the table.
+    pub initial_bytes: u64,
+    /// The bytes active data segments copy in: the code's data and the site's table (paths,
+    /// types, ETags, `Link` values), never the bodies, which stay in the passive segment.
+    pub data_bytes: u64,
+}
+
+/// The linear memory `core_module` starts with (its first memory).
+pub fn linear_memory(core_module: &[u8]) -> Result<LinearMemory, String> {
+    let mut memory = LinearMemory {
+        initial_bytes: 0,
+        data_bytes: 0,
+    };
+    for payload in Parser::new(0).parse_all(core_module) {
+        match payload.map_err(|e| format!("not a valid core module: {e}"))? {
+            Payload::MemorySection(reader) => {
+                if let Some(first) = reader.into_iter().next() {
+                    memory.initial_bytes = first.map_err(|e| e.to_string())?.initial * 65536;
+                }
+            }
+            Payload::DataSection(reader) => {
+                for data in reader {
+                    let data = data.map_err(|e| e.to_string())?;
+                    if let wasmparser::DataKind::Active { .. } = data.kind {
+                        memory.data_bytes += data.data.len() as u64;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(memory)
+}
+
 /// What the re-encoding needs to know before it starts.
 struct Layout {
     /// The import's index in the function index space, and its type.

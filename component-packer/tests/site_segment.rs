@@ -183,3 +183,15 @@ fn a_component_is_refused() {
             .unwrap();
     assert!(error.contains("expected a core module"), "{error}");
 }
+
+#[test]
+fn the_linear_memory_at_instantiation_is_the_memorys_pages_and_the_active_data_only() {
+    let (module, name) = BODIES_IMPORT;
+    let wat = MODULE.replace("BODIES_IMPORT", &format!("{module:?} {name:?}"));
+    let packed =
+        component_packer::site_segment::move_in(&wat::parse_str(wat).unwrap(), BODIES).unwrap();
+    let memory = component_packer::site_segment::linear_memory(&packed).unwrap();
+    // One page, and the code's own data; the bodies' passive segment is in no instance's memory.
+    assert_eq!(memory.initial_bytes, 65536);
+    assert_eq!(memory.data_bytes, "the code's own data".len() as u64);
+}

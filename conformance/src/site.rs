@@ -33,6 +33,11 @@ impl Site {
         }
     }
 
+    /// True when the folder has a file at `path`.
+    pub fn has(&self, path: &str) -> bool {
+        self.dir.join(path).is_file()
+    }
+
     /// The bytes of the file at `path`, from disk. The build adds one file the site folder does
     /// not have, the pages' compression dictionary: its bytes are the table's, and the
     /// dictionary cases check it against the pages instead (zstd restores them with it).
