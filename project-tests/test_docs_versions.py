@@ -11,29 +11,14 @@ from harness.processes import Process, http_status, wait_until
 from harness.workspace import ROOT
 
 
-def test_each_ref_is_deployed_by_mike_and_the_last_is_latest_and_the_default(tmp_path):
+def last_two_docs_commits() -> tuple[str, str]:
+    """The last two commits that changed site/docs, older first."""
     older, newer = reversed(
         subprocess.run(
             ["git", "log", "-2", "--format=%h", "--", "site/docs"], cwd=ROOT, capture_output=True, text=True, check=True
         ).stdout.split()
     )
-    tree = tmp_path / "tree"
-    subprocess.run(
-        [str(ROOT / "mise-tasks" / "docs-versions"), f"{older}=0.1.0", f"{newer}=0.2.0"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-        env={**os.environ, "DOCS_VERSIONS_DIR": str(tree)},
-    )
-    listed = json.loads((tree / "versions.json").read_text())
-    assert [(v["version"], v["aliases"]) for v in listed] == [("0.2.0", ["latest"]), ("0.1.0", [])]
-    for version in ("0.1.0", "0.2.0"):
-        assert (tree / version / "index.html").is_file()
-        assert (tree / version / "404.html").is_file()
-    # mike's stand-ins, which the site compiler turns into redirects.
-    assert 'href="latest/"' in (tree / "index.html").read_text()
-    assert (tree / "latest").exists()
+    return older, newer
 
 
 def deploy(tree, *specs, **env):
@@ -46,12 +31,23 @@ def deploy(tree, *specs, **env):
     )
 
 
+def test_each_ref_is_deployed_by_mike_and_the_last_is_latest_and_the_default(tmp_path):
+    older, newer = last_two_docs_commits()
+    tree = tmp_path / "tree"
+    deployed = deploy(tree, f"{older}=0.1.0", f"{newer}=0.2.0")
+    assert deployed.returncode == 0, deployed.stderr
+    listed = json.loads((tree / "versions.json").read_text())
+    assert [(v["version"], v["aliases"]) for v in listed] == [("0.2.0", ["latest"]), ("0.1.0", [])]
+    for version in ("0.1.0", "0.2.0"):
+        assert (tree / version / "index.html").is_file()
+        assert (tree / version / "404.html").is_file()
+    # mike's stand-ins, which the site compiler turns into redirects.
+    assert 'href="latest/"' in (tree / "index.html").read_text()
+    assert (tree / "latest").exists()
+
+
 def test_a_release_deploys_onto_the_previous_releases_tree_which_stays_as_it_was_built(tmp_path):
-    older, newer = reversed(
-        subprocess.run(
-            ["git", "log", "-2", "--format=%h", "--", "site/docs"], cwd=ROOT, capture_output=True, text=True, check=True
-        ).stdout.split()
-    )
+    older, newer = last_two_docs_commits()
     first = tmp_path / "first"
     assert deploy(first, f"{older}=0.1.0").returncode == 0
     archive = tmp_path / "site-0.1.0.tar.gz"
@@ -77,11 +73,7 @@ def test_deploying_onto_a_tree_mike_did_not_deploy_fails_saying_so(tmp_path):
 
 def test_serve_serves_a_versioned_tree_with_its_redirects(tmp_path):
     """`SITE_VERSIONS_DIR=… bin/mise run serve`: runtime-shim built with the tree, on a port."""
-    older, newer = reversed(
-        subprocess.run(
-            ["git", "log", "-2", "--format=%h", "--", "site/docs"], cwd=ROOT, capture_output=True, text=True, check=True
-        ).stdout.split()
-    )
+    older, newer = last_two_docs_commits()
     tree = tmp_path / "tree"
     assert deploy(tree, f"{older}=0.1.0", f"{newer}=0.2.0").returncode == 0
     port = free_port()

@@ -70,6 +70,10 @@ fn digest(files: &[CompiledFile]) -> String {
         .collect()
 }
 
+/// Shared runs shorter than this are stored again: a piece costs a span in the table and a
+/// copy when the body is sent.
+const SHARED_AT_LEAST: usize = 64;
+
 /// The blob of bodies as it grows, content-addressed: a body's bytes are appended the first
 /// time they come, and every later body with the same bytes (the same file in two folders,
 /// a page in two versions of the docs) gets the span of the first.
@@ -92,13 +96,7 @@ impl Blob {
             }
         })
     }
-}
 
-/// Shared runs shorter than this are stored again: a piece costs a span in the table and a
-/// copy when the body is sent.
-const SHARED_AT_LEAST: usize = 64;
-
-impl Blob {
     /// `bytes`, a file of an older version, as pieces of the blob: the runs of lines it shares
     /// with `base`, the same file of the newest version (stored whole), are spans of the base,
     /// and only its own lines are stored. Stored whole where that saves under a quarter.
